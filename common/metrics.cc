@@ -1,0 +1,160 @@
+#include "common/metrics.h"
+
+#include <httplib.h>
+
+#include <array>
+
+#include "absl/strings/str_cat.h"
+
+namespace accord {
+namespace {
+
+constexpr std::array<double, 14> kBucketBounds = {
+    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01,
+    0.025,  0.05,    0.1,    0.25,  0.5,    1,     10};
+
+std::string EscapeLabelValue(absl::string_view value) {
+  std::string escaped;
+  for (const char c : value) {
+    if (c == '\\' || c == '"') escaped += '\\';
+    if (c == '\n') {
+      escaped += "\\n";
+      continue;
+    }
+    escaped += c;
+  }
+  return escaped;
+}
+
+std::string RenderLabels(const MetricLabels& labels,
+                         absl::string_view extra = "") {
+  if (labels.empty() && extra.empty()) return "";
+  std::string text = "{";
+  for (const auto& [key, value] : labels) {
+    if (text.size() > 1) text += ",";
+    absl::StrAppend(&text, key, "=\"", EscapeLabelValue(value), "\"");
+  }
+  if (!extra.empty()) {
+    if (text.size() > 1) text += ",";
+    absl::StrAppend(&text, extra);
+  }
+  return text + "}";
+}
+
+// Inserts `le` into an already-rendered label set.
+std::string WithBound(const std::string& labels, absl::string_view bound) {
+  const std::string le = absl::StrCat("le=\"", bound, "\"");
+  if (labels.empty()) return absl::StrCat("{", le, "}");
+  return absl::StrCat(labels.substr(0, labels.size() - 1), ",", le, "}");
+}
+
+}  // namespace
+
+Metrics& Metrics::Global() {
+  static Metrics* metrics = new Metrics();
+  return *metrics;
+}
+
+void Metrics::Describe(absl::string_view name, absl::string_view type,
+                       absl::string_view help) {
+  absl::MutexLock lock(&mutex_);
+  Family& family = families_[std::string(name)];
+  family.type = std::string(type);
+  family.help = std::string(help);
+}
+
+void Metrics::Increment(absl::string_view name, const MetricLabels& labels,
+                        double amount) {
+  const std::string key = RenderLabels(labels);
+  absl::MutexLock lock(&mutex_);
+  families_[std::string(name)].series[key].value += amount;
+}
+
+void Metrics::SetGauge(absl::string_view name, const MetricLabels& labels,
+                       double value) {
+  const std::string key = RenderLabels(labels);
+  absl::MutexLock lock(&mutex_);
+  Family& family = families_[std::string(name)];
+  family.type = "gauge";
+  family.series[key].value = value;
+}
+
+void Metrics::Observe(absl::string_view name, const MetricLabels& labels,
+                      double value) {
+  const std::string key = RenderLabels(labels);
+  absl::MutexLock lock(&mutex_);
+  Family& family = families_[std::string(name)];
+  family.type = "histogram";
+  Series& series = family.series[key];
+  if (series.bucket_counts.empty()) {
+    series.bucket_counts.assign(kBucketBounds.size(), 0);
+  }
+  for (size_t i = 0; i < kBucketBounds.size(); ++i) {
+    if (value <= kBucketBounds[i]) {
+      ++series.bucket_counts[i];
+      break;
+    }
+  }
+  series.sum += value;
+  ++series.count;
+}
+
+std::string Metrics::RenderPrometheus() const {
+  absl::MutexLock lock(&mutex_);
+  std::string text;
+  for (const auto& [name, family] : families_) {
+    if (!family.help.empty()) {
+      absl::StrAppend(&text, "# HELP ", name, " ", family.help, "\n");
+    }
+    absl::StrAppend(&text, "# TYPE ", name, " ", family.type, "\n");
+    for (const auto& [labels, series] : family.series) {
+      if (family.type != "histogram") {
+        absl::StrAppend(&text, name, labels, " ", series.value, "\n");
+        continue;
+      }
+      uint64_t cumulative = 0;
+      for (size_t i = 0; i < kBucketBounds.size(); ++i) {
+        cumulative += series.bucket_counts[i];
+        absl::StrAppend(&text, name, "_bucket",
+                        WithBound(labels, absl::StrCat(kBucketBounds[i])), " ",
+                        cumulative, "\n");
+      }
+      absl::StrAppend(&text, name, "_bucket", WithBound(labels, "+Inf"), " ",
+                      series.count, "\n");
+      absl::StrAppend(&text, name, "_sum", labels, " ", series.sum, "\n");
+      absl::StrAppend(&text, name, "_count", labels, " ", series.count, "\n");
+    }
+  }
+  return text;
+}
+
+MetricsServer::MetricsServer() : server_(std::make_unique<httplib::Server>()) {}
+
+MetricsServer::~MetricsServer() { Stop(); }
+
+absl::Status MetricsServer::Start(const std::string& host, int port) {
+  server_->Get("/metrics", [](const httplib::Request&, httplib::Response& res) {
+    res.set_content(Metrics::Global().RenderPrometheus(),
+                    "text/plain; version=0.0.4");
+  });
+  if (port == 0) {
+    port_ = server_->bind_to_any_port(host);
+  } else {
+    port_ = server_->bind_to_port(host, port) ? port : -1;
+  }
+  if (port_ < 0) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot listen for metrics on ", host, ":", port));
+  }
+  thread_ = std::thread([this] { server_->listen_after_bind(); });
+  return absl::OkStatus();
+}
+
+void MetricsServer::Stop() {
+  if (thread_.joinable()) {
+    server_->stop();
+    thread_.join();
+  }
+}
+
+}  // namespace accord

@@ -1,0 +1,139 @@
+#ifndef ACCORD_COMMON_RECORD_STORE_H_
+#define ACCORD_COMMON_RECORD_STORE_H_
+
+// Reads of resources kept in Redis. Writes go through WritePath.
+//
+// Layout, shared by every service:
+//   accord:r:<resource name>       hash {data, etag, deleted}
+//   accord:index:<collection>      sorted set of resource names (score 0,
+//                                  so ZRANGEBYLEX walks them in name order)
+//
+// Example:
+//   RecordStore store(redis);
+//   ACCORD_ASSIGN_OR_RETURN(auto record, store.Get("institutions/tums"));
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "common/list.h"
+#include "common/redis_client.h"
+#include "common/status_macros.h"
+
+namespace accord {
+
+struct StoredRecord {
+  std::string name;
+  std::string data;
+  std::string etag;
+  bool deleted = false;
+};
+
+// Redis key of the record hash for a resource name.
+inline std::string RecordKey(absl::string_view name) {
+  return absl::StrCat("accord:r:", name);
+}
+// Redis key of the name index of a collection ("institutions",
+// "committees/jec/sessions").
+inline std::string IndexKey(absl::string_view collection) {
+  return absl::StrCat("accord:index:", collection);
+}
+
+class RecordStore {
+ public:
+  explicit RecordStore(RedisClient& redis) : redis_(redis) {}
+
+  absl::StatusOr<std::optional<StoredRecord>> Get(absl::string_view name);
+
+  // One pipelined round trip for all names; nullopt where absent.
+  absl::StatusOr<std::vector<std::optional<StoredRecord>>> GetMany(
+      const std::vector<std::string>& names);
+
+  // Visits the records of `collection` in name order, strictly after
+  // `after` ("" for the start), until `visit` returns false.
+  absl::Status Scan(absl::string_view collection, absl::string_view after,
+                    const std::function<bool(const StoredRecord&)>& visit);
+
+ private:
+  RedisClient& redis_;
+};
+
+// A random secret shared by every replica through Redis, created by
+// whichever replica asks first (SET NX), e.g. the page-token signing key.
+absl::StatusOr<std::string> LoadOrCreateSecret(RedisClient& redis,
+                                               absl::string_view key);
+
+template <typename T>
+absl::StatusOr<T> ParseRecord(const StoredRecord& record) {
+  T message;
+  if (!message.ParseFromString(record.data)) {
+    return absl::DataLossError(
+        absl::StrCat("stored record ", record.name, " does not decode"));
+  }
+  return message;
+}
+
+template <typename T>
+struct ListPage {
+  std::vector<T> items;
+  std::string next_page_token;
+};
+
+// Runs a List query over a collection: filter, order, keyset pagination.
+// Ordered by name, it reads only as far as the page needs; other orders
+// read the whole collection.
+template <typename T>
+absl::StatusOr<ListPage<T>> ListResources(RecordStore& store,
+                                          const PageTokenCodec& codec,
+                                          absl::string_view collection,
+                                          const ListQuery& query) {
+  std::vector<std::pair<std::vector<std::string>, T>> matches;
+  absl::Status parse_status;
+  const std::string after = query.ordered_by_name() && !query.cursor.empty()
+                                ? query.cursor.back()
+                                : "";
+  ACCORD_RETURN_IF_ERROR(
+      store.Scan(collection, after, [&](const StoredRecord& record) {
+        if (record.deleted && !query.show_deleted) return true;
+        absl::StatusOr<T> message = ParseRecord<T>(record);
+        if (!message.ok()) {
+          parse_status = message.status();
+          return false;
+        }
+        if (!query.filter.Matches(*message)) return true;
+        std::vector<std::string> key = query.CursorOf(*message, record.name);
+        if (!query.cursor.empty() && !query.Before(query.cursor, key)) {
+          return true;
+        }
+        matches.emplace_back(std::move(key), *std::move(message));
+        // In name order one extra match tells whether another page exists.
+        return !query.ordered_by_name() ||
+               matches.size() <= static_cast<size_t>(query.page_size);
+      }));
+  ACCORD_RETURN_IF_ERROR(parse_status);
+  if (!query.ordered_by_name()) {
+    std::sort(matches.begin(), matches.end(),
+              [&query](const auto& a, const auto& b) {
+                return query.Before(a.first, b.first);
+              });
+  }
+  ListPage<T> page;
+  const size_t take =
+      std::min(matches.size(), static_cast<size_t>(query.page_size));
+  for (size_t i = 0; i < take; ++i) page.items.push_back(matches[i].second);
+  if (matches.size() > take) {
+    page.next_page_token =
+        codec.Encode(query.fingerprint, matches[take - 1].first);
+  }
+  return page;
+}
+
+}  // namespace accord
+
+#endif  // ACCORD_COMMON_RECORD_STORE_H_

@@ -1,0 +1,91 @@
+#ifndef ACCORD_COMMON_REDIS_CLIENT_H_
+#define ACCORD_COMMON_REDIS_CLIENT_H_
+
+// A blocking Redis client over hiredis: a pool of connections, each
+// (re)connected on demand with exponential backoff, a deadline on every
+// command, and pipelining. Errors come back as absl::Status:
+// UNAVAILABLE when Redis cannot be reached or answer in time (the outcome
+// of a write is then unknown: retry it with the same request_id),
+// INTERNAL for an error reply.
+//
+// Example:
+//   RedisClient redis(options);
+//   ACCORD_ASSIGN_OR_RETURN(RedisValue reply, redis.Command({"GET", key}));
+//   if (reply.is_nil()) return absl::NotFoundError(key);
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "common/config.h"
+
+struct redisContext;
+
+namespace accord {
+
+// One decoded reply. Error replies never reach callers as values.
+struct RedisValue {
+  enum class Type { kNil, kString, kInteger, kArray, kStatus };
+  Type type = Type::kNil;
+  std::string text;  // kString, kStatus
+  long long integer = 0;
+  std::vector<RedisValue> elements;
+
+  bool is_nil() const { return type == Type::kNil; }
+};
+
+struct RedisOptions {
+  RedisUrl url;
+  int pool_size = 8;
+  absl::Duration connect_timeout = absl::Seconds(1);
+  absl::Duration command_timeout = absl::Seconds(2);
+  absl::Duration min_backoff = absl::Milliseconds(50);
+  absl::Duration max_backoff = absl::Seconds(2);
+};
+
+class RedisClient {
+ public:
+  explicit RedisClient(RedisOptions options);
+  ~RedisClient();
+  RedisClient(const RedisClient&) = delete;
+  RedisClient& operator=(const RedisClient&) = delete;
+
+  // Sends one command and waits for its reply.
+  absl::StatusOr<RedisValue> Command(const std::vector<std::string>& args);
+
+  // Sends all commands in one write and reads their replies in order. An
+  // error reply to any command fails the whole call.
+  absl::StatusOr<std::vector<RedisValue>> Pipeline(
+      const std::vector<std::vector<std::string>>& commands);
+
+  // PING; OK when Redis answers.
+  absl::Status Ping();
+
+  const RedisOptions& options() const { return options_; }
+
+ private:
+  struct Connection;
+  std::unique_ptr<Connection> Acquire();
+  void Release(std::unique_ptr<Connection> connection);
+  absl::Status EnsureConnected(Connection& connection);
+
+  RedisOptions options_;
+  std::mutex mutex_;
+  std::condition_variable available_;
+  std::vector<std::unique_ptr<Connection>> idle_;
+  int outstanding_ = 0;
+  // Fail fast while Redis is down instead of every call waiting out a
+  // connect timeout.
+  absl::Time next_connect_attempt_ = absl::InfinitePast();
+  absl::Duration backoff_;
+};
+
+}  // namespace accord
+
+#endif  // ACCORD_COMMON_REDIS_CLIENT_H_

@@ -1,0 +1,354 @@
+#ifndef ACCORD_COMMON_RESOURCE_OPS_H_
+#define ACCORD_COMMON_RESOURCE_OPS_H_
+
+// The AIP standard methods (Create, Get, Update, soft Delete, Undelete) for
+// any resource message with the usual fields (`name`, `create_time`,
+// `update_time`, `delete_time`, `etag`), built on RecordStore and WritePath.
+// A service supplies what is particular to a resource through
+// ResourceTraits: validation, the preconditions and index updates of a
+// change, and the event's routing attributes.
+//
+// Example:
+//   ResourceOps<Institution> ops(store, write_path, InstitutionTraits());
+//   ACCORD_ASSIGN_OR_RETURN(Institution created,
+//                           ops.Create(request.institution(),
+//                                      request.institution_id(),
+//                                      request.request_id(), context));
+
+#include <functional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/random/random.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/string_view.h"
+#include "common/errors.h"
+#include "common/events.h"
+#include "common/ids.h"
+#include "common/record_store.h"
+#include "common/status_macros.h"
+#include "common/write_path.h"
+#include "google/protobuf/field_mask.pb.h"
+#include "google/protobuf/util/field_mask_util.h"
+#include "google/protobuf/util/time_util.h"
+
+namespace accord {
+
+template <typename T>
+struct ResourceTraits {
+  std::string collection;    // "institutions"
+  std::string singular;      // "institution": request field and error paths
+  std::string event_prefix;  // "accord.institution.v1"
+  std::string source;        // "//accord/institution"
+  // Fields that Update may change (top-level names); `*` means all of them.
+  std::vector<std::string> writable_fields;
+
+  // Checks a complete resource before anything is written. Field paths in
+  // errors start with `singular`.
+  std::function<absl::Status(const T&)> validate;
+
+  // Adds the preconditions and index writes of a change. `before` is the
+  // live resource before the change (nullptr if it was absent or deleted),
+  // `after` the live resource after it (nullptr if the change deletes it).
+  std::function<absl::Status(const T* before, const T* after, WritePlan& plan)>
+      plan_change;
+
+  // Fills the event's routing attributes (institutions, country codes).
+  std::function<void(const T&, events::v1::Event&)> annotate_event;
+};
+
+template <typename T>
+class ResourceOps {
+ public:
+  ResourceOps(RecordStore& store, WritePath& write_path,
+              ResourceTraits<T> traits)
+      : store_(store), write_path_(write_path), traits_(std::move(traits)) {}
+
+  const ResourceTraits<T>& traits() const { return traits_; }
+
+  absl::StatusOr<T> Create(T resource, absl::string_view id,
+                           absl::string_view request_id,
+                           const ChangeContext& context) {
+    ACCORD_RETURN_IF_ERROR(CheckRequestId(request_id));
+    std::string resource_id(id);
+    if (resource_id.empty()) {
+      resource_id = NewResourceId();
+    } else if (!IsValidResourceId(resource_id)) {
+      return InvalidField(
+          absl::StrCat(traits_.singular, "_id"),
+          "must be 1-63 characters of a-z, 0-9 and '-', starting with a "
+          "letter and not ending with '-'");
+    }
+    const std::string name = absl::StrCat(traits_.collection, "/", resource_id);
+    resource.set_name(name);
+    resource.clear_create_time();
+    resource.clear_update_time();
+    resource.clear_delete_time();
+    resource.clear_etag();
+    ACCORD_RETURN_IF_ERROR(traits_.validate(resource));
+
+    SetTimestamp(*resource.mutable_create_time(), context.time);
+    SetTimestamp(*resource.mutable_update_time(), context.time);
+    resource.set_etag(NewEtag());
+
+    WritePlan plan;
+    plan.IdempotencyKey(absl::StrCat("create:", traits_.collection),
+                        request_id);
+    plan.ExpectAbsent(
+        RecordKey(name),
+        ErrorWithReason(absl::StatusCode::kAlreadyExists,
+                        absl::StrCat(name, " already exists"), "ALREADY_EXISTS",
+                        absl::StrCat(traits_.singular, "_id")));
+    ACCORD_RETURN_IF_ERROR(traits_.plan_change(nullptr, &resource, plan));
+    plan.Write({"ZADD", IndexKey(traits_.collection), "0", name});
+    return CommitChange(resource, "created", context, plan);
+  }
+
+  absl::StatusOr<T> Get(absl::string_view name) {
+    ACCORD_RETURN_IF_ERROR(ParseName(name, "name").status());
+    ACCORD_ASSIGN_OR_RETURN(StoredRecord record, Load(name));
+    return ParseRecord<T>(record);
+  }
+
+  // `patch` carries the name, the new values and optionally the etag the
+  // caller last saw. An empty mask means every field set in `patch`.
+  absl::StatusOr<T> Update(const T& patch,
+                           const google::protobuf::FieldMask& update_mask,
+                           absl::string_view request_id,
+                           const ChangeContext& context) {
+    ACCORD_RETURN_IF_ERROR(CheckRequestId(request_id));
+    const std::string name_field = absl::StrCat(traits_.singular, ".name");
+    ACCORD_RETURN_IF_ERROR(ParseName(patch.name(), name_field).status());
+    ACCORD_ASSIGN_OR_RETURN(google::protobuf::FieldMask mask,
+                            EffectiveMask(patch, update_mask));
+    const std::string scope = absl::StrCat("update:", traits_.collection);
+    ACCORD_ASSIGN_OR_RETURN(std::optional<T> replay,
+                            Replayed(scope, request_id));
+    if (replay.has_value()) return *std::move(replay);
+    // Without a caller etag a lost race is retried on fresh data; with one,
+    // it is the caller's conflict to resolve.
+    constexpr int kAttempts = 5;
+    for (int attempt = 0; attempt < kAttempts; ++attempt) {
+      ACCORD_ASSIGN_OR_RETURN(StoredRecord record, Load(patch.name()));
+      ACCORD_ASSIGN_OR_RETURN(T current, ParseRecord<T>(record));
+      if (record.deleted) {
+        return ErrorWithReason(
+            absl::StatusCode::kFailedPrecondition,
+            absl::StrCat(patch.name(), " is deleted; undelete it first"),
+            "DELETED");
+      }
+      if (!patch.etag().empty() && patch.etag() != record.etag) {
+        return EtagMismatch(patch.name());
+      }
+      T updated = current;
+      google::protobuf::util::FieldMaskUtil::MergeOptions options;
+      options.set_replace_message_fields(true);
+      options.set_replace_repeated_fields(true);
+      google::protobuf::util::FieldMaskUtil::MergeMessageTo(patch, mask,
+                                                            options, &updated);
+      ACCORD_RETURN_IF_ERROR(traits_.validate(updated));
+      SetTimestamp(*updated.mutable_update_time(), context.time);
+      updated.set_etag(NewEtag());
+
+      WritePlan plan;
+      plan.IdempotencyKey(scope, request_id);
+      plan.ExpectEtag(RecordKey(patch.name()), record.etag,
+                      EtagMismatch(patch.name()));
+      ACCORD_RETURN_IF_ERROR(traits_.plan_change(&current, &updated, plan));
+      absl::StatusOr<T> result =
+          CommitChange(updated, "updated", context, plan);
+      if (!result.ok() && ReasonOf(result.status()) == "ETAG_MISMATCH" &&
+          patch.etag().empty()) {
+        continue;
+      }
+      return result;
+    }
+    return absl::AbortedError(absl::StrCat(
+        patch.name(), " changed concurrently too often; try again"));
+  }
+
+  absl::StatusOr<T> Delete(absl::string_view name, absl::string_view etag,
+                           absl::string_view request_id,
+                           const ChangeContext& context) {
+    return ChangeLiveness(name, etag, request_id, context, /*delete=*/true);
+  }
+
+  absl::StatusOr<T> Undelete(absl::string_view name, absl::string_view etag,
+                             absl::string_view request_id,
+                             const ChangeContext& context) {
+    return ChangeLiveness(name, etag, request_id, context, /*delete=*/false);
+  }
+
+  // The id of `name` if it names a resource of this collection.
+  absl::StatusOr<std::string> ParseName(absl::string_view name,
+                                        absl::string_view field) const {
+    return ParseResourceName(name, traits_.collection, field);
+  }
+
+ private:
+  static void SetTimestamp(google::protobuf::Timestamp& timestamp,
+                           absl::Time time) {
+    timestamp = google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
+        absl::ToUnixNanos(time));
+  }
+
+  static std::string NewEtag() {
+    thread_local absl::BitGen bits;
+    return absl::StrFormat("%016x", absl::Uniform<uint64_t>(bits));
+  }
+
+  static absl::Status CheckRequestId(absl::string_view request_id) {
+    if (!request_id.empty() && !IsValidRequestId(request_id)) {
+      return InvalidField("request_id",
+                          "must be 1-128 characters of A-Z, a-z, 0-9, '.', "
+                          "'_', '~' and '-' (a UUID is recommended)");
+    }
+    return absl::OkStatus();
+  }
+
+  absl::Status EtagMismatch(absl::string_view name) const {
+    return ErrorWithReason(
+        absl::StatusCode::kAborted,
+        absl::StrCat(name,
+                     " was changed since the etag was read; read it "
+                     "again and retry"),
+        "ETAG_MISMATCH", absl::StrCat(traits_.singular, ".etag"));
+  }
+
+  absl::StatusOr<std::optional<T>> Replayed(absl::string_view scope,
+                                            absl::string_view request_id) {
+    ACCORD_ASSIGN_OR_RETURN(std::optional<std::string> prior,
+                            write_path_.PriorResult(scope, request_id));
+    if (!prior.has_value()) return std::optional<T>();
+    T first;
+    if (!first.ParseFromString(*prior)) {
+      return absl::DataLossError("stored request result does not decode");
+    }
+    return std::optional<T>(std::move(first));
+  }
+
+  absl::StatusOr<StoredRecord> Load(absl::string_view name) {
+    ACCORD_ASSIGN_OR_RETURN(std::optional<StoredRecord> record,
+                            store_.Get(name));
+    if (!record.has_value()) {
+      return ErrorWithReason(absl::StatusCode::kNotFound,
+                             absl::StrCat(name, " does not exist"),
+                             "NOT_FOUND");
+    }
+    return *std::move(record);
+  }
+
+  absl::StatusOr<google::protobuf::FieldMask> EffectiveMask(
+      const T& patch, const google::protobuf::FieldMask& requested) const {
+    google::protobuf::FieldMask mask;
+    const auto* descriptor = T::descriptor();
+    const bool replace_all =
+        requested.paths_size() == 1 && requested.paths(0) == "*";
+    if (requested.paths_size() == 0 || replace_all) {
+      // AIP-134: no mask updates the fields that are set; `*` replaces all
+      // writable fields.
+      const auto* reflection = patch.GetReflection();
+      for (const std::string& field_name : traits_.writable_fields) {
+        const auto* field = descriptor->FindFieldByName(field_name);
+        const bool present = field->is_repeated()
+                                 ? reflection->FieldSize(patch, field) > 0
+                                 : reflection->HasField(patch, field);
+        if (replace_all || present) mask.add_paths(field_name);
+      }
+      return mask;
+    }
+    for (const std::string& path : requested.paths()) {
+      const std::string top = path.substr(0, path.find('.'));
+      if (std::find(traits_.writable_fields.begin(),
+                    traits_.writable_fields.end(),
+                    top) == traits_.writable_fields.end()) {
+        return InvalidField(
+            "update_mask",
+            absl::StrCat("\"", path, "\" is not a field that can be updated"));
+      }
+      if (!google::protobuf::util::FieldMaskUtil::GetFieldDescriptors(
+              descriptor, path, nullptr)) {
+        return InvalidField("update_mask",
+                            absl::StrCat("\"", path, "\" is not a field"));
+      }
+      mask.add_paths(path);
+    }
+    return mask;
+  }
+
+  absl::StatusOr<T> ChangeLiveness(absl::string_view name,
+                                   absl::string_view etag,
+                                   absl::string_view request_id,
+                                   const ChangeContext& context,
+                                   bool delete_it) {
+    ACCORD_RETURN_IF_ERROR(CheckRequestId(request_id));
+    ACCORD_RETURN_IF_ERROR(ParseName(name, "name").status());
+    const std::string scope =
+        absl::StrCat(delete_it ? "delete:" : "undelete:", traits_.collection);
+    // A retried call finds the record already changed: answer from the
+    // request_id record before judging the state.
+    ACCORD_ASSIGN_OR_RETURN(std::optional<T> replay,
+                            Replayed(scope, request_id));
+    if (replay.has_value()) return *std::move(replay);
+    ACCORD_ASSIGN_OR_RETURN(StoredRecord record, Load(name));
+    ACCORD_ASSIGN_OR_RETURN(T current, ParseRecord<T>(record));
+    if (record.deleted == delete_it) {
+      return delete_it
+                 ? ErrorWithReason(absl::StatusCode::kNotFound,
+                                   absl::StrCat(name, " is already deleted"),
+                                   "DELETED")
+                 : ErrorWithReason(absl::StatusCode::kFailedPrecondition,
+                                   absl::StrCat(name, " is not deleted"),
+                                   "NOT_DELETED");
+    }
+    if (!etag.empty() && etag != record.etag) return EtagMismatch(name);
+    T changed = current;
+    if (delete_it) {
+      SetTimestamp(*changed.mutable_delete_time(), context.time);
+    } else {
+      changed.clear_delete_time();
+    }
+    SetTimestamp(*changed.mutable_update_time(), context.time);
+    changed.set_etag(NewEtag());
+    WritePlan plan;
+    plan.IdempotencyKey(scope, request_id);
+    plan.ExpectEtag(RecordKey(name), record.etag, EtagMismatch(name));
+    ACCORD_RETURN_IF_ERROR(traits_.plan_change(
+        delete_it ? &current : nullptr, delete_it ? nullptr : &changed, plan));
+    return CommitChange(changed, delete_it ? "deleted" : "undeleted", context,
+                        plan, /*deleted=*/delete_it);
+  }
+
+  absl::StatusOr<T> CommitChange(const T& resource, absl::string_view verb,
+                                 const ChangeContext& context, WritePlan& plan,
+                                 bool deleted = false) {
+    const std::string serialized = resource.SerializeAsString();
+    plan.PutRecord(RecordKey(resource.name()), serialized, resource.etag(),
+                   deleted);
+    events::v1::Event event =
+        MakeEvent(traits_.source, absl::StrCat(traits_.event_prefix, ".", verb),
+                  resource.name(), resource, context);
+    if (traits_.annotate_event) traits_.annotate_event(resource, event);
+    plan.Emit(event);
+    plan.Result(serialized);
+    ACCORD_ASSIGN_OR_RETURN(WriteOutcome outcome, write_path_.Commit(plan));
+    if (!outcome.replayed) return resource;
+    T first;
+    if (!first.ParseFromString(outcome.result)) {
+      return absl::DataLossError("stored request result does not decode");
+    }
+    return first;
+  }
+
+  RecordStore& store_;
+  WritePath& write_path_;
+  ResourceTraits<T> traits_;
+};
+
+}  // namespace accord
+
+#endif  // ACCORD_COMMON_RESOURCE_OPS_H_

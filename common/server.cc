@@ -1,0 +1,240 @@
+#include "common/server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/support/server_interceptor.h>
+#include <pthread.h>
+#include <signal.h>
+
+#include <atomic>
+#include <memory>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/clock.h"
+#include "common/log.h"
+#include "common/metrics.h"
+
+namespace accord {
+namespace {
+
+absl::string_view CodeName(grpc::StatusCode code) {
+  static constexpr absl::string_view kNames[] = {"OK",
+                                                 "CANCELLED",
+                                                 "UNKNOWN",
+                                                 "INVALID_ARGUMENT",
+                                                 "DEADLINE_EXCEEDED",
+                                                 "NOT_FOUND",
+                                                 "ALREADY_EXISTS",
+                                                 "PERMISSION_DENIED",
+                                                 "RESOURCE_EXHAUSTED",
+                                                 "FAILED_PRECONDITION",
+                                                 "ABORTED",
+                                                 "OUT_OF_RANGE",
+                                                 "UNIMPLEMENTED",
+                                                 "INTERNAL",
+                                                 "UNAVAILABLE",
+                                                 "DATA_LOSS",
+                                                 "UNAUTHENTICATED"};
+  const int index = static_cast<int>(code);
+  return index >= 0 && index < 17 ? kNames[index] : "UNKNOWN";
+}
+
+// Logs and measures every RPC when its status is sent.
+class RpcObserver : public grpc::experimental::Interceptor {
+ public:
+  explicit RpcObserver(grpc::experimental::ServerRpcInfo* info)
+      : info_(info), start_(absl::Now()) {}
+
+  void Intercept(
+      grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(
+            grpc::experimental::InterceptionHookPoints::PRE_SEND_STATUS)) {
+      const grpc::Status status = methods->GetSendStatus();
+      const double seconds = absl::ToDoubleSeconds(absl::Now() - start_);
+      const std::string method = info_->method();
+      const std::string code(CodeName(status.error_code()));
+      Metrics::Global().Increment("accord_rpc_requests_total",
+                                  {{"method", method}, {"code", code}});
+      Metrics::Global().Observe("accord_rpc_latency_seconds",
+                                {{"method", method}, {"code", code}}, seconds);
+      const LogLevel level =
+          status.ok() ? LogLevel::kInfo
+          : status.error_code() == grpc::StatusCode::INTERNAL ||
+                  status.error_code() == grpc::StatusCode::UNKNOWN ||
+                  status.error_code() == grpc::StatusCode::DATA_LOSS
+              ? LogLevel::kError
+              : LogLevel::kWarning;
+      Log(level, "rpc",
+          {{"method", method},
+           {"code", code},
+           {"latency_ms", absl::StrCat(seconds * 1000)},
+           {"peer", info_->server_context()->peer()},
+           {"error", status.error_message()}});
+    }
+    methods->Proceed();
+  }
+
+ private:
+  grpc::experimental::ServerRpcInfo* info_;
+  absl::Time start_;
+};
+
+class RpcObserverFactory
+    : public grpc::experimental::ServerInterceptorFactoryInterface {
+ public:
+  grpc::experimental::Interceptor* CreateServerInterceptor(
+      grpc::experimental::ServerRpcInfo* info) override {
+    return new RpcObserver(info);
+  }
+};
+
+void DescribeServerMetrics() {
+  Metrics& metrics = Metrics::Global();
+  metrics.Describe("accord_rpc_requests_total", "counter",
+                   "RPCs finished, by method and status code.");
+  metrics.Describe("accord_rpc_latency_seconds", "histogram",
+                   "RPC latency, by method and status code.");
+  metrics.Describe("accord_ready", "gauge",
+                   "1 when the service reports SERVING.");
+}
+
+}  // namespace
+
+void RegisterServerFlags(FlagSet& flag_set, ServerFlags& flags) {
+  flag_set.AddHostPort("listen", &flags.listen,
+                       "address to serve gRPC on; port 0 picks a free one");
+  flag_set.AddHostPort("metrics_listen", &flags.metrics_listen,
+                       "address to serve Prometheus /metrics on; empty: off",
+                       /*optional=*/true);
+  flag_set.AddRedisUrl("redis", &flags.redis,
+                       "redis://[user:password@]HOST:PORT[/DB]");
+  flag_set.AddDuration("redis_timeout", &flags.redis_timeout,
+                       "deadline for one Redis round trip");
+  flag_set.AddInt("redis_pool_size", &flags.redis_pool_size, 1, 1024,
+                  "Redis connections kept open");
+  flag_set.AddDuration("shutdown_grace", &flags.shutdown_grace,
+                       "how long in-flight calls may run after SIGTERM");
+  flag_set.AddChoice("log_format", &flags.log_format, {"kv", "json"},
+                     "log line format");
+  flag_set.AddChoice("log_level", &flags.log_level,
+                     {"debug", "info", "warning", "error"},
+                     "lowest level logged");
+}
+
+void ApplyLogFlags(const ServerFlags& flags) {
+  SetLogService(flags.service_name);
+  SetLogFormat(flags.log_format == "json" ? LogFormat::kJson
+                                          : LogFormat::kKeyValue);
+  SetLogLevel(flags.log_level == "debug"     ? LogLevel::kDebug
+              : flags.log_level == "warning" ? LogLevel::kWarning
+              : flags.log_level == "error"   ? LogLevel::kError
+                                             : LogLevel::kInfo);
+}
+
+void BlockShutdownSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+}
+
+int RunServer(const ServerFlags& flags,
+              const std::vector<grpc::Service*>& services,
+              const ServerHooks& hooks) {
+  DescribeServerMetrics();
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort(flags.listen, grpc::InsecureServerCredentials(),
+                           &port);
+  for (grpc::Service* service : services) builder.RegisterService(service);
+  std::vector<
+      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptors;
+  interceptors.push_back(std::make_unique<RpcObserverFactory>());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || port == 0) {
+    LogError("cannot listen", {{"address", flags.listen}});
+    return 1;
+  }
+
+  MetricsServer metrics_server;
+  if (!flags.metrics_listen.empty()) {
+    absl::StatusOr<HostPort> address = ParseHostPort(flags.metrics_listen);
+    absl::Status started =
+        address.ok() ? metrics_server.Start(address->host, address->port)
+                     : address.status();
+    if (!started.ok()) {
+      LogError("cannot serve metrics", {{"error", started.ToString()}});
+      return 1;
+    }
+  }
+
+  grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
+  // SetServingStatus(bool) covers "" and every registered service name.
+  auto set_serving = [&](bool serving) {
+    health->SetServingStatus(serving);
+    Metrics::Global().SetGauge("accord_ready", {}, serving ? 1 : 0);
+  };
+  set_serving(false);
+
+  std::atomic<bool> stopping{false};
+  absl::Notification probe_stopped;
+  std::thread probe([&] {
+    bool serving = false;
+    while (!stopping.load()) {
+      const absl::Status ready =
+          hooks.readiness ? hooks.readiness() : absl::OkStatus();
+      if (!stopping.load() && ready.ok() != serving) {
+        serving = ready.ok();
+        set_serving(serving);
+        if (serving) {
+          LogInfo("serving");
+        } else {
+          LogWarning("not serving", {{"reason", ready.ToString()}});
+        }
+      }
+      probe_stopped.WaitForNotificationWithTimeout(absl::Seconds(1));
+    }
+  });
+
+  HostPort bound;
+  if (absl::StatusOr<HostPort> listen = ParseHostPort(flags.listen);
+      listen.ok()) {
+    bound = {listen->host, port};
+  }
+  LogInfo("listening", {{"address", bound.ToString()},
+                        {"metrics_port", absl::StrCat(metrics_server.port())},
+                        {"redis", flags.redis.Redacted()}});
+
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+
+  LogInfo("shutting down",
+          {{"signal", absl::StrCat(signal_number)},
+           {"grace", absl::FormatDuration(flags.shutdown_grace)}});
+  stopping = true;
+  probe_stopped.Notify();
+  probe.join();
+  // Load balancers and probes see NOT_SERVING while calls drain.
+  health->SetServingStatus(false);
+  if (hooks.on_shutdown) hooks.on_shutdown();
+  server->Shutdown(std::chrono::system_clock::now() +
+                   absl::ToChronoMilliseconds(flags.shutdown_grace));
+  server->Wait();
+  metrics_server.Stop();
+  LogInfo("stopped");
+  return 0;
+}
+
+}  // namespace accord

@@ -1,0 +1,68 @@
+#ifndef ACCORD_COMMON_SERVER_H_
+#define ACCORD_COMMON_SERVER_H_
+
+// What every Accord service binary does around its handlers: common flags,
+// gRPC health checking driven by a readiness probe (Redis reachable),
+// reflection, per-RPC logs and Prometheus metrics, and graceful shutdown on
+// SIGTERM/SIGINT (health NOT_SERVING, in-flight calls finish, streams are
+// told to end, exit 0).
+//
+// Example (a service's main):
+//   BlockShutdownSignals();
+//   ServerFlags flags;
+//   FlagSet flag_set("accord-institution", "...");
+//   RegisterServerFlags(flag_set, flags);
+//   flag_set.ParseOrExit(argc, argv);
+//   ...
+//   return RunServer(flags, {&service}, [&] { return redis.Ping(); });
+
+#include <grpcpp/grpcpp.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "common/config.h"
+
+namespace accord {
+
+struct ServerFlags {
+  std::string service_name;  // "institution", used in logs and metrics
+  std::string listen = "127.0.0.1:50051";
+  std::string metrics_listen;  // empty: no metrics endpoint
+  RedisUrl redis;
+  std::string log_format = "kv";
+  std::string log_level = "info";
+  absl::Duration shutdown_grace = absl::Seconds(10);
+  absl::Duration redis_timeout = absl::Seconds(2);
+  int64_t redis_pool_size = 16;
+};
+
+void RegisterServerFlags(FlagSet& flag_set, ServerFlags& flags);
+
+// Applies log settings; call right after parsing flags.
+void ApplyLogFlags(const ServerFlags& flags);
+
+// Blocks SIGTERM and SIGINT in this thread and every thread it starts later,
+// so RunServer can wait for them. Call first in main.
+void BlockShutdownSignals();
+
+struct ServerHooks {
+  // Called every second and before reporting SERVING; a non-OK status turns
+  // health NOT_SERVING.
+  std::function<absl::Status()> readiness;
+  // Called once when shutdown begins, before the server drains: end open
+  // streams here.
+  std::function<void()> on_shutdown;
+};
+
+// Serves until SIGTERM/SIGINT; returns the process exit code.
+int RunServer(const ServerFlags& flags,
+              const std::vector<grpc::Service*>& services,
+              const ServerHooks& hooks);
+
+}  // namespace accord
+
+#endif  // ACCORD_COMMON_SERVER_H_

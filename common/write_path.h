@@ -1,0 +1,125 @@
+#ifndef ACCORD_COMMON_WRITE_PATH_H_
+#define ACCORD_COMMON_WRITE_PATH_H_
+
+// The one way every service writes: a record change, its index updates and
+// its event are applied in a single Redis Function call, so they happen
+// together or not at all. In that same step the function
+//   1. replays the first result if the request_id was seen before,
+//   2. checks every precondition (etag compare-and-set, absent id, live
+//      referenced records, no live children) and writes nothing if one
+//      fails,
+//   3. applies the writes, appends the event to the `accord:events` stream
+//      and publishes it (with its stream position) on
+//      `accord:events:<event type>`.
+// Callers validate input before building a plan: Redis rolls nothing back.
+//
+// Example:
+//   WritePlan plan;
+//   plan.IdempotencyKey("CreateInstitution", request.request_id());
+//   plan.ExpectAbsent(key, AlreadyExists(...));
+//   plan.PutRecord(key, institution.SerializeAsString(), etag, false);
+//   plan.Write({"ZADD", "accord:institutions:ids", "0", id});
+//   plan.Emit(event);
+//   plan.Result(institution.SerializeAsString());
+//   ACCORD_ASSIGN_OR_RETURN(WriteOutcome outcome, write_path.Commit(plan));
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "accord/events/v1/event.pb.h"
+#include "common/redis_client.h"
+
+namespace accord {
+
+// The stream every event goes to, and the prefix of its pub/sub channels.
+inline constexpr char kEventStream[] = "accord:events";
+inline constexpr char kEventChannelPrefix[] = "accord:events:";
+
+// Field names of a record hash: the serialized resource, its etag, and
+// "1"/"0" for soft-deleted or live.
+inline constexpr char kRecordData[] = "data";
+inline constexpr char kRecordEtag[] = "etag";
+inline constexpr char kRecordDeleted[] = "deleted";
+
+class WritePlan {
+ public:
+  // The Redis key remembering a request's first result.
+  static std::string RequestKey(absl::string_view method,
+                                absl::string_view request_id);
+
+  // Makes the write idempotent for `request_id` (no-op when empty): a retry
+  // within `ttl` gets the first result and writes nothing.
+  void IdempotencyKey(absl::string_view method, absl::string_view request_id,
+                      absl::Duration ttl = absl::Hours(24));
+
+  // Preconditions, checked in order; the first that fails makes Commit
+  // return its `failure` and write nothing.
+  void ExpectAbsent(std::string key, absl::Status failure);
+  void ExpectEtag(std::string key, std::string etag, absl::Status failure);
+  void ExpectLive(std::string key, absl::Status failure);
+  void ExpectEmptySet(std::string key, absl::Status failure);
+
+  // Stores a record hash {data, etag, deleted}.
+  void PutRecord(std::string key, std::string data, std::string etag,
+                 bool deleted);
+  // Any other write command (ZADD, SADD, SREM, HSET, HDEL, ...).
+  void Write(std::vector<std::string> command);
+  // The event of this change; its position is filled in by Redis.
+  void Emit(const events::v1::Event& event);
+  // What a replay of this request returns (usually the stored resource).
+  void Result(std::string result);
+
+ private:
+  friend class WritePath;
+  struct Check {
+    std::string kind;
+    std::string key;
+    std::string argument;
+    absl::Status failure;
+  };
+  std::string idempotency_key_;
+  absl::Duration idempotency_ttl_;
+  std::vector<Check> checks_;
+  std::vector<std::vector<std::string>> writes_;
+  std::string event_type_;
+  std::string event_data_;
+  std::string result_;
+};
+
+struct WriteOutcome {
+  // True when the request_id was seen before and nothing was written.
+  bool replayed = false;
+  // The event's stream position ("" when the plan had no event).
+  std::string position;
+  // The plan's result, or the first result on a replay.
+  std::string result;
+};
+
+class WritePath {
+ public:
+  explicit WritePath(RedisClient& redis) : redis_(redis) {}
+
+  // Installs the Redis Function library (idempotent; also done on demand
+  // when Redis answers that the function is missing).
+  absl::Status LoadFunctions();
+
+  absl::StatusOr<WriteOutcome> Commit(const WritePlan& plan);
+
+  // The first result of an earlier call with this method and request_id,
+  // if any. Lets an update or delete that already succeeded answer a retry
+  // before its preconditions (which the first call changed) are judged.
+  absl::StatusOr<std::optional<std::string>> PriorResult(
+      absl::string_view method, absl::string_view request_id);
+
+ private:
+  RedisClient& redis_;
+};
+
+}  // namespace accord
+
+#endif  // ACCORD_COMMON_WRITE_PATH_H_

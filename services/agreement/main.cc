@@ -1,0 +1,31 @@
+// accord-agreement: will serve accord.agreement.v1 (agreements, committees,
+// sessions, milestones). Until that API lands it runs the common server
+// with health checking, reflection, metrics and graceful shutdown.
+
+#include "common/config.h"
+#include "common/redis_client.h"
+#include "common/server.h"
+
+int main(int argc, char** argv) {
+  accord::BlockShutdownSignals();
+  accord::ServerFlags flags;
+  flags.service_name = "agreement";
+  flags.listen = "127.0.0.1:50052";
+  std::string institution_target = "127.0.0.1:50051";
+  accord::FlagSet flag_set("accord-agreement",
+                           "Records agreements, committees, sessions and "
+                           "milestones (accord.agreement.v1).");
+  accord::RegisterServerFlags(flag_set, flags);
+  flag_set.AddHostPort("institution_target", &institution_target,
+                       "address of the institution service");
+  flag_set.ParseOrExit(argc, argv);
+  accord::ApplyLogFlags(flags);
+
+  accord::RedisClient redis(
+      {.url = flags.redis,
+       .pool_size = static_cast<int>(flags.redis_pool_size),
+       .command_timeout = flags.redis_timeout});
+  return accord::RunServer(
+      flags, {},
+      {.readiness = [&] { return redis.Ping(); }, .on_shutdown = nullptr});
+}

@@ -1,0 +1,509 @@
+#include "services/institution/institution_service.h"
+
+#include <algorithm>
+#include <set>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "common/errors.h"
+#include "common/events.h"
+#include "common/status_macros.h"
+#include "common/text_fold.h"
+#include "common/validation.h"
+#include "services/institution/institution_validation.h"
+
+namespace accord::institution {
+namespace {
+
+using v1::Institution;
+using v1::Official;
+
+constexpr char kSource[] = "//accord/institution";
+// Hash of institution name -> folded names, one per line in `names` order.
+constexpr char kSearchIndex[] = "accord:search:institutions";
+constexpr char kPageTokenSecret[] = "accord:secret:page_tokens";
+constexpr int kMaxBatch = 1000;
+constexpr size_t kMaxQueryLength = 512;
+// Deeper than any real hierarchy; bounds the walk on a corrupted chain.
+constexpr int kMaxAncestors = 64;
+
+std::string ChildrenKey(absl::string_view parent) {
+  return absl::StrCat("accord:children:", parent);
+}
+
+ChangeContext ContextFor(absl::string_view request_id) {
+  ChangeContext context;
+  context.request_id = std::string(request_id);
+  context.time = absl::Now();
+  return context;
+}
+
+template <typename T>
+grpc::Status Respond(absl::StatusOr<T> result, T* response) {
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  *response = *std::move(result);
+  return grpc::Status::OK;
+}
+
+std::string SearchText(const Institution& institution) {
+  std::vector<std::string> folded;
+  folded.reserve(institution.names_size());
+  for (const auto& name : institution.names()) {
+    folded.push_back(FoldForSearch(name.text()));
+  }
+  return absl::StrJoin(folded, "\n");
+}
+
+ResourceTraits<Official> OfficialTraits() {
+  ResourceTraits<Official> traits;
+  traits.collection = "officials";
+  traits.singular = "official";
+  traits.event_prefix = "accord.official.v1";
+  traits.source = kSource;
+  traits.writable_fields = {"names", "positions"};
+  traits.validate = ValidateOfficial;
+  traits.plan_change = [](const Official*, const Official* after,
+                          WritePlan& plan) {
+    if (after == nullptr) return absl::OkStatus();
+    for (int i = 0; i < after->positions_size(); ++i) {
+      const std::string field =
+          absl::StrCat("official.positions[", i, "].institution");
+      plan.ExpectLive(
+          RecordKey(after->positions(i).institution()),
+          InvalidField(field, absl::StrCat(after->positions(i).institution(),
+                                           " is not a live institution")));
+    }
+    return absl::OkStatus();
+  };
+  traits.annotate_event = [](const Official& official,
+                             events::v1::Event& event) {
+    std::set<std::string> institutions;
+    for (const auto& position : official.positions()) {
+      institutions.insert(position.institution());
+    }
+    for (const std::string& name : institutions) event.add_institutions(name);
+  };
+  return traits;
+}
+
+}  // namespace
+
+InstitutionServiceImpl::InstitutionServiceImpl(RedisClient& redis)
+    : redis_(redis),
+      store_(redis),
+      write_path_(redis),
+      institutions_(store_, write_path_, InstitutionTraits()),
+      officials_(store_, write_path_, OfficialTraits()) {}
+
+ResourceTraits<Institution> InstitutionServiceImpl::InstitutionTraits() {
+  ResourceTraits<Institution> traits;
+  traits.collection = "institutions";
+  traits.singular = "institution";
+  traits.event_prefix = "accord.institution.v1";
+  traits.source = kSource;
+  traits.writable_fields = {"names",       "kind",      "country_code",
+                            "parent",      "relations", "external_ids",
+                            "website_uri", "state"};
+  traits.validate = ValidateInstitution;
+  traits.plan_change = [this](const Institution* before,
+                              const Institution* after, WritePlan& plan) {
+    return PlanInstitutionChange(before, after, plan);
+  };
+  traits.annotate_event = [](const Institution& institution,
+                             events::v1::Event& event) {
+    event.add_institutions(institution.name());
+    if (!institution.parent().empty()) {
+      event.add_institutions(institution.parent());
+    }
+    event.add_country_codes(institution.country_code());
+  };
+  return traits;
+}
+
+absl::Status InstitutionServiceImpl::PlanInstitutionChange(
+    const Institution* before, const Institution* after, WritePlan& plan) {
+  if (after != nullptr) {
+    if (!after->parent().empty()) {
+      plan.ExpectLive(RecordKey(after->parent()),
+                      InvalidField("institution.parent",
+                                   absl::StrCat(after->parent(),
+                                                " is not a live institution")));
+      if (before == nullptr || before->parent() != after->parent()) {
+        ACCORD_RETURN_IF_ERROR(CheckNoCycle(*after));
+      }
+    }
+    for (int i = 0; i < after->relations_size(); ++i) {
+      const std::string& related = after->relations(i).institution();
+      plan.ExpectLive(
+          RecordKey(related),
+          InvalidField(
+              absl::StrCat("institution.relations[", i, "].institution"),
+              absl::StrCat(related, " is not a live institution")));
+    }
+  }
+  if (before != nullptr && after == nullptr) {
+    plan.ExpectEmptySet(
+        ChildrenKey(before->name()),
+        ErrorWithReason(absl::StatusCode::kFailedPrecondition,
+                        absl::StrCat(before->name(),
+                                     " has live child institutions; delete or "
+                                     "re-parent them first"),
+                        "HAS_CHILDREN"));
+  }
+  // Index updates: leave the old parent's child set and the search index,
+  // then join the new ones.
+  if (before != nullptr) {
+    if (!before->parent().empty()) {
+      plan.Write({"SREM", ChildrenKey(before->parent()), before->name()});
+    }
+    plan.Write({"HDEL", kSearchIndex, before->name()});
+  }
+  if (after != nullptr) {
+    if (!after->parent().empty()) {
+      plan.Write({"SADD", ChildrenKey(after->parent()), after->name()});
+    }
+    plan.Write({"HSET", kSearchIndex, after->name(), SearchText(*after)});
+  }
+  return absl::OkStatus();
+}
+
+absl::Status InstitutionServiceImpl::CheckNoCycle(
+    const Institution& institution) {
+  std::string ancestor = institution.parent();
+  for (int depth = 0; depth < kMaxAncestors && !ancestor.empty(); ++depth) {
+    if (ancestor == institution.name()) {
+      return InvalidField("institution.parent",
+                          "would make the institution its own ancestor");
+    }
+    ACCORD_ASSIGN_OR_RETURN(std::optional<StoredRecord> record,
+                            store_.Get(ancestor));
+    if (!record.has_value()) return absl::OkStatus();  // reported as not live
+    ACCORD_ASSIGN_OR_RETURN(Institution parent,
+                            ParseRecord<Institution>(*record));
+    ancestor = parent.parent();
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<const PageTokenCodec*> InstitutionServiceImpl::Codec() {
+  absl::MutexLock lock(&codec_mutex_);
+  if (codec_ == nullptr) {
+    ACCORD_ASSIGN_OR_RETURN(std::string secret,
+                            LoadOrCreateSecret(redis_, kPageTokenSecret));
+    codec_ = std::make_unique<PageTokenCodec>(std::move(secret));
+  }
+  return codec_.get();
+}
+
+grpc::Status InstitutionServiceImpl::CreateInstitution(
+    grpc::ServerContext*, const v1::CreateInstitutionRequest* request,
+    Institution* response) {
+  Institution institution = request->institution();
+  if (institution.state() == Institution::STATE_UNSPECIFIED) {
+    institution.set_state(Institution::STATE_ACTIVE);
+  }
+  return Respond(institutions_.Create(
+                     std::move(institution), request->institution_id(),
+                     request->request_id(), ContextFor(request->request_id())),
+                 response);
+}
+
+grpc::Status InstitutionServiceImpl::GetInstitution(
+    grpc::ServerContext*, const v1::GetInstitutionRequest* request,
+    Institution* response) {
+  return Respond(institutions_.Get(request->name()), response);
+}
+
+grpc::Status InstitutionServiceImpl::ListInstitutions(
+    grpc::ServerContext*, const v1::ListInstitutionsRequest* request,
+    v1::ListInstitutionsResponse* response) {
+  auto list = [&]() -> absl::Status {
+    ACCORD_ASSIGN_OR_RETURN(const PageTokenCodec* codec, Codec());
+    ACCORD_ASSIGN_OR_RETURN(
+        ListQuery query,
+        ParseListQuery(
+            *codec, *Institution::descriptor(),
+            {request->page_size(), request->page_token(), request->filter(),
+             request->order_by(), request->show_deleted()},
+            {"name", "create_time", "update_time", "country_code"}));
+    ACCORD_ASSIGN_OR_RETURN(
+        ListPage<Institution> page,
+        ListResources<Institution>(store_, *codec, "institutions", query));
+    for (Institution& institution : page.items) {
+      *response->add_institutions() = std::move(institution);
+    }
+    response->set_next_page_token(page.next_page_token);
+    return absl::OkStatus();
+  };
+  return ToGrpcStatus(list());
+}
+
+grpc::Status InstitutionServiceImpl::UpdateInstitution(
+    grpc::ServerContext*, const v1::UpdateInstitutionRequest* request,
+    Institution* response) {
+  return Respond(institutions_.Update(
+                     request->institution(), request->update_mask(),
+                     request->request_id(), ContextFor(request->request_id())),
+                 response);
+}
+
+grpc::Status InstitutionServiceImpl::DeleteInstitution(
+    grpc::ServerContext*, const v1::DeleteInstitutionRequest* request,
+    Institution* response) {
+  return Respond(institutions_.Delete(request->name(), request->etag(),
+                                      request->request_id(),
+                                      ContextFor(request->request_id())),
+                 response);
+}
+
+grpc::Status InstitutionServiceImpl::UndeleteInstitution(
+    grpc::ServerContext*, const v1::UndeleteInstitutionRequest* request,
+    Institution* response) {
+  return Respond(institutions_.Undelete(request->name(), request->etag(),
+                                        request->request_id(),
+                                        ContextFor(request->request_id())),
+                 response);
+}
+
+// Shared by both batch methods: all live, or NOT_FOUND naming the missing.
+template <typename T>
+absl::StatusOr<std::vector<T>> BatchGet(
+    RecordStore& store, const ResourceOps<T>& ops,
+    const google::protobuf::RepeatedPtrField<std::string>& names) {
+  if (names.empty()) return InvalidField("names", "must name at least one");
+  if (names.size() > kMaxBatch) {
+    return InvalidField("names", absl::StrCat("must name at most ", kMaxBatch));
+  }
+  Violations violations;
+  for (int i = 0; i < names.size(); ++i) {
+    absl::StatusOr<std::string> id =
+        ops.ParseName(names[i], absl::StrCat("names[", i, "]"));
+    if (!id.ok()) {
+      for (const auto& violation : FieldViolationsOf(id.status())) {
+        violations.Add(violation.field, violation.description);
+      }
+    }
+  }
+  ACCORD_RETURN_IF_ERROR(violations.ToStatus());
+  ACCORD_ASSIGN_OR_RETURN(auto records, store.GetMany(std::vector<std::string>(
+                                            names.begin(), names.end())));
+  std::vector<FieldViolation> missing;
+  std::vector<std::string> missing_names;
+  std::vector<T> found;
+  for (int i = 0; i < names.size(); ++i) {
+    if (!records[i].has_value() || records[i]->deleted) {
+      missing.push_back({absl::StrCat("names[", i, "]"),
+                         absl::StrCat(names[i], " does not exist")});
+      missing_names.push_back(names[i]);
+      continue;
+    }
+    ACCORD_ASSIGN_OR_RETURN(T item, ParseRecord<T>(*records[i]));
+    found.push_back(std::move(item));
+  }
+  if (!missing.empty()) {
+    return ErrorWithFields(
+        absl::StatusCode::kNotFound,
+        absl::StrCat("not found: ", absl::StrJoin(missing_names, ", ")),
+        missing);
+  }
+  return found;
+}
+
+grpc::Status InstitutionServiceImpl::BatchGetInstitutions(
+    grpc::ServerContext*, const v1::BatchGetInstitutionsRequest* request,
+    v1::BatchGetInstitutionsResponse* response) {
+  absl::StatusOr<std::vector<Institution>> found =
+      BatchGet(store_, institutions_, request->names());
+  if (!found.ok()) return ToGrpcStatus(found.status());
+  for (Institution& institution : *found) {
+    *response->add_institutions() = std::move(institution);
+  }
+  return grpc::Status::OK;
+}
+
+absl::StatusOr<v1::SearchInstitutionsResponse> InstitutionServiceImpl::Search(
+    const v1::SearchInstitutionsRequest& request) {
+  Violations violations;
+  violations.CheckText("query", request.query(), kMaxQueryLength, true);
+  ACCORD_RETURN_IF_ERROR(violations.ToStatus());
+  const std::string query = FoldForSearch(request.query());
+  if (query.empty()) {
+    return InvalidField("query", "has no letters or digits to search for");
+  }
+  ACCORD_ASSIGN_OR_RETURN(int page_size,
+                          EffectivePageSize(request.page_size()));
+  ACCORD_ASSIGN_OR_RETURN(
+      Filter filter,
+      Filter::Parse(request.filter(), *Institution::descriptor()));
+  ACCORD_ASSIGN_OR_RETURN(const PageTokenCodec* codec, Codec());
+  const std::string fingerprint =
+      absl::StrCat("search\x1f", query, "\x1f", request.filter());
+  // Cursor: score in millionths, then name; best score first.
+  std::pair<int64_t, std::string> after = {INT64_MAX, ""};
+  if (!request.page_token().empty()) {
+    ACCORD_ASSIGN_OR_RETURN(std::vector<std::string> cursor,
+                            codec->Decode(request.page_token(), fingerprint));
+    if (cursor.size() != 2 || !absl::SimpleAtoi(cursor[0], &after.first)) {
+      return InvalidField("page_token", "does not fit this request");
+    }
+    after.second = cursor[1];
+  }
+  auto comes_after_cursor = [&after](int64_t score, const std::string& name) {
+    return score < after.first || (score == after.first && name > after.second);
+  };
+
+  ACCORD_ASSIGN_OR_RETURN(RedisValue index,
+                          redis_.Command({"HGETALL", kSearchIndex}));
+  struct Candidate {
+    int64_t score;
+    std::string name;
+    int name_index;
+  };
+  std::vector<Candidate> candidates;
+  for (size_t i = 0; i + 1 < index.elements.size(); i += 2) {
+    const std::string& name = index.elements[i].text;
+    double best = 0;
+    int best_index = 0;
+    int line_index = 0;
+    for (absl::string_view line :
+         absl::StrSplit(index.elements[i + 1].text, '\n')) {
+      const double score = MatchScore(query, line);
+      if (score > best) {
+        best = score;
+        best_index = line_index;
+      }
+      ++line_index;
+    }
+    const auto score = static_cast<int64_t>(best * 1e6);
+    if (best > 0 && comes_after_cursor(score, name)) {
+      candidates.push_back({score, name, best_index});
+    }
+  }
+  std::sort(candidates.begin(), candidates.end(),
+            [](const Candidate& a, const Candidate& b) {
+              return a.score != b.score ? a.score > b.score : a.name < b.name;
+            });
+
+  v1::SearchInstitutionsResponse response;
+  constexpr size_t kFetchBatch = 128;
+  for (size_t start = 0; start < candidates.size(); start += kFetchBatch) {
+    std::vector<std::string> names;
+    const size_t end = std::min(candidates.size(), start + kFetchBatch);
+    for (size_t i = start; i < end; ++i) names.push_back(candidates[i].name);
+    ACCORD_ASSIGN_OR_RETURN(auto records, store_.GetMany(names));
+    for (size_t i = start; i < end; ++i) {
+      const auto& record = records[i - start];
+      if (!record.has_value() || record->deleted) continue;
+      ACCORD_ASSIGN_OR_RETURN(Institution institution,
+                              ParseRecord<Institution>(*record));
+      if (!filter.Matches(institution)) continue;
+      if (response.matches_size() == page_size) {
+        const auto& previous = response.matches(response.matches_size() - 1);
+        response.set_next_page_token(codec->Encode(
+            fingerprint,
+            {absl::StrCat(static_cast<int64_t>(previous.score() * 1e6)),
+             previous.institution().name()}));
+        return response;
+      }
+      v1::InstitutionMatch* match = response.add_matches();
+      const int name_index = candidates[i].name_index;
+      if (name_index < institution.names_size()) {
+        *match->mutable_matched_name() = institution.names(name_index);
+      }
+      match->set_score(static_cast<double>(candidates[i].score) / 1e6);
+      *match->mutable_institution() = std::move(institution);
+    }
+  }
+  return response;
+}
+
+grpc::Status InstitutionServiceImpl::SearchInstitutions(
+    grpc::ServerContext*, const v1::SearchInstitutionsRequest* request,
+    v1::SearchInstitutionsResponse* response) {
+  return Respond(Search(*request), response);
+}
+
+grpc::Status InstitutionServiceImpl::CreateOfficial(
+    grpc::ServerContext*, const v1::CreateOfficialRequest* request,
+    Official* response) {
+  return Respond(officials_.Create(request->official(), request->official_id(),
+                                   request->request_id(),
+                                   ContextFor(request->request_id())),
+                 response);
+}
+
+grpc::Status InstitutionServiceImpl::GetOfficial(
+    grpc::ServerContext*, const v1::GetOfficialRequest* request,
+    Official* response) {
+  return Respond(officials_.Get(request->name()), response);
+}
+
+grpc::Status InstitutionServiceImpl::ListOfficials(
+    grpc::ServerContext*, const v1::ListOfficialsRequest* request,
+    v1::ListOfficialsResponse* response) {
+  auto list = [&]() -> absl::Status {
+    ACCORD_ASSIGN_OR_RETURN(const PageTokenCodec* codec, Codec());
+    ACCORD_ASSIGN_OR_RETURN(
+        ListQuery query,
+        ParseListQuery(
+            *codec, *Official::descriptor(),
+            {request->page_size(), request->page_token(), request->filter(),
+             request->order_by(), request->show_deleted()},
+            {"name", "create_time", "update_time"}));
+    ACCORD_ASSIGN_OR_RETURN(
+        ListPage<Official> page,
+        ListResources<Official>(store_, *codec, "officials", query));
+    for (Official& official : page.items) {
+      *response->add_officials() = std::move(official);
+    }
+    response->set_next_page_token(page.next_page_token);
+    return absl::OkStatus();
+  };
+  return ToGrpcStatus(list());
+}
+
+grpc::Status InstitutionServiceImpl::UpdateOfficial(
+    grpc::ServerContext*, const v1::UpdateOfficialRequest* request,
+    Official* response) {
+  return Respond(officials_.Update(request->official(), request->update_mask(),
+                                   request->request_id(),
+                                   ContextFor(request->request_id())),
+                 response);
+}
+
+grpc::Status InstitutionServiceImpl::DeleteOfficial(
+    grpc::ServerContext*, const v1::DeleteOfficialRequest* request,
+    Official* response) {
+  return Respond(
+      officials_.Delete(request->name(), request->etag(), request->request_id(),
+                        ContextFor(request->request_id())),
+      response);
+}
+
+grpc::Status InstitutionServiceImpl::UndeleteOfficial(
+    grpc::ServerContext*, const v1::UndeleteOfficialRequest* request,
+    Official* response) {
+  return Respond(officials_.Undelete(request->name(), request->etag(),
+                                     request->request_id(),
+                                     ContextFor(request->request_id())),
+                 response);
+}
+
+grpc::Status InstitutionServiceImpl::BatchGetOfficials(
+    grpc::ServerContext*, const v1::BatchGetOfficialsRequest* request,
+    v1::BatchGetOfficialsResponse* response) {
+  absl::StatusOr<std::vector<Official>> found =
+      BatchGet(store_, officials_, request->names());
+  if (!found.ok()) return ToGrpcStatus(found.status());
+  for (Official& official : *found) {
+    *response->add_officials() = std::move(official);
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace accord::institution

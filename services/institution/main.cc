@@ -1,0 +1,39 @@
+// accord-institution: serves accord.institution.v1.InstitutionService.
+
+#include "common/config.h"
+#include "common/log.h"
+#include "common/redis_client.h"
+#include "common/server.h"
+#include "common/write_path.h"
+#include "services/institution/institution_service.h"
+
+int main(int argc, char** argv) {
+  accord::BlockShutdownSignals();
+  accord::ServerFlags flags;
+  flags.service_name = "institution";
+  flags.listen = "127.0.0.1:50051";
+  accord::FlagSet flag_set("accord-institution",
+                           "Records institutions and the officials who act "
+                           "for them (accord.institution.v1).");
+  accord::RegisterServerFlags(flag_set, flags);
+  flag_set.ParseOrExit(argc, argv);
+  accord::ApplyLogFlags(flags);
+
+  accord::RedisClient redis(
+      {.url = flags.redis,
+       .pool_size = static_cast<int>(flags.redis_pool_size),
+       .command_timeout = flags.redis_timeout});
+  accord::WritePath write_path(redis);
+  accord::institution::InstitutionServiceImpl service(redis);
+  return accord::RunServer(flags, {&service},
+                           {.readiness =
+                                [&] {
+                                  // Ready once Redis answers and holds the
+                                  // write function.
+                                  absl::Status status = redis.Ping();
+                                  if (status.ok())
+                                    status = write_path.LoadFunctions();
+                                  return status;
+                                },
+                            .on_shutdown = nullptr});
+}

@@ -1,0 +1,260 @@
+#include "tests/harness/processes.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <grpcpp/generic/generic_stub.h>
+#include <hiredis/hiredis.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <sstream>
+#include <stdexcept>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+
+namespace accord::testing {
+namespace {
+
+int ExitCodeOf(int status) {
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) return 128 + WTERMSIG(status);
+  return -1;
+}
+
+bool RedisAnswers(int port) {
+  timeval timeout{0, 200000};
+  redisContext* context = redisConnectWithTimeout("127.0.0.1", port, timeout);
+  bool ok = false;
+  if (context != nullptr && context->err == 0) {
+    auto* reply = static_cast<redisReply*>(redisCommand(context, "PING"));
+    ok = reply != nullptr && reply->type == REDIS_REPLY_STATUS;
+    if (reply != nullptr) freeReplyObject(reply);
+  }
+  if (context != nullptr) redisFree(context);
+  return ok;
+}
+
+}  // namespace
+
+int FreePort() {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = 0;
+  if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+    close(fd);
+    throw std::runtime_error("cannot bind a free port");
+  }
+  socklen_t length = sizeof(address);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  close(fd);
+  return ntohs(address.sin_port);
+}
+
+std::string MakeTempDir(const std::string& prefix) {
+  std::string pattern =
+      (std::filesystem::temp_directory_path() / (prefix + "-XXXXXX")).string();
+  if (mkdtemp(pattern.data()) == nullptr) {
+    throw std::runtime_error("mkdtemp failed");
+  }
+  return pattern;
+}
+
+std::string BinaryPath(const std::string& name) {
+  return absl::StrCat(ACCORD_BIN_DIR, "/", name);
+}
+
+ChildProcess::~ChildProcess() {
+  if (running()) Kill();
+}
+
+void ChildProcess::Start(const std::vector<std::string>& argv,
+                         const std::string& log_path) {
+  log_path_ = log_path;
+  const pid_t pid = fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    const int log = open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (log >= 0) {
+      dup2(log, STDOUT_FILENO);
+      dup2(log, STDERR_FILENO);
+    }
+    // The test process may block signals; the child must not inherit that.
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    std::vector<char*> args;
+    for (const std::string& arg : argv)
+      args.push_back(const_cast<char*>(arg.c_str()));
+    args.push_back(nullptr);
+    execvp(args[0], args.data());
+    _exit(127);
+  }
+  pid_ = pid;
+}
+
+int ChildProcess::Wait(absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (pid_ > 0) {
+    int status = 0;
+    const pid_t done = waitpid(pid_, &status, WNOHANG);
+    if (done == pid_) {
+      pid_ = -1;
+      return ExitCodeOf(status);
+    }
+    if (absl::Now() > deadline) return -1;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  return -1;
+}
+
+int ChildProcess::Terminate(absl::Duration timeout) {
+  if (pid_ <= 0) return -1;
+  kill(pid_, SIGTERM);
+  const int code = Wait(timeout);
+  if (code == -1) Kill();
+  return code;
+}
+
+void ChildProcess::Kill() {
+  if (pid_ <= 0) return;
+  kill(pid_, SIGKILL);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  pid_ = -1;
+}
+
+std::string ChildProcess::ReadLog() const {
+  std::ifstream file(log_path_);
+  std::stringstream contents;
+  contents << file.rdbuf();
+  return contents.str();
+}
+
+RedisServer::RedisServer(const std::string& appendfsync)
+    : dir_(MakeTempDir("accord-redis")),
+      appendfsync_(appendfsync),
+      port_(FreePort()) {
+  Start();
+}
+
+RedisServer::~RedisServer() {
+  process_.Kill();
+  std::error_code ignored;
+  std::filesystem::remove_all(dir_, ignored);
+}
+
+void RedisServer::Start() {
+  process_.Start(
+      {"redis-server", "--port", absl::StrCat(port_), "--bind", "127.0.0.1",
+       "--dir", dir_, "--appendonly", "yes", "--appendfsync", appendfsync_,
+       "--save", "", "--daemonize", "no", "--protected-mode", "yes"},
+      dir_ + "/redis.log");
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (!RedisAnswers(port_)) {
+    if (absl::Now() > deadline) {
+      throw std::runtime_error("redis-server did not start: " +
+                               process_.ReadLog());
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+}
+
+void RedisServer::Stop() { process_.Terminate(); }
+void RedisServer::Kill() { process_.Kill(); }
+
+std::string RedisServer::url() const {
+  return absl::StrCat("redis://127.0.0.1:", port_);
+}
+
+ServiceProcess::ServiceProcess(std::string binary, std::string redis_url,
+                               std::vector<std::string> extra_flags)
+    : binary_(std::move(binary)),
+      redis_url_(std::move(redis_url)),
+      extra_flags_(std::move(extra_flags)),
+      dir_(MakeTempDir("accord-service")),
+      port_(FreePort()),
+      metrics_port_(FreePort()) {
+  Start();
+}
+
+ServiceProcess::~ServiceProcess() {
+  process_.Kill();
+  std::error_code ignored;
+  std::filesystem::remove_all(dir_, ignored);
+}
+
+void ServiceProcess::Start() {
+  std::vector<std::string> argv = {
+      BinaryPath(binary_), absl::StrCat("--listen=", address()),
+      absl::StrCat("--metrics_listen=127.0.0.1:", metrics_port_),
+      absl::StrCat("--redis=", redis_url_), "--shutdown_grace=5s"};
+  argv.insert(argv.end(), extra_flags_.begin(), extra_flags_.end());
+  process_.Start(argv, dir_ + "/service.log");
+  absl::Status ready = WaitForHealth(Channel(), true, absl::Seconds(15));
+  if (!ready.ok()) {
+    throw std::runtime_error(
+        absl::StrCat(binary_, " did not become SERVING: ", ready.ToString(),
+                     "\n", process_.ReadLog()));
+  }
+}
+
+int ServiceProcess::Stop() { return process_.Terminate(); }
+void ServiceProcess::Kill() { process_.Kill(); }
+
+std::string ServiceProcess::address() const {
+  return absl::StrCat("127.0.0.1:", port_);
+}
+
+std::shared_ptr<grpc::Channel> ServiceProcess::Channel() const {
+  return grpc::CreateChannel(address(), grpc::InsecureChannelCredentials());
+}
+
+absl::Status WaitForHealth(const std::shared_ptr<grpc::Channel>& channel,
+                           bool serving, absl::Duration timeout) {
+  // grpc.health.v1 messages are tiny: an empty HealthCheckRequest asks for
+  // the overall status, and the response is field 1 (tag 0x08) holding the
+  // enum (1 = SERVING), so raw bytes spare the test a copy of health.proto.
+  grpc::GenericStub stub(channel);
+  const absl::Time deadline = absl::Now() + timeout;
+  std::string last = "no answer";
+  while (absl::Now() < deadline) {
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::milliseconds(500));
+    grpc::Slice empty("");
+    grpc::ByteBuffer request(&empty, 1);
+    grpc::ByteBuffer response;
+    std::promise<grpc::Status> done;
+    stub.UnaryCall(&context, "/grpc.health.v1.Health/Check",
+                   grpc::StubOptions(), &request, &response,
+                   [&done](grpc::Status status) { done.set_value(status); });
+    const grpc::Status status = done.get_future().get();
+    std::string bytes;
+    if (status.ok()) {
+      std::vector<grpc::Slice> slices;
+      (void)response.Dump(&slices);
+      for (const grpc::Slice& slice : slices) {
+        bytes.append(reinterpret_cast<const char*>(slice.begin()),
+                     slice.size());
+      }
+    }
+    const bool is_serving = status.ok() && bytes == std::string("\x08\x01");
+    if (is_serving == serving) return absl::OkStatus();
+    last = status.ok() ? "NOT_SERVING" : status.error_message();
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  return absl::DeadlineExceededError(last);
+}
+
+}  // namespace accord::testing

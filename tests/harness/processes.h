@@ -1,0 +1,110 @@
+#ifndef ACCORD_TESTS_HARNESS_PROCESSES_H_
+#define ACCORD_TESTS_HARNESS_PROCESSES_H_
+
+// Real processes for integration tests: a private redis-server and the
+// Accord service binaries, each on a loopback port chosen free at run time.
+//
+// Example:
+//   RedisServer redis;                 // started, AOF appendfsync always
+//   ServiceProcess institution("accord-institution", redis.url());
+//   auto stub = InstitutionService::NewStub(institution.Channel());
+
+#include <grpcpp/grpcpp.h>
+#include <sys/types.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+
+namespace accord::testing {
+
+// A loopback TCP port nobody listens on right now.
+int FreePort();
+
+// A fresh temporary directory, removed with the harness object.
+std::string MakeTempDir(const std::string& prefix);
+
+// A child process with its output captured in a log file.
+class ChildProcess {
+ public:
+  ChildProcess() = default;
+  ~ChildProcess();
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  void Start(const std::vector<std::string>& argv, const std::string& log_path);
+  // SIGTERM, then the exit code (or 128+signal); -1 if it did not exit in
+  // `timeout`, in which case it is killed.
+  int Terminate(absl::Duration timeout = absl::Seconds(15));
+  void Kill();
+  bool running() const { return pid_ > 0; }
+  // Waits for the process to exit by itself; the exit code or -1.
+  int Wait(absl::Duration timeout);
+  const std::string& log_path() const { return log_path_; }
+  std::string ReadLog() const;
+
+ private:
+  pid_t pid_ = -1;
+  std::string log_path_;
+};
+
+class RedisServer {
+ public:
+  // `appendfsync` is "always" or "everysec".
+  explicit RedisServer(const std::string& appendfsync = "always");
+  ~RedisServer();
+
+  void Stop();   // SIGTERM (clean shutdown)
+  void Kill();   // SIGKILL
+  void Start();  // again, same port and data directory
+  std::string url() const;
+  int port() const { return port_; }
+
+ private:
+  std::string dir_;
+  std::string appendfsync_;
+  int port_ = 0;
+  ChildProcess process_;
+};
+
+class ServiceProcess {
+ public:
+  // `binary` is a file name in the build's bin directory.
+  ServiceProcess(std::string binary, std::string redis_url,
+                 std::vector<std::string> extra_flags = {});
+  ~ServiceProcess();
+
+  // Starts and waits until health reports SERVING.
+  void Start();
+  // SIGTERM; returns the exit code.
+  int Stop();
+  void Kill();
+  std::string address() const;
+  std::shared_ptr<grpc::Channel> Channel() const;
+  std::string ReadLog() const { return process_.ReadLog(); }
+  int metrics_port() const { return metrics_port_; }
+
+ private:
+  std::string binary_;
+  std::string redis_url_;
+  std::vector<std::string> extra_flags_;
+  std::string dir_;
+  int port_ = 0;
+  int metrics_port_ = 0;
+  ChildProcess process_;
+};
+
+// Waits until the gRPC health service at `channel` reports SERVING
+// (`serving` true) or NOT_SERVING/unreachable (`serving` false).
+absl::Status WaitForHealth(const std::shared_ptr<grpc::Channel>& channel,
+                           bool serving, absl::Duration timeout);
+
+// The path of a binary in the build's bin directory.
+std::string BinaryPath(const std::string& name);
+
+}  // namespace accord::testing
+
+#endif  // ACCORD_TESTS_HARNESS_PROCESSES_H_
