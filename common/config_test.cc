@@ -21,22 +21,14 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 
 // A fake environment for FlagSet::Parse.
-class FakeEnv {
- public:
-  FakeEnv() = default;
-  explicit FakeEnv(std::map<std::string, std::string> vars)
-      : vars_(std::move(vars)) {}
+using Env = std::map<std::string, std::string>;
 
-  std::function<const char*(const char*)> Getenv() const {
-    return [this](const char* name) -> const char* {
-      auto it = vars_.find(name);
-      return it == vars_.end() ? nullptr : it->second.c_str();
-    };
-  }
-
- private:
-  std::map<std::string, std::string> vars_;
-};
+std::function<const char*(const char*)> GetenvFrom(const Env& env) {
+  return [&env](const char* name) -> const char* {
+    auto it = env.find(name);
+    return it == env.end() ? nullptr : it->second.c_str();
+  };
+}
 
 // Every kind of flag, with defaults, registered on one FlagSet.
 struct AllFlags {
@@ -59,13 +51,12 @@ struct AllFlags {
     flags.AddDuration("timeout", &timeout, "how long to wait");
     flags.AddInt("workers", &workers, 1, 64, "how many workers");
     flags.AddBool("verbose", &verbose, "log more");
-    flags.AddChoice("log_format", &log_format, {"text", "json"},
-                    "how to log");
+    flags.AddChoice("log_format", &log_format, {"text", "json"}, "how to log");
   }
 
   absl::Status Parse(const std::vector<std::string>& args,
-                     const FakeEnv& env = FakeEnv()) {
-    return flags.Parse(args, env.Getenv());
+                     const Env& env = Env()) {
+    return flags.Parse(args, GetenvFrom(env));
   }
 };
 
@@ -144,13 +135,13 @@ TEST(FlagSetTest, RequiredHostPortRejectsEmptyValue) {
 
 TEST(FlagSetTest, ReadsEnvironmentVariableWhenFlagIsAbsent) {
   AllFlags all;
-  const FakeEnv env({{"ACCORD_NAME", "from-env"},
-                     {"ACCORD_WORKERS", "8"},
-                     {"ACCORD_REDIS", "redis://:pw@10.0.0.5:7000/3"},
-                     {"ACCORD_TIMEOUT", "2s"},
-                     {"ACCORD_VERBOSE", "true"},
-                     {"ACCORD_LOG_FORMAT", "json"},
-                     {"ACCORD_LISTEN", "0.0.0.0:8080"}});
+  const Env env = {{"ACCORD_NAME", "from-env"},
+                   {"ACCORD_WORKERS", "8"},
+                   {"ACCORD_REDIS", "redis://:pw@10.0.0.5:7000/3"},
+                   {"ACCORD_TIMEOUT", "2s"},
+                   {"ACCORD_VERBOSE", "true"},
+                   {"ACCORD_LOG_FORMAT", "json"},
+                   {"ACCORD_LISTEN", "0.0.0.0:8080"}};
   const absl::Status status = all.Parse({}, env);
   ASSERT_TRUE(status.ok()) << status;
   EXPECT_EQ(all.name, "from-env");
@@ -167,7 +158,7 @@ TEST(FlagSetTest, ReadsEnvironmentVariableWhenFlagIsAbsent) {
 
 TEST(FlagSetTest, CommandLineWinsOverEnvironment) {
   AllFlags all;
-  const FakeEnv env({{"ACCORD_NAME", "from-env"}, {"ACCORD_WORKERS", "8"}});
+  const Env env = {{"ACCORD_NAME", "from-env"}, {"ACCORD_WORKERS", "8"}};
   ASSERT_TRUE(all.Parse({"--name=from-flag"}, env).ok());
   EXPECT_EQ(all.name, "from-flag");
   EXPECT_EQ(all.workers, 8);  // Not on the command line: from the env.
@@ -175,7 +166,7 @@ TEST(FlagSetTest, CommandLineWinsOverEnvironment) {
 
 TEST(FlagSetTest, BadEnvironmentValueIsIgnoredWhenFlagIsGiven) {
   AllFlags all;
-  const FakeEnv env({{"ACCORD_WORKERS", "not-a-number"}});
+  const Env env = {{"ACCORD_WORKERS", "not-a-number"}};
   ASSERT_TRUE(all.Parse({"--workers=2"}, env).ok());
   EXPECT_EQ(all.workers, 2);
 }
@@ -251,27 +242,25 @@ TEST_P(FlagSetBadValueTest, EnvironmentErrorNamesTheVariable) {
   AllFlags all;
   const BadValueCase& c = GetParam();
   const std::string env_var = EnvVarForFlag(c.flag);
-  const absl::Status status = all.Parse({}, FakeEnv({{env_var, c.value}}));
+  const absl::Status status = all.Parse({}, Env{{env_var, c.value}});
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_THAT(status.message(), HasSubstr(env_var + ": "));
 }
 
 INSTANTIATE_TEST_SUITE_P(
     EveryKind, FlagSetBadValueTest,
-    ::testing::Values(BadValueCase{"listen", "localhost"},
-                      BadValueCase{"listen", "localhost:70000"},
-                      BadValueCase{"metrics_listen", "nohost"},
-                      BadValueCase{"redis", "http://localhost:6379"},
-                      BadValueCase{"redis", "redis://localhost:6379/16"},
-                      BadValueCase{"timeout", "soon"},
-                      BadValueCase{"timeout", "-1s"},
-                      BadValueCase{"workers", "many"},
-                      BadValueCase{"workers", "0"},
-                      BadValueCase{"workers", "65"},
-                      BadValueCase{"verbose", "yes"},
-                      BadValueCase{"log_format", "xml"}),
-    [](const ::testing::TestParamInfo<BadValueCase>& info) {
-      return info.param.flag + "_" + std::to_string(info.index);
+    ::testing::Values(
+        BadValueCase{"listen", "localhost"},
+        BadValueCase{"listen", "localhost:70000"},
+        BadValueCase{"metrics_listen", "nohost"},
+        BadValueCase{"redis", "http://localhost:6379"},
+        BadValueCase{"redis", "redis://localhost:6379/16"},
+        BadValueCase{"timeout", "soon"}, BadValueCase{"timeout", "-1s"},
+        BadValueCase{"workers", "many"}, BadValueCase{"workers", "0"},
+        BadValueCase{"workers", "65"}, BadValueCase{"verbose", "yes"},
+        BadValueCase{"log_format", "xml"}),
+    [](const ::testing::TestParamInfo<BadValueCase>& param_info) {
+      return param_info.param.flag + "_" + std::to_string(param_info.index);
     });
 
 TEST(FlagSetTest, IntBoundsAreInclusive) {
@@ -365,7 +354,8 @@ TEST(ParseRedisUrlTest, ParsesUserPasswordHostPortAndDb) {
 }
 
 TEST(ParseRedisUrlTest, ParsesPasswordOnly) {
-  absl::StatusOr<RedisUrl> url = ParseRedisUrl("redis://:only-pw@10.1.2.3:6379");
+  absl::StatusOr<RedisUrl> url =
+      ParseRedisUrl("redis://:only-pw@10.1.2.3:6379");
   ASSERT_TRUE(url.ok()) << url.status();
   EXPECT_EQ(url->user, "");
   EXPECT_EQ(url->password, "only-pw");
@@ -435,10 +425,9 @@ TEST(ParseRedisUrlTest, RejectsMissingPortAndBadHostPort) {
 }
 
 TEST(RedisUrlTest, RedactedNeverContainsThePassword) {
-  for (const char* text :
-       {"redis://accord:Sup3rSecretPw@redis.internal:6380/5",
-        "redis://:Sup3rSecretPw@127.0.0.1:6379",
-        "redis://user:Sup3rSecretPw@[::1]:6379/0"}) {
+  for (const char* text : {"redis://accord:Sup3rSecretPw@redis.internal:6380/5",
+                           "redis://:Sup3rSecretPw@127.0.0.1:6379",
+                           "redis://user:Sup3rSecretPw@[::1]:6379/0"}) {
     absl::StatusOr<RedisUrl> url = ParseRedisUrl(text);
     ASSERT_TRUE(url.ok()) << text << ": " << url.status();
     ASSERT_EQ(url->password, "Sup3rSecretPw");

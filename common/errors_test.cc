@@ -98,10 +98,9 @@ TEST(ErrorWithFieldsTest, KeepsCodeMessageAndViolations) {
 }
 
 TEST(ErrorWithReasonTest, CarriesReasonWithoutField) {
-  const absl::Status status =
-      ErrorWithReason(absl::StatusCode::kFailedPrecondition,
-                      "institutions/tums has live child institutions",
-                      "HAS_CHILDREN");
+  const absl::Status status = ErrorWithReason(
+      absl::StatusCode::kFailedPrecondition,
+      "institutions/tums has live child institutions", "HAS_CHILDREN");
   EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(status.message(), "institutions/tums has live child institutions");
   EXPECT_EQ(ReasonOf(status), "HAS_CHILDREN");
@@ -109,10 +108,9 @@ TEST(ErrorWithReasonTest, CarriesReasonWithoutField) {
 }
 
 TEST(ErrorWithReasonTest, CarriesReasonAndFieldViolation) {
-  const absl::Status status =
-      ErrorWithReason(absl::StatusCode::kAlreadyExists,
-                      "institutions/tums already exists", "ALREADY_EXISTS",
-                      "institution_id");
+  const absl::Status status = ErrorWithReason(
+      absl::StatusCode::kAlreadyExists, "institutions/tums already exists",
+      "ALREADY_EXISTS", "institution_id");
   EXPECT_EQ(status.code(), absl::StatusCode::kAlreadyExists);
   EXPECT_EQ(ReasonOf(status), "ALREADY_EXISTS");
   EXPECT_THAT(FieldViolationsOf(status),
@@ -158,8 +156,7 @@ TEST(ToGrpcStatusTest, DetailsAreGoogleRpcStatusWithBadRequest) {
   const grpc::Status status =
       ToGrpcStatus(InvalidField("institution.country_code", "\"XX\" is bad"));
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_EQ(status.error_message(),
-            "institution.country_code: \"XX\" is bad");
+  EXPECT_EQ(status.error_message(), "institution.country_code: \"XX\" is bad");
 
   const google::rpc::Status proto = DetailsOf(status);
   EXPECT_EQ(proto.code(), static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
@@ -204,8 +201,7 @@ TEST(ToGrpcStatusTest, DetailsCarryRetryInfoDelay) {
                      absl::Seconds(2) + absl::Milliseconds(250)));
   EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_EQ(status.error_message(), "slow down");
-  const auto retry =
-      FindDetail<google::rpc::RetryInfo>(DetailsOf(status));
+  const auto retry = FindDetail<google::rpc::RetryInfo>(DetailsOf(status));
   EXPECT_EQ(retry.retry_delay().seconds(), 2);
   EXPECT_EQ(retry.retry_delay().nanos(), 250000000);
 }
@@ -239,11 +235,11 @@ TEST(FromGrpcStatusTest, RoundTripKeepsCodeMessageAndViolations) {
   const absl::Status back = FromGrpcStatus(ToGrpcStatus(original));
   EXPECT_EQ(back.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(back.message(), original.message());
-  EXPECT_THAT(FieldViolationsOf(back),
-              ElementsAre(Violation("institution.names[0].type",
-                                    "must be set to a known name type"),
-                          Violation("institution.website_uri",
-                                    "must name a host")));
+  EXPECT_THAT(
+      FieldViolationsOf(back),
+      ElementsAre(Violation("institution.names[0].type",
+                            "must be set to a known name type"),
+                  Violation("institution.website_uri", "must name a host")));
   EXPECT_EQ(back, original);
 }
 
@@ -257,8 +253,8 @@ TEST(FromGrpcStatusTest, RoundTripKeepsReasonAndRetry) {
   EXPECT_THAT(FieldViolationsOf(back),
               ElementsAre(Violation("etag", "etag mismatch")));
 
-  const absl::Status with_retry = ErrorWithRetry(
-      absl::StatusCode::kUnavailable, "try later", absl::Seconds(1));
+  const absl::Status with_retry = ErrorWithRetry(absl::StatusCode::kUnavailable,
+                                                 "try later", absl::Seconds(1));
   EXPECT_EQ(FromGrpcStatus(ToGrpcStatus(with_retry)), with_retry);
 }
 

@@ -156,10 +156,9 @@ TEST(ParseOrderByTest, RejectsNameDesc) {
 }
 
 TEST(ParseOrderByTest, RejectsBadSyntax) {
-  for (const char* text :
-       {"create_time descending", "create_time desc asc", "create_time DESC",
-        "create_time,", ",create_time", "create_time,,name", "desc",
-        "create_time-desc"}) {
+  for (const char* text : {"create_time descending", "create_time desc asc",
+                           "create_time DESC", "create_time,", ",create_time",
+                           "create_time,,name", "desc", "create_time-desc"}) {
     ExpectInvalidOn(
         ParseOrderBy(text, *Institution::descriptor(), AllowedOrder()).status(),
         "order_by");
@@ -183,10 +182,14 @@ TEST(SortKeyTest, TimestampKeysAreByteOrderedLikeTime) {
   const OrderField order{InstitutionField("create_time"), false};
   // Strictly increasing times, including before 1970 and by nanoseconds.
   const std::vector<Institution> times = {
-      CreatedAt(-86400, 0),         CreatedAt(-1, 999999999),
-      CreatedAt(0, 0),              CreatedAt(0, 1),
-      CreatedAt(9, 999999999),      CreatedAt(10, 0),
-      CreatedAt(1745539200, 0),     CreatedAt(1745539200, 500000000),
+      CreatedAt(-86400, 0),
+      CreatedAt(-1, 999999999),
+      CreatedAt(0, 0),
+      CreatedAt(0, 1),
+      CreatedAt(9, 999999999),
+      CreatedAt(10, 0),
+      CreatedAt(1745539200, 0),
+      CreatedAt(1745539200, 500000000),
       CreatedAt(253402300799, 0),
   };
   for (size_t i = 1; i < times.size(); ++i) {
@@ -213,8 +216,8 @@ TEST(SortKeyTest, Int64KeysAreByteOrderedLikeNumbers) {
       google::protobuf::Int64Value::descriptor()->FindFieldByName("value"),
       false};
   const std::vector<int64_t> values = {
-      INT64_MIN, -1000000000000, -10, -9, -2, -1, 0, 1, 2, 9, 10,
-      1000000000000, INT64_MAX};
+      INT64_MIN, -1000000000000, -10,      -9, -2, -1, 0, 1, 2, 9,
+      10,        1000000000000,  INT64_MAX};
   std::vector<std::string> keys;
   for (const int64_t value : values) {
     google::protobuf::Int64Value message;
@@ -232,8 +235,8 @@ TEST(SortKeyTest, Int32KeysAreByteOrderedLikeNumbers) {
   const OrderField order{
       google::protobuf::Int32Value::descriptor()->FindFieldByName("value"),
       false};
-  const std::vector<int32_t> values = {INT32_MIN, -100, -1, 0, 1, 100,
-                                       INT32_MAX};
+  const std::vector<int32_t> values = {INT32_MIN, -100, -1,       0,
+                                       1,         100,  INT32_MAX};
   std::vector<std::string> keys;
   for (const int32_t value : values) {
     google::protobuf::Int32Value message;
@@ -278,8 +281,8 @@ TEST(PageTokenCodecTest, RoundTripsTheCursor) {
 
 TEST(PageTokenCodecTest, TokenIsWebSafe) {
   const PageTokenCodec codec("secret-1");
-  const std::string token =
-      codec.Encode("fp", {std::string("\xff\xfe\xfd\xfc", 4), "institutions/a"});
+  const std::string token = codec.Encode(
+      "fp", {std::string("\xff\xfe\xfd\xfc", 4), "institutions/a"});
   EXPECT_EQ(token.find_first_of("+/="), std::string::npos) << token;
 }
 
@@ -387,8 +390,8 @@ TEST(ParseListQueryTest, ErrorsNameTheRequestField) {
 
   ListRequestFields bad_filter;
   bad_filter.filter = "no_such_field = 1";
-  ExpectInvalidOn(ParseListQuery(codec, *Institution::descriptor(),
-                                 bad_filter, AllowedOrder())
+  ExpectInvalidOn(ParseListQuery(codec, *Institution::descriptor(), bad_filter,
+                                 AllowedOrder())
                       .status(),
                   "filter");
 
@@ -432,11 +435,11 @@ TEST(ParseListQueryTest, TokenForAnotherOrderByIsRejected) {
   const std::string token = codec.Encode(
       first->fingerprint,
       first->CursorOf(CreatedAt(1745539200, 0), "institutions/tums"));
-  ExpectInvalidOn(ParseListQuery(codec, *Institution::descriptor(),
-                                 Request("update_time desc", token),
-                                 AllowedOrder())
-                      .status(),
-                  "page_token");
+  ExpectInvalidOn(
+      ParseListQuery(codec, *Institution::descriptor(),
+                     Request("update_time desc", token), AllowedOrder())
+          .status(),
+      "page_token");
   ExpectInvalidOn(ParseListQuery(codec, *Institution::descriptor(),
                                  Request("create_time", token), AllowedOrder())
                       .status(),
@@ -460,10 +463,10 @@ TEST(ParseListQueryTest, TokenForAnotherFilterOrShowDeletedIsRejected) {
 
   ListRequestFields deleted = Request("", token);
   deleted.show_deleted = true;
-  ExpectInvalidOn(ParseListQuery(codec, *Institution::descriptor(), deleted,
-                                 AllowedOrder())
-                      .status(),
-                  "page_token");
+  ExpectInvalidOn(
+      ParseListQuery(codec, *Institution::descriptor(), deleted, AllowedOrder())
+          .status(),
+      "page_token");
 
   // The page size may change between pages.
   ListRequestFields resized = Request("", token);
@@ -480,13 +483,12 @@ TEST(ParseListQueryTest, SignedCursorOfTheWrongLengthIsRejected) {
       ParseListQuery(codec, *Institution::descriptor(),
                      Request("create_time desc"), AllowedOrder());
   ASSERT_TRUE(first.ok()) << first.status();
-  const std::string token =
-      codec.Encode(first->fingerprint, {"only-one-part"});
-  ExpectInvalidOn(ParseListQuery(codec, *Institution::descriptor(),
-                                 Request("create_time desc", token),
-                                 AllowedOrder())
-                      .status(),
-                  "page_token");
+  const std::string token = codec.Encode(first->fingerprint, {"only-one-part"});
+  ExpectInvalidOn(
+      ParseListQuery(codec, *Institution::descriptor(),
+                     Request("create_time desc", token), AllowedOrder())
+          .status(),
+      "page_token");
 }
 
 // ---- ListQuery::CursorOf and Before ----
@@ -547,8 +549,9 @@ TEST(ListQueryTest, SortingWithBeforeGivesTheRequestedOrder) {
       query.CursorOf(CreatedAt(300, 0), "institutions/a"),
       query.CursorOf(CreatedAt(7, 0), "institutions/mid"),
   };
-  std::sort(cursors.begin(), cursors.end(),
-            [&query](const auto& a, const auto& b) { return query.Before(a, b); });
+  std::sort(
+      cursors.begin(), cursors.end(),
+      [&query](const auto& a, const auto& b) { return query.Before(a, b); });
   std::vector<std::string> names;
   for (const auto& cursor : cursors) names.push_back(cursor.back());
   EXPECT_THAT(names, ElementsAre("institutions/a", "institutions/b",

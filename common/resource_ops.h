@@ -40,12 +40,17 @@ namespace accord {
 
 template <typename T>
 struct ResourceTraits {
-  std::string collection;    // "institutions"
+  std::string collection;    // "institutions", or "sessions" when nested
   std::string singular;      // "institution": request field and error paths
   std::string event_prefix;  // "accord.institution.v1"
   std::string source;        // "//accord/institution"
   // Fields that Update may change (top-level names); `*` means all of them.
   std::vector<std::string> writable_fields;
+
+  // Checks a resource name (and returns INVALID_ARGUMENT on `field`).
+  // Unset: `collection/{id}` at the top level.
+  std::function<absl::Status(absl::string_view name, absl::string_view field)>
+      check_name;
 
   // Checks a complete resource before anything is written. Field paths in
   // errors start with `singular`.
@@ -70,9 +75,13 @@ class ResourceOps {
 
   const ResourceTraits<T>& traits() const { return traits_; }
 
+  // `parent` is the parent's resource name for nested collections
+  // ("committees/jec" for sessions), "" at the top level; the caller has
+  // checked it.
   absl::StatusOr<T> Create(T resource, absl::string_view id,
                            absl::string_view request_id,
-                           const ChangeContext& context) {
+                           const ChangeContext& context,
+                           absl::string_view parent = "") {
     ACCORD_RETURN_IF_ERROR(CheckRequestId(request_id));
     std::string resource_id(id);
     if (resource_id.empty()) {
@@ -83,7 +92,10 @@ class ResourceOps {
           "must be 1-63 characters of a-z, 0-9 and '-', starting with a "
           "letter and not ending with '-'");
     }
-    const std::string name = absl::StrCat(traits_.collection, "/", resource_id);
+    const std::string collection =
+        parent.empty() ? traits_.collection
+                       : absl::StrCat(parent, "/", traits_.collection);
+    const std::string name = absl::StrCat(collection, "/", resource_id);
     resource.set_name(name);
     resource.clear_create_time();
     resource.clear_update_time();
@@ -104,12 +116,12 @@ class ResourceOps {
                         absl::StrCat(name, " already exists"), "ALREADY_EXISTS",
                         absl::StrCat(traits_.singular, "_id")));
     ACCORD_RETURN_IF_ERROR(traits_.plan_change(nullptr, &resource, plan));
-    plan.Write({"ZADD", IndexKey(traits_.collection), "0", name});
+    plan.Write({"ZADD", IndexKey(collection), "0", name});
     return CommitChange(resource, "created", context, plan);
   }
 
   absl::StatusOr<T> Get(absl::string_view name) {
-    ACCORD_RETURN_IF_ERROR(ParseName(name, "name").status());
+    ACCORD_RETURN_IF_ERROR(CheckName(name, "name"));
     ACCORD_ASSIGN_OR_RETURN(StoredRecord record, Load(name));
     return ParseRecord<T>(record);
   }
@@ -122,7 +134,7 @@ class ResourceOps {
                            const ChangeContext& context) {
     ACCORD_RETURN_IF_ERROR(CheckRequestId(request_id));
     const std::string name_field = absl::StrCat(traits_.singular, ".name");
-    ACCORD_RETURN_IF_ERROR(ParseName(patch.name(), name_field).status());
+    ACCORD_RETURN_IF_ERROR(CheckName(patch.name(), name_field));
     ACCORD_ASSIGN_OR_RETURN(google::protobuf::FieldMask mask,
                             EffectiveMask(patch, update_mask));
     const std::string scope = absl::StrCat("update:", traits_.collection);
@@ -183,19 +195,70 @@ class ResourceOps {
     return ChangeLiveness(name, etag, request_id, context, /*delete=*/false);
   }
 
-  // The id of `name` if it names a resource of this collection.
-  absl::StatusOr<std::string> ParseName(absl::string_view name,
-                                        absl::string_view field) const {
-    return ParseResourceName(name, traits_.collection, field);
+  // OK if `name` names a resource of this collection.
+  absl::Status CheckName(absl::string_view name,
+                         absl::string_view field) const {
+    if (traits_.check_name) return traits_.check_name(name, field);
+    return ParseResourceName(name, traits_.collection, field).status();
   }
 
- private:
+  // Loads the stored resource; NOT_FOUND if absent (soft-deleted ones are
+  // returned, with `deleted` set).
+  absl::StatusOr<StoredRecord> Load(absl::string_view name) {
+    ACCORD_ASSIGN_OR_RETURN(std::optional<StoredRecord> record,
+                            store_.Get(name));
+    if (!record.has_value()) {
+      return ErrorWithReason(absl::StatusCode::kNotFound,
+                             absl::StrCat(name, " does not exist"),
+                             "NOT_FOUND");
+    }
+    return *std::move(record);
+  }
+
+  // Writes `resource` (already changed by the caller) if its stored etag
+  // is still `expected_etag`, with an event of type
+  // `<event_prefix>.<verb>`. For custom methods such as
+  // RecordAgreementAction.
+  absl::StatusOr<T> CommitCustom(T resource, absl::string_view expected_etag,
+                                 absl::string_view verb,
+                                 absl::string_view request_id,
+                                 const ChangeContext& context,
+                                 const T& before) {
+    const std::string scope =
+        absl::StrCat(verb, ":", traits_.collection);
+    SetTimestamp(*resource.mutable_update_time(), context.time);
+    resource.set_etag(NewEtag());
+    WritePlan plan;
+    plan.IdempotencyKey(scope, request_id);
+    plan.ExpectEtag(RecordKey(resource.name()), std::string(expected_etag),
+                    EtagMismatch(resource.name()));
+    ACCORD_RETURN_IF_ERROR(traits_.plan_change(&before, &resource, plan));
+    return CommitChange(resource, verb, context, plan);
+  }
+
+  // The first result of an earlier custom call with this request_id.
+  absl::StatusOr<std::optional<T>> ReplayedCustom(absl::string_view verb,
+                                                  absl::string_view request_id) {
+    ACCORD_RETURN_IF_ERROR(CheckRequestId(request_id));
+    return Replayed(absl::StrCat(verb, ":", traits_.collection), request_id);
+  }
+
   static void SetTimestamp(google::protobuf::Timestamp& timestamp,
                            absl::Time time) {
     timestamp = google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
         absl::ToUnixNanos(time));
   }
 
+  absl::Status EtagMismatch(absl::string_view name) const {
+    return ErrorWithReason(
+        absl::StatusCode::kAborted,
+        absl::StrCat(name,
+                     " was changed since the etag was read; read it "
+                     "again and retry"),
+        "ETAG_MISMATCH", absl::StrCat(traits_.singular, ".etag"));
+  }
+
+ private:
   static std::string NewEtag() {
     thread_local absl::BitGen bits;
     return absl::StrFormat("%016x", absl::Uniform<uint64_t>(bits));
@@ -210,15 +273,6 @@ class ResourceOps {
     return absl::OkStatus();
   }
 
-  absl::Status EtagMismatch(absl::string_view name) const {
-    return ErrorWithReason(
-        absl::StatusCode::kAborted,
-        absl::StrCat(name,
-                     " was changed since the etag was read; read it "
-                     "again and retry"),
-        "ETAG_MISMATCH", absl::StrCat(traits_.singular, ".etag"));
-  }
-
   absl::StatusOr<std::optional<T>> Replayed(absl::string_view scope,
                                             absl::string_view request_id) {
     ACCORD_ASSIGN_OR_RETURN(std::optional<std::string> prior,
@@ -229,17 +283,6 @@ class ResourceOps {
       return absl::DataLossError("stored request result does not decode");
     }
     return std::optional<T>(std::move(first));
-  }
-
-  absl::StatusOr<StoredRecord> Load(absl::string_view name) {
-    ACCORD_ASSIGN_OR_RETURN(std::optional<StoredRecord> record,
-                            store_.Get(name));
-    if (!record.has_value()) {
-      return ErrorWithReason(absl::StatusCode::kNotFound,
-                             absl::StrCat(name, " does not exist"),
-                             "NOT_FOUND");
-    }
-    return *std::move(record);
   }
 
   absl::StatusOr<google::protobuf::FieldMask> EffectiveMask(
@@ -286,7 +329,7 @@ class ResourceOps {
                                    const ChangeContext& context,
                                    bool delete_it) {
     ACCORD_RETURN_IF_ERROR(CheckRequestId(request_id));
-    ACCORD_RETURN_IF_ERROR(ParseName(name, "name").status());
+    ACCORD_RETURN_IF_ERROR(CheckName(name, "name"));
     const std::string scope =
         absl::StrCat(delete_it ? "delete:" : "undelete:", traits_.collection);
     // A retried call finds the record already changed: answer from the

@@ -26,8 +26,15 @@ void Violations::CheckText(const std::string& field, absl::string_view text,
                             text.size()));
     return;
   }
-  for (const char c : text) {
-    if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') {
+  for (size_t i = 0; i < text.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    // C0 controls other than tab and newline, DEL, and C1 controls
+    // (U+0080..U+009F, in UTF-8 the bytes C2 80..C2 9F).
+    const bool c0 = c < 0x20 && c != '\n' && c != '\t';
+    const bool c1 = c == 0xC2 && i + 1 < text.size() &&
+                    static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+                    static_cast<unsigned char>(text[i + 1]) <= 0x9F;
+    if (c0 || c == 0x7F || c1) {
       Add(field, "must not contain control characters");
       return;
     }

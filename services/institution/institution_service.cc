@@ -281,10 +281,10 @@ absl::StatusOr<std::vector<T>> BatchGet(
   }
   Violations violations;
   for (int i = 0; i < names.size(); ++i) {
-    absl::StatusOr<std::string> id =
-        ops.ParseName(names[i], absl::StrCat("names[", i, "]"));
-    if (!id.ok()) {
-      for (const auto& violation : FieldViolationsOf(id.status())) {
+    const absl::Status name_status =
+        ops.CheckName(names[i], absl::StrCat("names[", i, "]"));
+    if (!name_status.ok()) {
+      for (const auto& violation : FieldViolationsOf(name_status)) {
         violations.Add(violation.field, violation.description);
       }
     }

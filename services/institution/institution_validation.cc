@@ -147,7 +147,8 @@ absl::Status ValidateInstitution(const Institution& institution) {
     }
     CheckInstitutionReference(violations, path + ".institution",
                               relation.institution(), true);
-    if (relation.institution() == institution.name()) {
+    if (!relation.institution().empty() &&
+        relation.institution() == institution.name()) {
       violations.Add(path + ".institution",
                      "an institution cannot be related to itself");
     }

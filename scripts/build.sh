@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# Configures and builds Accord into build/ (or $ACCORD_BUILD_DIR).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+build_dir="${ACCORD_BUILD_DIR:-build}"
+generator=()
+if [ ! -f "$build_dir/CMakeCache.txt" ] && command -v ninja >/dev/null; then
+  generator=(-G Ninja)
+fi
+cmake -S . -B "$build_dir" "${generator[@]}" -DCMAKE_BUILD_TYPE="${ACCORD_BUILD_TYPE:-RelWithDebInfo}" \
+  ${ACCORD_CMAKE_FLAGS:-} >/dev/null
+cmake --build "$build_dir" -j"$(nproc)"

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs everything Accord needs to build and test on Debian 12:
+# Debian packages (compiler, gRPC, protobuf, Abseil, hiredis, GoogleTest,
+# Redis, cpp-httplib, ICU, OpenSSL, Node.js) and the npm tooling in proto/
+# (buf, google-proto-files) and tests/node (peers used by the tests).
+# Safe to run again: it only installs what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+packages=(
+  build-essential cmake ninja-build ccache pkg-config git ca-certificates
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  libabsl-dev libhiredis-dev libgtest-dev libgmock-dev libbenchmark-dev
+  redis-server redis-tools libcpp-httplib-dev libicu-dev libssl-dev curl
+)
+# Node.js runs buf and the test peers; keep a node that is already there.
+command -v npm >/dev/null || packages+=(nodejs npm)
+missing=()
+for package in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "ok installed" \
+    || missing+=("$package")
+done
+if ((${#missing[@]})); then
+  echo "install-deps: installing ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# The distro's redis-server unit is not needed: tests and the demo start
+# their own private servers on free ports.
+for dir in proto tests/node; do
+  if [ -f "$dir/package.json" ] && [ ! -d "$dir/node_modules" -o "$dir/package-lock.json" -nt "$dir/node_modules" ]; then
+    echo "install-deps: npm ci in $dir"
+    (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+  fi
+done
