@@ -35,11 +35,6 @@ bool IsValidId(absl::string_view id, bool allow_leading_digit) {
   });
 }
 
-// Debian's absl::string_view is its own type, not absl::string_view.
-absl::string_view ToAbsl(absl::string_view text) {
-  return absl::string_view(text.data(), text.size());
-}
-
 std::vector<absl::string_view> SplitSegments(absl::string_view name) {
   std::vector<absl::string_view> segments;
   size_t start = 0;
@@ -58,7 +53,7 @@ std::vector<absl::string_view> SplitSegments(absl::string_view name) {
 std::string Quote(absl::string_view text) {
   const bool truncated = text.size() > kMaxEchoLength;
   return absl::StrCat("\"",
-                      absl::CHexEscape(ToAbsl(text.substr(0, kMaxEchoLength))),
+                      absl::CHexEscape(text.substr(0, kMaxEchoLength)),
                       truncated ? "...\"" : "\"");
 }
 
@@ -67,7 +62,7 @@ std::string Expected(const std::vector<absl::string_view>& collections) {
   std::string pattern;
   for (absl::string_view collection : collections) {
     if (!pattern.empty()) pattern += "/";
-    absl::StrAppend(&pattern, ToAbsl(collection), "/{id}");
+    absl::StrAppend(&pattern, collection, "/{id}");
   }
   std::string description =
       absl::StrCat("must be \"", pattern,
@@ -129,21 +124,25 @@ absl::StatusOr<std::vector<std::string>> ParseNestedResourceName(
     if (collection != collections[i]) {
       return InvalidField(
           field, absl::StrCat(expected, "; got collection ", Quote(collection),
-                              " instead of \"", ToAbsl(collections[i]), "\""));
+                              " instead of \"", collections[i], "\""));
     }
     if (id.empty()) {
       return InvalidField(
-          field, absl::StrCat(expected, "; the ", ToAbsl(collections[i]),
+          field, absl::StrCat(expected, "; the ", collections[i],
                               " id is empty"));
     }
     if (!IsValidId(id, /*allow_leading_digit=*/i > 0)) {
       return InvalidField(
-          field, absl::StrCat(expected, "; the ", ToAbsl(collections[i]),
+          field, absl::StrCat(expected, "; the ", collections[i],
                               " id ", Quote(id), " is invalid"));
     }
     ids.emplace_back(id);
   }
   return ids;
+}
+
+bool IsValidChildResourceId(absl::string_view id) {
+  return IsValidId(id, /*allow_leading_digit=*/true);
 }
 
 bool IsValidRequestId(absl::string_view request_id) {

@@ -54,6 +54,10 @@ absl::StatusOr<std::vector<std::string>> ParseNestedResourceName(
 //   IsValidRequestId("3f1c2d9e-6b1a-4c7e-9a53-0d2b8f4e7a11");  // true
 bool IsValidRequestId(absl::string_view request_id);
 
+// The id of a nested resource: like IsValidResourceId, but it may also
+// start with a digit (`committees/jec/sessions/18`).
+bool IsValidChildResourceId(absl::string_view id);
+
 }  // namespace accord
 
 #endif  // ACCORD_COMMON_IDS_H_

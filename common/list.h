@@ -76,6 +76,9 @@ struct ListRequestFields {
   std::string filter;
   std::string order_by;
   bool show_deleted = false;
+  // What else bounds the listing, e.g. the parent of a nested collection;
+  // a page token is only valid within the same scope.
+  std::string scope;
 };
 
 struct ListQuery {

@@ -88,11 +88,14 @@ struct ListPage {
 // Runs a List query over a collection: filter, order, keyset pagination.
 // Ordered by name, it reads only as far as the page needs; other orders
 // read the whole collection.
+// `include`, when set, limits the listing to names it accepts (e.g. the
+// milestones under agreements only, when walking the index of all
+// milestones).
 template <typename T>
-absl::StatusOr<ListPage<T>> ListResources(RecordStore& store,
-                                          const PageTokenCodec& codec,
-                                          absl::string_view collection,
-                                          const ListQuery& query) {
+absl::StatusOr<ListPage<T>> ListResources(
+    RecordStore& store, const PageTokenCodec& codec,
+    absl::string_view collection, const ListQuery& query,
+    const std::function<bool(absl::string_view)>& include = nullptr) {
   std::vector<std::pair<std::vector<std::string>, T>> matches;
   absl::Status parse_status;
   const std::string after = query.ordered_by_name() && !query.cursor.empty()
@@ -101,6 +104,7 @@ absl::StatusOr<ListPage<T>> ListResources(RecordStore& store,
   ACCORD_RETURN_IF_ERROR(
       store.Scan(collection, after, [&](const StoredRecord& record) {
         if (record.deleted && !query.show_deleted) return true;
+        if (include && !include(record.name)) return true;
         absl::StatusOr<T> message = ParseRecord<T>(record);
         if (!message.ok()) {
           parse_status = message.status();

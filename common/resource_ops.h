@@ -56,6 +56,14 @@ struct ResourceTraits {
   // errors start with `singular`.
   std::function<absl::Status(const T&)> validate;
 
+  // Optional. Runs after `validate` on the resource about to be written:
+  // checks that need other services and fills derived output-only fields.
+  std::function<absl::Status(T&)> complete;
+
+  // Optional. The event type of a creation, when it is not
+  // `<event_prefix>.created` (e.g. `accord.agreement.v1.recorded`).
+  std::string created_event_type;
+
   // Adds the preconditions and index writes of a change. `before` is the
   // live resource before the change (nullptr if it was absent or deleted),
   // `after` the live resource after it (nullptr if the change deletes it).
@@ -86,11 +94,14 @@ class ResourceOps {
     std::string resource_id(id);
     if (resource_id.empty()) {
       resource_id = NewResourceId();
-    } else if (!IsValidResourceId(resource_id)) {
+    } else if (parent.empty() ? !IsValidResourceId(resource_id)
+                              : !IsValidChildResourceId(resource_id)) {
       return InvalidField(
           absl::StrCat(traits_.singular, "_id"),
-          "must be 1-63 characters of a-z, 0-9 and '-', starting with a "
-          "letter and not ending with '-'");
+          absl::StrCat("must be 1-63 characters of a-z, 0-9 and '-', "
+                       "starting with a letter",
+                       parent.empty() ? "" : " or digit",
+                       " and not ending with '-'"));
     }
     const std::string collection =
         parent.empty() ? traits_.collection
@@ -102,6 +113,7 @@ class ResourceOps {
     resource.clear_delete_time();
     resource.clear_etag();
     ACCORD_RETURN_IF_ERROR(traits_.validate(resource));
+    if (traits_.complete) ACCORD_RETURN_IF_ERROR(traits_.complete(resource));
 
     SetTimestamp(*resource.mutable_create_time(), context.time);
     SetTimestamp(*resource.mutable_update_time(), context.time);
@@ -163,6 +175,7 @@ class ResourceOps {
       google::protobuf::util::FieldMaskUtil::MergeMessageTo(patch, mask,
                                                             options, &updated);
       ACCORD_RETURN_IF_ERROR(traits_.validate(updated));
+      if (traits_.complete) ACCORD_RETURN_IF_ERROR(traits_.complete(updated));
       SetTimestamp(*updated.mutable_update_time(), context.time);
       updated.set_etag(NewEtag());
 
@@ -372,9 +385,12 @@ class ResourceOps {
     const std::string serialized = resource.SerializeAsString();
     plan.PutRecord(RecordKey(resource.name()), serialized, resource.etag(),
                    deleted);
+    const std::string type =
+        verb == "created" && !traits_.created_event_type.empty()
+            ? traits_.created_event_type
+            : absl::StrCat(traits_.event_prefix, ".", verb);
     events::v1::Event event =
-        MakeEvent(traits_.source, absl::StrCat(traits_.event_prefix, ".", verb),
-                  resource.name(), resource, context);
+        MakeEvent(traits_.source, type, resource.name(), resource, context);
     if (traits_.annotate_event) traits_.annotate_event(resource, event);
     plan.Emit(event);
     plan.Result(serialized);

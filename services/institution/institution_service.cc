@@ -12,6 +12,7 @@
 #include "absl/time/clock.h"
 #include "common/errors.h"
 #include "common/events.h"
+#include "common/handler_support.h"
 #include "common/status_macros.h"
 #include "common/text_fold.h"
 #include "common/validation.h"
@@ -26,7 +27,6 @@ using v1::Official;
 constexpr char kSource[] = "//accord/institution";
 // Hash of institution name -> folded names, one per line in `names` order.
 constexpr char kSearchIndex[] = "accord:search:institutions";
-constexpr char kPageTokenSecret[] = "accord:secret:page_tokens";
 constexpr int kMaxBatch = 1000;
 constexpr size_t kMaxQueryLength = 512;
 // Deeper than any real hierarchy; bounds the walk on a corrupted chain.
@@ -34,20 +34,6 @@ constexpr int kMaxAncestors = 64;
 
 std::string ChildrenKey(absl::string_view parent) {
   return absl::StrCat("accord:children:", parent);
-}
-
-ChangeContext ContextFor(absl::string_view request_id) {
-  ChangeContext context;
-  context.request_id = std::string(request_id);
-  context.time = absl::Now();
-  return context;
-}
-
-template <typename T>
-grpc::Status Respond(absl::StatusOr<T> result, T* response) {
-  if (!result.ok()) return ToGrpcStatus(result.status());
-  *response = *std::move(result);
-  return grpc::Status::OK;
 }
 
 std::string SearchText(const Institution& institution) {
@@ -98,7 +84,8 @@ InstitutionServiceImpl::InstitutionServiceImpl(RedisClient& redis)
       store_(redis),
       write_path_(redis),
       institutions_(store_, write_path_, InstitutionTraits()),
-      officials_(store_, write_path_, OfficialTraits()) {}
+      officials_(store_, write_path_, OfficialTraits()),
+      codec_(redis) {}
 
 ResourceTraits<Institution> InstitutionServiceImpl::InstitutionTraits() {
   ResourceTraits<Institution> traits;
@@ -190,16 +177,6 @@ absl::Status InstitutionServiceImpl::CheckNoCycle(
   return absl::OkStatus();
 }
 
-absl::StatusOr<const PageTokenCodec*> InstitutionServiceImpl::Codec() {
-  absl::MutexLock lock(&codec_mutex_);
-  if (codec_ == nullptr) {
-    ACCORD_ASSIGN_OR_RETURN(std::string secret,
-                            LoadOrCreateSecret(redis_, kPageTokenSecret));
-    codec_ = std::make_unique<PageTokenCodec>(std::move(secret));
-  }
-  return codec_.get();
-}
-
 grpc::Status InstitutionServiceImpl::CreateInstitution(
     grpc::ServerContext*, const v1::CreateInstitutionRequest* request,
     Institution* response) {
@@ -222,25 +199,17 @@ grpc::Status InstitutionServiceImpl::GetInstitution(
 grpc::Status InstitutionServiceImpl::ListInstitutions(
     grpc::ServerContext*, const v1::ListInstitutionsRequest* request,
     v1::ListInstitutionsResponse* response) {
-  auto list = [&]() -> absl::Status {
-    ACCORD_ASSIGN_OR_RETURN(const PageTokenCodec* codec, Codec());
-    ACCORD_ASSIGN_OR_RETURN(
-        ListQuery query,
-        ParseListQuery(
-            *codec, *Institution::descriptor(),
-            {request->page_size(), request->page_token(), request->filter(),
-             request->order_by(), request->show_deleted()},
-            {"name", "create_time", "update_time", "country_code"}));
-    ACCORD_ASSIGN_OR_RETURN(
-        ListPage<Institution> page,
-        ListResources<Institution>(store_, *codec, "institutions", query));
-    for (Institution& institution : page.items) {
-      *response->add_institutions() = std::move(institution);
-    }
-    response->set_next_page_token(page.next_page_token);
-    return absl::OkStatus();
-  };
-  return ToGrpcStatus(list());
+  absl::StatusOr<ListPage<Institution>> page = ListCollection<Institution>(
+      codec_, store_, "institutions",
+      {request->page_size(), request->page_token(), request->filter(),
+       request->order_by(), request->show_deleted(), ""},
+      {"name", "create_time", "update_time", "country_code"});
+  if (!page.ok()) return ToGrpcStatus(page.status());
+  for (Institution& institution : page->items) {
+    *response->add_institutions() = std::move(institution);
+  }
+  response->set_next_page_token(page->next_page_token);
+  return grpc::Status::OK;
 }
 
 grpc::Status InstitutionServiceImpl::UpdateInstitution(
@@ -340,7 +309,7 @@ absl::StatusOr<v1::SearchInstitutionsResponse> InstitutionServiceImpl::Search(
   ACCORD_ASSIGN_OR_RETURN(
       Filter filter,
       Filter::Parse(request.filter(), *Institution::descriptor()));
-  ACCORD_ASSIGN_OR_RETURN(const PageTokenCodec* codec, Codec());
+  ACCORD_ASSIGN_OR_RETURN(const PageTokenCodec* codec, codec_.Get());
   const std::string fingerprint =
       absl::StrCat("search\x1f", query, "\x1f", request.filter());
   // Cursor: score in millionths, then name; best score first.
@@ -446,25 +415,17 @@ grpc::Status InstitutionServiceImpl::GetOfficial(
 grpc::Status InstitutionServiceImpl::ListOfficials(
     grpc::ServerContext*, const v1::ListOfficialsRequest* request,
     v1::ListOfficialsResponse* response) {
-  auto list = [&]() -> absl::Status {
-    ACCORD_ASSIGN_OR_RETURN(const PageTokenCodec* codec, Codec());
-    ACCORD_ASSIGN_OR_RETURN(
-        ListQuery query,
-        ParseListQuery(
-            *codec, *Official::descriptor(),
-            {request->page_size(), request->page_token(), request->filter(),
-             request->order_by(), request->show_deleted()},
-            {"name", "create_time", "update_time"}));
-    ACCORD_ASSIGN_OR_RETURN(
-        ListPage<Official> page,
-        ListResources<Official>(store_, *codec, "officials", query));
-    for (Official& official : page.items) {
-      *response->add_officials() = std::move(official);
-    }
-    response->set_next_page_token(page.next_page_token);
-    return absl::OkStatus();
-  };
-  return ToGrpcStatus(list());
+  absl::StatusOr<ListPage<Official>> page = ListCollection<Official>(
+      codec_, store_, "officials",
+      {request->page_size(), request->page_token(), request->filter(),
+       request->order_by(), request->show_deleted(), ""},
+      {"name", "create_time", "update_time"});
+  if (!page.ok()) return ToGrpcStatus(page.status());
+  for (Official& official : page->items) {
+    *response->add_officials() = std::move(official);
+  }
+  response->set_next_page_token(page->next_page_token);
+  return grpc::Status::OK;
 }
 
 grpc::Status InstitutionServiceImpl::UpdateOfficial(

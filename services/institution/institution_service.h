@@ -11,6 +11,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "accord/institution/v1/institution_service.grpc.pb.h"
+#include "common/handler_support.h"
 #include "common/list.h"
 #include "common/record_store.h"
 #include "common/redis_client.h"
@@ -75,7 +76,6 @@ class InstitutionServiceImpl final : public v1::InstitutionService::Service {
 
  private:
   ResourceTraits<v1::Institution> InstitutionTraits();
-  absl::StatusOr<const PageTokenCodec*> Codec();
   absl::StatusOr<v1::SearchInstitutionsResponse> Search(
       const v1::SearchInstitutionsRequest& request);
   absl::Status PlanInstitutionChange(const v1::Institution* before,
@@ -88,8 +88,7 @@ class InstitutionServiceImpl final : public v1::InstitutionService::Service {
   WritePath write_path_;
   ResourceOps<v1::Institution> institutions_;
   ResourceOps<v1::Official> officials_;
-  absl::Mutex codec_mutex_;
-  std::unique_ptr<PageTokenCodec> codec_ ABSL_GUARDED_BY(codec_mutex_);
+  SharedPageTokenCodec codec_;
 };
 
 }  // namespace accord::institution

@@ -1,11 +1,35 @@
-// accord-notification: will serve accord.notification.v1 (subscriptions,
-// resumable watch, signed webhooks). Until that API lands it runs the
-// common server with health checking, reflection, metrics and graceful
-// shutdown.
+// accord-notification: serves accord.notification.v1.NotificationService —
+// subscriptions, resumable WatchEvents streams and signed webhooks.
 
+#include <unistd.h>
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
 #include "common/config.h"
+#include "common/log.h"
 #include "common/redis_client.h"
 #include "common/server.h"
+#include "common/write_path.h"
+#include "services/notification/event_hub.h"
+#include "services/notification/notification_service.h"
+#include "services/notification/url_guard.h"
+#include "services/notification/webhook_dispatcher.h"
+
+namespace {
+
+// Stable across restarts of one replica (so it finds its own unacknowledged
+// entries at once) and distinct between replicas.
+std::string DefaultConsumerName(const std::string& listen) {
+  char host[256] = {};
+  gethostname(host, sizeof(host) - 1);
+  const size_t colon = listen.rfind(':');
+  return absl::StrCat(host, "-",
+                      colon == std::string::npos ? listen
+                                                 : listen.substr(colon + 1));
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   accord::BlockShutdownSignals();
@@ -16,14 +40,110 @@ int main(int argc, char** argv) {
                            "Delivers Accord events to watchers and webhooks "
                            "(accord.notification.v1).");
   accord::RegisterServerFlags(flag_set, flags);
+
+  std::string allow_cidrs;
+  std::string consumer;
+  int64_t workers = 4;
+  int64_t max_attempts = 8;
+  int64_t replay_threads = 2;
+  int64_t fanout_batch = 256;
+  accord::notification::WebhookOptions webhook;
+  accord::notification::EventHubOptions hub_options;
+  flag_set.AddString("webhook_allow_cidrs", &allow_cidrs,
+                     "comma-separated CIDR blocks webhooks may reach although "
+                     "they are loopback, private or link-local");
+  flag_set.AddString("consumer_name", &consumer,
+                     "this replica's consumer name in the webhook group; "
+                     "default HOSTNAME-PORT");
+  flag_set.AddInt("webhook_workers", &workers, 1, 256,
+                  "concurrent webhook attempts");
+  flag_set.AddInt("webhook_max_attempts", &max_attempts, 1, 100,
+                  "attempts per delivery before it is dead-lettered");
+  flag_set.AddDuration("webhook_initial_backoff", &webhook.initial_backoff,
+                       "delay before the first retry; doubles each time");
+  flag_set.AddDuration("webhook_max_backoff", &webhook.max_backoff,
+                       "longest delay between retries");
+  flag_set.AddDuration("webhook_claim_idle", &webhook.claim_idle,
+                       "take over entries another consumer left pending "
+                       "this long");
+  flag_set.AddDuration("webhook_lease", &webhook.lease,
+                       "how long one attempt holds a delivery before another "
+                       "worker may retry it");
+  flag_set.AddDuration("delivery_retention", &webhook.delivery_retention,
+                       "how long delivery records are kept");
+  flag_set.AddDuration("event_retention", &webhook.event_retention,
+                       "events younger than this are never trimmed");
+  flag_set.AddDuration("trim_interval", &webhook.trim_interval,
+                       "how often the event stream is trimmed");
+  flag_set.AddString("ca_file", &webhook.ca_file,
+                     "CA bundle for https webhook endpoints");
+  flag_set.AddDuration("heartbeat_interval", &hub_options.default_heartbeat,
+                       "heartbeat period of idle WatchEvents streams unless "
+                       "the caller asks for another");
+  flag_set.AddInt("replay_threads", &replay_threads, 1, 64,
+                  "threads reading the stream for watchers catching up");
+  flag_set.AddInt("fanout_batch", &fanout_batch, 1, 100000,
+                  "watchers handed an event before the fan-out pauses");
+  flag_set.AddDuration("fanout_pause", &hub_options.fanout_pause,
+                       "pause between fan-out batches, so unary calls are "
+                       "not starved");
   flag_set.ParseOrExit(argc, argv);
   accord::ApplyLogFlags(flags);
+
+  absl::StatusOr<std::vector<accord::notification::Cidr>> allowed =
+      accord::notification::ParseCidrList(allow_cidrs);
+  if (!allowed.ok()) {
+    accord::LogError("bad --webhook_allow_cidrs",
+                     {{"error", allowed.status().ToString()}});
+    return 2;
+  }
+  webhook.consumer =
+      consumer.empty() ? DefaultConsumerName(flags.listen) : consumer;
+  webhook.workers = static_cast<int>(workers);
+  webhook.max_attempts = static_cast<int>(max_attempts);
+  hub_options.redis = flags.redis;
+  hub_options.replay_threads = static_cast<int>(replay_threads);
+  hub_options.fanout_batch = static_cast<int>(fanout_batch);
 
   accord::RedisClient redis(
       {.url = flags.redis,
        .pool_size = static_cast<int>(flags.redis_pool_size),
        .command_timeout = flags.redis_timeout});
-  return accord::RunServer(
-      flags, {},
-      {.readiness = [&] { return redis.Ping(); }, .on_shutdown = nullptr});
+  accord::WritePath write_path(redis);
+  const accord::notification::UrlGuard guard(*std::move(allowed));
+  accord::notification::NotificationServiceImpl service(
+      redis, guard, webhook.delivery_retention);
+  accord::notification::EventHub hub(redis, hub_options,
+                                     service.SelectorResolver());
+  service.AttachHub(&hub);
+  accord::notification::WebhookDispatcher dispatcher(
+      redis, webhook, guard,
+      [&service](const std::string& name, std::string reason) {
+        return service
+            .SetState(name, "",
+                      accord::notification::v1::Subscription::STATE_DISABLED,
+                      std::move(reason))
+            .status();
+      });
+  service.OnDeliveryDue([&dispatcher] { dispatcher.Notify(); });
+
+  // Background work starts once Redis answers; until then health reports
+  // NOT_SERVING and the probe keeps trying.
+  bool started = false;
+  const int code = accord::RunServer(
+      flags, {&service},
+      {.readiness =
+           [&]() -> absl::Status {
+             absl::Status status = redis.Ping();
+             if (status.ok()) status = write_path.LoadFunctions();
+             if (status.ok() && !started) {
+               status = dispatcher.Start();  // creates the stream and group
+               if (status.ok()) status = hub.Start();
+               if (status.ok()) started = true;
+             }
+             return status;
+           },
+       .on_shutdown = [&] { hub.Shutdown(); }});
+  dispatcher.Stop();
+  return code;
 }

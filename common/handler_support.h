@@ -1,0 +1,76 @@
+#ifndef ACCORD_COMMON_HANDLER_SUPPORT_H_
+#define ACCORD_COMMON_HANDLER_SUPPORT_H_
+
+// Small pieces every gRPC handler class uses: turning a StatusOr into the
+// response and a gRPC status, the change context of a call, and the page
+// token codec whose key is shared by all replicas through Redis.
+//
+// Example:
+//   return Respond(ops_.Get(request->name()), response);
+
+#include <memory>
+#include <utility>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
+#include "common/errors.h"
+#include "common/events.h"
+#include "common/list.h"
+#include "common/record_store.h"
+#include "common/redis_client.h"
+#include "common/status_macros.h"
+
+namespace accord {
+
+template <typename T>
+grpc::Status Respond(absl::StatusOr<T> result, T* response) {
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  *response = *std::move(result);
+  return grpc::Status::OK;
+}
+
+// Who acts and when. Until authentication lands every caller is
+// "anonymous".
+inline ChangeContext ContextFor(absl::string_view request_id) {
+  ChangeContext context;
+  context.request_id = std::string(request_id);
+  context.time = absl::Now();
+  return context;
+}
+
+// The page-token codec, created on first use (Redis may be down at start).
+class SharedPageTokenCodec {
+ public:
+  explicit SharedPageTokenCodec(RedisClient& redis) : redis_(redis) {}
+  absl::StatusOr<const PageTokenCodec*> Get();
+
+ private:
+  RedisClient& redis_;
+  absl::Mutex mutex_;
+  std::unique_ptr<PageTokenCodec> codec_ ABSL_GUARDED_BY(mutex_);
+};
+
+// One page of a List method over `collection`.
+// Example:
+//   ACCORD_ASSIGN_OR_RETURN(auto page, ListCollection<Institution>(
+//       codec_, store_, "institutions", {request->page_size(), ...},
+//       {"name", "create_time"}));
+template <typename T>
+absl::StatusOr<ListPage<T>> ListCollection(
+    SharedPageTokenCodec& codec, RecordStore& store,
+    absl::string_view collection, const ListRequestFields& request,
+    const std::vector<std::string>& allowed_order,
+    const std::function<bool(absl::string_view)>& include = nullptr) {
+  ACCORD_ASSIGN_OR_RETURN(const PageTokenCodec* tokens, codec.Get());
+  ACCORD_ASSIGN_OR_RETURN(
+      ListQuery query,
+      ParseListQuery(*tokens, *T::descriptor(), request, allowed_order));
+  return ListResources<T>(store, *tokens, collection, query, include);
+}
+
+}  // namespace accord
+
+#endif  // ACCORD_COMMON_HANDLER_SUPPORT_H_

@@ -1,0 +1,850 @@
+#include "services/agreement/agreement_service.h"
+
+#include <algorithm>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/country_codes.h"
+#include "common/errors.h"
+#include "common/ids.h"
+#include "common/status_macros.h"
+#include "common/validation.h"
+#include "services/agreement/agreement_validation.h"
+#include "services/agreement/cooperation_areas.h"
+#include "services/agreement/lifecycle.h"
+
+namespace accord::agreement {
+namespace {
+
+using v1::Agreement;
+using v1::Committee;
+using v1::Milestone;
+using v1::Session;
+
+constexpr char kSource[] = "//accord/agreement";
+// Indexes across parents, for `committees/-/sessions` and due milestones.
+constexpr char kAllSessions[] = "sessions";
+constexpr char kAllMilestones[] = "milestones";
+constexpr int kMaxHorizonDays = 3660;
+
+std::string Today() {
+  return absl::FormatTime("%Y-%m-%d", absl::Now(), absl::UTCTimeZone());
+}
+
+// The resource name of the parent of a nested resource name.
+std::string ParentOf(absl::string_view name) {
+  const size_t collection = name.rfind('/', name.rfind('/') - 1);
+  return std::string(name.substr(0, collection));
+}
+
+absl::Status NotLive(const std::string& field, absl::string_view name) {
+  return InvalidField(field, absl::StrCat(name, " does not exist or is deleted"));
+}
+
+template <typename Repeated>
+void AddUnique(const Repeated& values,
+               google::protobuf::RepeatedPtrField<std::string>* out) {
+  std::set<std::string> seen(out->begin(), out->end());
+  for (const auto& value : values) {
+    if (!value.empty() && seen.insert(value).second) *out->Add() = value;
+  }
+}
+
+// Country codes of `institutions`, in order, without repeats.
+template <typename Repeated, typename Found>
+std::vector<std::string> CountriesOf(const Repeated& institutions,
+                                     const Found& found) {
+  std::vector<std::string> codes;
+  for (const std::string& name : institutions) {
+    const auto it = found.find(name);
+    if (it == found.end()) continue;
+    const std::string& code = it->second.country_code();
+    if (std::find(codes.begin(), codes.end(), code) == codes.end()) {
+      codes.push_back(code);
+    }
+  }
+  return codes;
+}
+
+void StampActions(Agreement& agreement, absl::Time now) {
+  for (auto& action : *agreement.mutable_actions()) {
+    if (!action.has_record_time()) {
+      ResourceOps<Agreement>::SetTimestamp(*action.mutable_record_time(), now);
+    }
+  }
+}
+
+}  // namespace
+
+AgreementServiceImpl::AgreementServiceImpl(RedisClient& redis,
+                                           InstitutionDirectory& directory)
+    : redis_(redis),
+      directory_(directory),
+      store_(redis),
+      write_path_(redis),
+      agreements_(store_, write_path_, AgreementTraits()),
+      committees_(store_, write_path_, CommitteeTraits()),
+      sessions_(store_, write_path_, SessionTraits()),
+      milestones_(store_, write_path_, MilestoneTraits()),
+      codec_(redis) {}
+
+ResourceTraits<Agreement> AgreementServiceImpl::AgreementTraits() {
+  ResourceTraits<Agreement> traits;
+  traits.collection = "agreements";
+  traits.singular = "agreement";
+  traits.event_prefix = "accord.agreement.v1";
+  traits.created_event_type = "accord.agreement.v1.recorded";
+  traits.source = kSource;
+  traits.writable_fields = {
+      "titles",      "kind",        "parties",           "signatories",
+      "witnesses",   "signing_date", "signing_place",    "occasion",
+      "parent_agreement", "cooperation_areas", "keywords", "objectives",
+      "sources",     "expiry_date"};
+  traits.validate = ValidateAgreement;
+  traits.complete = [this](Agreement& agreement) -> absl::Status {
+    ACCORD_ASSIGN_OR_RETURN(auto found,
+                            directory_.Resolve(ReferencesOf(agreement)));
+    agreement.clear_party_country_codes();
+    for (const std::string& code : CountriesOf(agreement.parties(), found)) {
+      agreement.add_party_country_codes(code);
+    }
+    DeriveLifecycle(agreement);
+    return absl::OkStatus();
+  };
+  traits.plan_change = [](const Agreement*, const Agreement* after,
+                          WritePlan& plan) {
+    if (after == nullptr) return absl::OkStatus();
+    if (!after->parent_agreement().empty()) {
+      plan.ExpectLive(RecordKey(after->parent_agreement()),
+                      NotLive("agreement.parent_agreement",
+                              after->parent_agreement()));
+    }
+    if (!after->occasion().empty()) {
+      plan.ExpectLive(RecordKey(after->occasion()),
+                      NotLive("agreement.occasion", after->occasion()));
+    }
+    return absl::OkStatus();
+  };
+  traits.annotate_event = [](const Agreement& agreement,
+                             events::v1::Event& event) {
+    AddUnique(agreement.parties(), event.mutable_institutions());
+    AddUnique(agreement.party_country_codes(), event.mutable_country_codes());
+    AddUnique(agreement.cooperation_areas(), event.mutable_cooperation_areas());
+    AddUnique(std::vector<std::string>{agreement.name(),
+                                       agreement.parent_agreement()},
+              event.mutable_agreements());
+    if (!agreement.occasion().empty()) {
+      event.add_committees(ParentOf(agreement.occasion()));
+    }
+  };
+  return traits;
+}
+
+ResourceTraits<Committee> AgreementServiceImpl::CommitteeTraits() {
+  ResourceTraits<Committee> traits;
+  traits.collection = "committees";
+  traits.singular = "committee";
+  traits.event_prefix = "accord.committee.v1";
+  traits.source = kSource;
+  traits.writable_fields = {"names",     "kind",  "member_institutions",
+                            "co_chairs", "establishing_agreement",
+                            "state",     "sources"};
+  traits.validate = ValidateCommittee;
+  traits.complete = [this](Committee& committee) -> absl::Status {
+    ACCORD_ASSIGN_OR_RETURN(auto found,
+                            directory_.Resolve(ReferencesOf(committee)));
+    committee.clear_member_country_codes();
+    for (const std::string& code :
+         CountriesOf(committee.member_institutions(), found)) {
+      committee.add_member_country_codes(code);
+    }
+    return absl::OkStatus();
+  };
+  traits.plan_change = [](const Committee*, const Committee* after,
+                          WritePlan& plan) {
+    if (after != nullptr && !after->establishing_agreement().empty()) {
+      plan.ExpectLive(RecordKey(after->establishing_agreement()),
+                      NotLive("committee.establishing_agreement",
+                              after->establishing_agreement()));
+    }
+    return absl::OkStatus();
+  };
+  traits.annotate_event = [](const Committee& committee,
+                             events::v1::Event& event) {
+    AddUnique(committee.member_institutions(), event.mutable_institutions());
+    AddUnique(committee.member_country_codes(), event.mutable_country_codes());
+    event.add_committees(committee.name());
+    if (!committee.establishing_agreement().empty()) {
+      event.add_agreements(committee.establishing_agreement());
+    }
+  };
+  return traits;
+}
+
+ResourceTraits<Session> AgreementServiceImpl::SessionTraits() {
+  ResourceTraits<Session> traits;
+  traits.collection = "sessions";
+  traits.singular = "session";
+  traits.event_prefix = "accord.session.v1";
+  traits.created_event_type = "accord.committee.v1.session_recorded";
+  traits.source = kSource;
+  traits.writable_fields = {"number",      "start_date",        "end_date",
+                            "place",       "participants",      "agreements_signed",
+                            "decisions",   "sources"};
+  traits.check_name = CheckSessionName;
+  traits.validate = ValidateSession;
+  traits.complete = [this](Session& session) -> absl::Status {
+    return directory_.Resolve(ReferencesOf(session)).status();
+  };
+  traits.plan_change = [](const Session*, const Session* after,
+                          WritePlan& plan) {
+    if (after == nullptr) return absl::OkStatus();
+    const std::string committee = ParentOf(after->name());
+    plan.ExpectLive(RecordKey(committee), NotLive("parent", committee));
+    for (int i = 0; i < after->agreements_signed_size(); ++i) {
+      plan.ExpectLive(
+          RecordKey(after->agreements_signed(i)),
+          NotLive(absl::StrCat("session.agreements_signed[", i, "]"),
+                  after->agreements_signed(i)));
+    }
+    plan.Write({"ZADD", IndexKey(kAllSessions), "0", after->name()});
+    return absl::OkStatus();
+  };
+  traits.annotate_event = [](const Session& session, events::v1::Event& event) {
+    event.add_committees(ParentOf(session.name()));
+    AddUnique(session.agreements_signed(), event.mutable_agreements());
+    if (session.has_place()) {
+      event.add_country_codes(session.place().country_code());
+    }
+    std::vector<std::string> institutions;
+    for (const auto& participant : session.participants()) {
+      institutions.push_back(participant.institution());
+    }
+    AddUnique(institutions, event.mutable_institutions());
+  };
+  return traits;
+}
+
+ResourceTraits<Milestone> AgreementServiceImpl::MilestoneTraits() {
+  ResourceTraits<Milestone> traits;
+  traits.collection = "milestones";
+  traits.singular = "milestone";
+  traits.event_prefix = "accord.milestone.v1";
+  traits.created_event_type = "accord.milestone.v1.recorded";
+  traits.source = kSource;
+  // State and transitions change only through TransitionMilestone.
+  traits.writable_fields = {"titles",      "descriptions", "owners",
+                            "proposers",   "due_date",     "due_session",
+                            "committee",   "sources"};
+  traits.check_name = CheckMilestoneName;
+  traits.validate = ValidateMilestone;
+  traits.complete = [this](Milestone& milestone) -> absl::Status {
+    return directory_.Resolve(ReferencesOf(milestone)).status();
+  };
+  traits.plan_change = [](const Milestone*, const Milestone* after,
+                          WritePlan& plan) {
+    if (after == nullptr) return absl::OkStatus();
+    const std::string parent = ParentOf(after->name());
+    plan.ExpectLive(RecordKey(parent), NotLive("parent", parent));
+    if (!after->due_session().empty()) {
+      plan.ExpectLive(RecordKey(after->due_session()),
+                      NotLive("milestone.due_session", after->due_session()));
+    }
+    if (!after->committee().empty()) {
+      plan.ExpectLive(RecordKey(after->committee()),
+                      NotLive("milestone.committee", after->committee()));
+    }
+    plan.Write({"ZADD", IndexKey(kAllMilestones), "0", after->name()});
+    return absl::OkStatus();
+  };
+  traits.annotate_event = [](const Milestone& milestone,
+                             events::v1::Event& event) {
+    const std::string parent = ParentOf(milestone.name());
+    if (absl::StartsWith(parent, "committees/")) {
+      event.add_committees(parent);
+    } else {
+      event.add_agreements(parent);
+    }
+    if (!milestone.committee().empty() && milestone.committee() != parent) {
+      event.add_committees(milestone.committee());
+    }
+    AddUnique(milestone.owners(), event.mutable_institutions());
+  };
+  return traits;
+}
+
+// ---- Agreements ----
+
+grpc::Status AgreementServiceImpl::CreateAgreement(
+    grpc::ServerContext*, const v1::CreateAgreementRequest* request,
+    Agreement* response) {
+  const ChangeContext context = ContextFor(request->request_id());
+  Agreement agreement = request->agreement();
+  StampActions(agreement, context.time);
+  return Respond(agreements_.Create(std::move(agreement),
+                                    request->agreement_id(),
+                                    request->request_id(), context),
+                 response);
+}
+
+grpc::Status AgreementServiceImpl::GetAgreement(
+    grpc::ServerContext*, const v1::GetAgreementRequest* request,
+    Agreement* response) {
+  return Respond(agreements_.Get(request->name()), response);
+}
+
+grpc::Status AgreementServiceImpl::ListAgreements(
+    grpc::ServerContext*, const v1::ListAgreementsRequest* request,
+    v1::ListAgreementsResponse* response) {
+  absl::StatusOr<ListPage<Agreement>> page = ListCollection<Agreement>(
+      codec_, store_, "agreements",
+      {request->page_size(), request->page_token(), request->filter(),
+       request->order_by(), request->show_deleted(), ""},
+      {"name", "create_time", "update_time", "signing_date", "kind", "state"});
+  if (!page.ok()) return ToGrpcStatus(page.status());
+  for (Agreement& agreement : page->items) {
+    *response->add_agreements() = std::move(agreement);
+  }
+  response->set_next_page_token(page->next_page_token);
+  return grpc::Status::OK;
+}
+
+grpc::Status AgreementServiceImpl::UpdateAgreement(
+    grpc::ServerContext*, const v1::UpdateAgreementRequest* request,
+    Agreement* response) {
+  return Respond(
+      agreements_.Update(request->agreement(), request->update_mask(),
+                         request->request_id(),
+                         ContextFor(request->request_id())),
+      response);
+}
+
+grpc::Status AgreementServiceImpl::DeleteAgreement(
+    grpc::ServerContext*, const v1::DeleteAgreementRequest* request,
+    Agreement* response) {
+  return Respond(
+      agreements_.Delete(request->name(), request->etag(),
+                         request->request_id(),
+                         ContextFor(request->request_id())),
+      response);
+}
+
+grpc::Status AgreementServiceImpl::UndeleteAgreement(
+    grpc::ServerContext*, const v1::UndeleteAgreementRequest* request,
+    Agreement* response) {
+  return Respond(
+      agreements_.Undelete(request->name(), request->etag(),
+                           request->request_id(),
+                           ContextFor(request->request_id())),
+      response);
+}
+
+absl::StatusOr<Agreement> AgreementServiceImpl::RecordAction(
+    const v1::RecordAgreementActionRequest& request) {
+  ACCORD_RETURN_IF_ERROR(agreements_.CheckName(request.agreement(), "agreement"));
+  if (!request.has_action()) return InvalidField("action", "must be set");
+  ACCORD_ASSIGN_OR_RETURN(
+      std::optional<Agreement> replay,
+      agreements_.ReplayedCustom("action_recorded", request.request_id()));
+  if (replay.has_value()) return *std::move(replay);
+  const ChangeContext context = ContextFor(request.request_id());
+  ACCORD_ASSIGN_OR_RETURN(StoredRecord record,
+                          agreements_.Load(request.agreement()));
+  ACCORD_ASSIGN_OR_RETURN(Agreement agreement, ParseRecord<Agreement>(record));
+  if (record.deleted) {
+    return ErrorWithReason(absl::StatusCode::kFailedPrecondition,
+                           absl::StrCat(request.agreement(), " is deleted"),
+                           "DELETED");
+  }
+  if (!request.etag().empty() && request.etag() != record.etag) {
+    return agreements_.EtagMismatch(request.agreement());
+  }
+  v1::AgreementAction action = request.action();
+  action.clear_record_time();
+  Violations violations;
+  if (!action.party().empty()) {
+    for (const auto& violation :
+         FieldViolationsOf(ParseResourceName(action.party(), "institutions",
+                                             "action.party")
+                               .status())) {
+      violations.Add(violation.field, violation.description);
+    }
+  }
+  if (!action.acting_body().empty()) {
+    for (const auto& violation :
+         FieldViolationsOf(ParseResourceName(action.acting_body(),
+                                             "institutions", "action.acting_body")
+                               .status())) {
+      violations.Add(violation.field, violation.description);
+    }
+  }
+  ACCORD_RETURN_IF_ERROR(violations.ToStatus());
+  ACCORD_RETURN_IF_ERROR(CheckAction(agreement, action, "action"));
+  ACCORD_RETURN_IF_ERROR(
+      directory_.Resolve(ReferencesOf(action, "action")).status());
+  const Agreement before = agreement;
+  ResourceOps<Agreement>::SetTimestamp(*action.mutable_record_time(),
+                                       context.time);
+  *agreement.add_actions() = std::move(action);
+  DeriveLifecycle(agreement);
+  return agreements_.CommitCustom(std::move(agreement), record.etag,
+                                  "action_recorded", request.request_id(),
+                                  context, before);
+}
+
+grpc::Status AgreementServiceImpl::RecordAgreementAction(
+    grpc::ServerContext*, const v1::RecordAgreementActionRequest* request,
+    Agreement* response) {
+  return Respond(RecordAction(*request), response);
+}
+
+absl::StatusOr<v1::QueryAgreementsInForceResponse>
+AgreementServiceImpl::InForce(const v1::QueryAgreementsInForceRequest& request) {
+  Violations violations;
+  const bool by_institution = request.institutions_size() > 0;
+  if (by_institution == (request.country_codes_size() > 0) ||
+      (by_institution && request.institutions_size() != 2) ||
+      (!by_institution && request.country_codes_size() != 2)) {
+    violations.Add(by_institution ? "institutions" : "country_codes",
+                   "give exactly two institutions or exactly two country codes");
+  }
+  for (int i = 0; i < request.institutions_size(); ++i) {
+    for (const auto& violation : FieldViolationsOf(
+             ParseResourceName(request.institutions(i), "institutions",
+                               absl::StrCat("institutions[", i, "]"))
+                 .status())) {
+      violations.Add(violation.field, violation.description);
+    }
+  }
+  for (int i = 0; i < request.country_codes_size(); ++i) {
+    if (!IsIsoCountryCode(request.country_codes(i))) {
+      violations.Add(absl::StrCat("country_codes[", i, "]"),
+                     "is not an ISO 3166-1 alpha-2 code");
+    }
+  }
+  const std::string date = request.date().empty() ? Today() : request.date();
+  if (date.size() != 10 || !IsPartialDate(date)) {
+    violations.Add("date", "must be a date YYYY-MM-DD");
+  }
+  ACCORD_RETURN_IF_ERROR(violations.ToStatus());
+
+  v1::QueryAgreementsInForceResponse response;
+  absl::Status parse_status;
+  ACCORD_RETURN_IF_ERROR(store_.Scan(
+      "agreements", "", [&](const StoredRecord& record) {
+        if (record.deleted) return true;
+        absl::StatusOr<Agreement> agreement = ParseRecord<Agreement>(record);
+        if (!agreement.ok()) {
+          parse_status = agreement.status();
+          return false;
+        }
+        const auto& among = by_institution ? agreement->parties()
+                                           : agreement->party_country_codes();
+        const auto& wanted =
+            by_institution ? request.institutions() : request.country_codes();
+        const bool both = std::all_of(
+            wanted.begin(), wanted.end(), [&among](const std::string& value) {
+              return std::find(among.begin(), among.end(), value) !=
+                     among.end();
+            });
+        if (both && InForceOn(*agreement, date)) {
+          *response.add_agreements() = *std::move(agreement);
+        }
+        return true;
+      }));
+  ACCORD_RETURN_IF_ERROR(parse_status);
+  return response;
+}
+
+grpc::Status AgreementServiceImpl::QueryAgreementsInForce(
+    grpc::ServerContext*, const v1::QueryAgreementsInForceRequest* request,
+    v1::QueryAgreementsInForceResponse* response) {
+  return Respond(InForce(*request), response);
+}
+
+grpc::Status AgreementServiceImpl::ListCooperationAreas(
+    grpc::ServerContext*, const v1::ListCooperationAreasRequest*,
+    v1::ListCooperationAreasResponse* response) {
+  for (const v1::CooperationArea& area : CooperationAreas()) {
+    *response->add_cooperation_areas() = area;
+  }
+  return grpc::Status::OK;
+}
+
+// ---- Committees ----
+
+grpc::Status AgreementServiceImpl::CreateCommittee(
+    grpc::ServerContext*, const v1::CreateCommitteeRequest* request,
+    Committee* response) {
+  Committee committee = request->committee();
+  if (committee.state() == Committee::STATE_UNSPECIFIED) {
+    committee.set_state(Committee::STATE_ACTIVE);
+  }
+  return Respond(committees_.Create(std::move(committee),
+                                    request->committee_id(),
+                                    request->request_id(),
+                                    ContextFor(request->request_id())),
+                 response);
+}
+
+grpc::Status AgreementServiceImpl::GetCommittee(
+    grpc::ServerContext*, const v1::GetCommitteeRequest* request,
+    Committee* response) {
+  return Respond(committees_.Get(request->name()), response);
+}
+
+grpc::Status AgreementServiceImpl::ListCommittees(
+    grpc::ServerContext*, const v1::ListCommitteesRequest* request,
+    v1::ListCommitteesResponse* response) {
+  absl::StatusOr<ListPage<Committee>> page = ListCollection<Committee>(
+      codec_, store_, "committees",
+      {request->page_size(), request->page_token(), request->filter(),
+       request->order_by(), request->show_deleted(), ""},
+      {"name", "create_time", "update_time", "kind", "state"});
+  if (!page.ok()) return ToGrpcStatus(page.status());
+  for (Committee& committee : page->items) {
+    *response->add_committees() = std::move(committee);
+  }
+  response->set_next_page_token(page->next_page_token);
+  return grpc::Status::OK;
+}
+
+grpc::Status AgreementServiceImpl::UpdateCommittee(
+    grpc::ServerContext*, const v1::UpdateCommitteeRequest* request,
+    Committee* response) {
+  return Respond(
+      committees_.Update(request->committee(), request->update_mask(),
+                         request->request_id(),
+                         ContextFor(request->request_id())),
+      response);
+}
+
+grpc::Status AgreementServiceImpl::DeleteCommittee(
+    grpc::ServerContext*, const v1::DeleteCommitteeRequest* request,
+    Committee* response) {
+  return Respond(
+      committees_.Delete(request->name(), request->etag(),
+                         request->request_id(),
+                         ContextFor(request->request_id())),
+      response);
+}
+
+grpc::Status AgreementServiceImpl::UndeleteCommittee(
+    grpc::ServerContext*, const v1::UndeleteCommitteeRequest* request,
+    Committee* response) {
+  return Respond(
+      committees_.Undelete(request->name(), request->etag(),
+                           request->request_id(),
+                           ContextFor(request->request_id())),
+      response);
+}
+
+// ---- Sessions ----
+
+grpc::Status AgreementServiceImpl::CreateSession(
+    grpc::ServerContext*, const v1::CreateSessionRequest* request,
+    Session* response) {
+  const absl::Status parent =
+      ParseResourceName(request->parent(), "committees", "parent").status();
+  if (!parent.ok()) return ToGrpcStatus(parent);
+  return Respond(sessions_.Create(request->session(), request->session_id(),
+                                  request->request_id(),
+                                  ContextFor(request->request_id()),
+                                  request->parent()),
+                 response);
+}
+
+grpc::Status AgreementServiceImpl::GetSession(
+    grpc::ServerContext*, const v1::GetSessionRequest* request,
+    Session* response) {
+  return Respond(sessions_.Get(request->name()), response);
+}
+
+grpc::Status AgreementServiceImpl::ListSessions(
+    grpc::ServerContext*, const v1::ListSessionsRequest* request,
+    v1::ListSessionsResponse* response) {
+  std::string collection;
+  if (request->parent() == "committees/-") {
+    collection = kAllSessions;
+  } else {
+    const absl::Status parent =
+        ParseResourceName(request->parent(), "committees", "parent").status();
+    if (!parent.ok()) return ToGrpcStatus(parent);
+    collection = absl::StrCat(request->parent(), "/sessions");
+  }
+  ListRequestFields fields{request->page_size(), request->page_token(),
+                           request->filter(), request->order_by(),
+                           request->show_deleted(), request->parent()};
+  absl::StatusOr<ListPage<Session>> page = ListCollection<Session>(
+      codec_, store_, collection, fields,
+      {"name", "create_time", "update_time", "start_date", "number"});
+  if (!page.ok()) return ToGrpcStatus(page.status());
+  for (Session& session : page->items) {
+    *response->add_sessions() = std::move(session);
+  }
+  response->set_next_page_token(page->next_page_token);
+  return grpc::Status::OK;
+}
+
+grpc::Status AgreementServiceImpl::UpdateSession(
+    grpc::ServerContext*, const v1::UpdateSessionRequest* request,
+    Session* response) {
+  return Respond(sessions_.Update(request->session(), request->update_mask(),
+                                  request->request_id(),
+                                  ContextFor(request->request_id())),
+                 response);
+}
+
+grpc::Status AgreementServiceImpl::DeleteSession(
+    grpc::ServerContext*, const v1::DeleteSessionRequest* request,
+    Session* response) {
+  return Respond(sessions_.Delete(request->name(), request->etag(),
+                                  request->request_id(),
+                                  ContextFor(request->request_id())),
+                 response);
+}
+
+grpc::Status AgreementServiceImpl::UndeleteSession(
+    grpc::ServerContext*, const v1::UndeleteSessionRequest* request,
+    Session* response) {
+  return Respond(sessions_.Undelete(request->name(), request->etag(),
+                                    request->request_id(),
+                                    ContextFor(request->request_id())),
+                 response);
+}
+
+// ---- Milestones ----
+
+grpc::Status AgreementServiceImpl::CreateMilestone(
+    grpc::ServerContext*, const v1::CreateMilestoneRequest* request,
+    Milestone* response) {
+  const absl::Status parent = CheckMilestoneParent(request->parent(), "parent");
+  if (!parent.ok()) return ToGrpcStatus(parent);
+  const ChangeContext context = ContextFor(request->request_id());
+  Milestone milestone = request->milestone();
+  if (milestone.state() == Milestone::STATE_UNSPECIFIED) {
+    milestone.set_state(Milestone::STATE_PROPOSED);
+  }
+  // The first transition records the state the milestone was born in.
+  milestone.clear_transitions();
+  milestone.clear_done_date();
+  v1::MilestoneTransition* first = milestone.add_transitions();
+  first->set_state(milestone.state());
+  first->set_transition_date(milestone.record_date().empty()
+                                 ? Today()
+                                 : milestone.record_date());
+  *first->mutable_sources() = milestone.sources();
+  ResourceOps<Milestone>::SetTimestamp(*first->mutable_record_time(),
+                                       context.time);
+  if (milestone.state() == Milestone::STATE_ACHIEVED) {
+    milestone.set_done_date(first->transition_date());
+  }
+  return Respond(milestones_.Create(std::move(milestone),
+                                    request->milestone_id(),
+                                    request->request_id(), context,
+                                    request->parent()),
+                 response);
+}
+
+grpc::Status AgreementServiceImpl::GetMilestone(
+    grpc::ServerContext*, const v1::GetMilestoneRequest* request,
+    Milestone* response) {
+  return Respond(milestones_.Get(request->name()), response);
+}
+
+grpc::Status AgreementServiceImpl::ListMilestones(
+    grpc::ServerContext*, const v1::ListMilestonesRequest* request,
+    v1::ListMilestonesResponse* response) {
+  std::string collection;
+  std::function<bool(absl::string_view)> include;
+  if (request->parent() == "agreements/-" ||
+      request->parent() == "committees/-") {
+    collection = kAllMilestones;
+    const std::string prefix =
+        request->parent().substr(0, request->parent().size() - 1);
+    include = [prefix](absl::string_view name) {
+      return absl::StartsWith(name, prefix);
+    };
+  } else {
+    const absl::Status parent =
+        CheckMilestoneParent(request->parent(), "parent");
+    if (!parent.ok()) return ToGrpcStatus(parent);
+    collection = absl::StrCat(request->parent(), "/milestones");
+  }
+  ListRequestFields fields{request->page_size(), request->page_token(),
+                           request->filter(), request->order_by(),
+                           request->show_deleted(), request->parent()};
+  absl::StatusOr<ListPage<Milestone>> page = ListCollection<Milestone>(
+      codec_, store_, collection, fields,
+      {"name", "create_time", "update_time", "due_date", "state"}, include);
+  if (!page.ok()) return ToGrpcStatus(page.status());
+  for (Milestone& milestone : page->items) {
+    *response->add_milestones() = std::move(milestone);
+  }
+  response->set_next_page_token(page->next_page_token);
+  return grpc::Status::OK;
+}
+
+grpc::Status AgreementServiceImpl::UpdateMilestone(
+    grpc::ServerContext*, const v1::UpdateMilestoneRequest* request,
+    Milestone* response) {
+  return Respond(
+      milestones_.Update(request->milestone(), request->update_mask(),
+                         request->request_id(),
+                         ContextFor(request->request_id())),
+      response);
+}
+
+grpc::Status AgreementServiceImpl::DeleteMilestone(
+    grpc::ServerContext*, const v1::DeleteMilestoneRequest* request,
+    Milestone* response) {
+  return Respond(
+      milestones_.Delete(request->name(), request->etag(),
+                         request->request_id(),
+                         ContextFor(request->request_id())),
+      response);
+}
+
+grpc::Status AgreementServiceImpl::UndeleteMilestone(
+    grpc::ServerContext*, const v1::UndeleteMilestoneRequest* request,
+    Milestone* response) {
+  return Respond(
+      milestones_.Undelete(request->name(), request->etag(),
+                           request->request_id(),
+                           ContextFor(request->request_id())),
+      response);
+}
+
+absl::StatusOr<Milestone> AgreementServiceImpl::Transition(
+    const v1::TransitionMilestoneRequest& request) {
+  ACCORD_RETURN_IF_ERROR(milestones_.CheckName(request.name(), "name"));
+  ACCORD_ASSIGN_OR_RETURN(
+      std::optional<Milestone> replay,
+      milestones_.ReplayedCustom("state_changed", request.request_id()));
+  if (replay.has_value()) return *std::move(replay);
+  const ChangeContext context = ContextFor(request.request_id());
+  ACCORD_ASSIGN_OR_RETURN(StoredRecord record, milestones_.Load(request.name()));
+  ACCORD_ASSIGN_OR_RETURN(Milestone milestone, ParseRecord<Milestone>(record));
+  if (record.deleted) {
+    return ErrorWithReason(absl::StatusCode::kFailedPrecondition,
+                           absl::StrCat(request.name(), " is deleted"),
+                           "DELETED");
+  }
+  if (!request.etag().empty() && request.etag() != record.etag) {
+    return milestones_.EtagMismatch(request.name());
+  }
+  ACCORD_RETURN_IF_ERROR(ValidateTransition(milestone, request.transition()));
+  const Milestone before = milestone;
+  v1::MilestoneTransition transition = request.transition();
+  ResourceOps<Milestone>::SetTimestamp(*transition.mutable_record_time(),
+                                       context.time);
+  milestone.set_state(transition.state());
+  if (transition.state() == Milestone::STATE_ACHIEVED) {
+    milestone.set_done_date(transition.transition_date());
+  }
+  const std::string session = transition.session();
+  *milestone.add_transitions() = std::move(transition);
+  // A transition naming a session needs that session to be live; checked
+  // inside the write through a one-off wrapper of the traits' plan.
+  if (!session.empty()) {
+    ACCORD_ASSIGN_OR_RETURN(std::optional<StoredRecord> session_record,
+                            store_.Get(session));
+    if (!session_record.has_value() || session_record->deleted) {
+      return NotLive("transition.session", session);
+    }
+  }
+  return milestones_.CommitCustom(std::move(milestone), record.etag,
+                                  "state_changed", request.request_id(),
+                                  context, before);
+}
+
+grpc::Status AgreementServiceImpl::TransitionMilestone(
+    grpc::ServerContext*, const v1::TransitionMilestoneRequest* request,
+    Milestone* response) {
+  return Respond(Transition(*request), response);
+}
+
+absl::StatusOr<v1::QueryDueMilestonesResponse>
+AgreementServiceImpl::DueMilestones(
+    const v1::QueryDueMilestonesRequest& request) {
+  Violations violations;
+  const std::string as_of =
+      request.as_of_date().empty() ? Today() : request.as_of_date();
+  absl::Time as_of_time;
+  std::string error;
+  if (as_of.size() != 10 ||
+      !absl::ParseTime("%Y-%m-%d", as_of, absl::UTCTimeZone(), &as_of_time,
+                       &error)) {
+    violations.Add("as_of_date", "must be a date YYYY-MM-DD");
+  }
+  if (request.horizon_days() < 0 || request.horizon_days() > kMaxHorizonDays) {
+    violations.Add("horizon_days",
+                   absl::StrCat("must be between 0 and ", kMaxHorizonDays));
+  }
+  if (!request.parent().empty()) {
+    for (const auto& violation :
+         FieldViolationsOf(CheckMilestoneParent(request.parent(), "parent"))) {
+      violations.Add(violation.field, violation.description);
+    }
+  }
+  ACCORD_RETURN_IF_ERROR(violations.ToStatus());
+  const std::string horizon = absl::FormatTime(
+      "%Y-%m-%d", as_of_time + absl::Hours(24) * request.horizon_days(),
+      absl::UTCTimeZone());
+  const std::string prefix =
+      request.parent().empty() ? "" : absl::StrCat(request.parent(), "/");
+
+  std::vector<Milestone> overdue;
+  std::vector<Milestone> upcoming;
+  absl::Status parse_status;
+  ACCORD_RETURN_IF_ERROR(store_.Scan(
+      kAllMilestones, "", [&](const StoredRecord& record) {
+        if (record.deleted || !absl::StartsWith(record.name, prefix)) {
+          return true;
+        }
+        absl::StatusOr<Milestone> milestone = ParseRecord<Milestone>(record);
+        if (!milestone.ok()) {
+          parse_status = milestone.status();
+          return false;
+        }
+        if (milestone->state() == Milestone::STATE_ACHIEVED ||
+            milestone->state() == Milestone::STATE_CANCELLED ||
+            milestone->due_date().empty()) {
+          return true;
+        }
+        if (CompareDates(milestone->due_date(), as_of) < 0) {
+          overdue.push_back(*std::move(milestone));
+        } else if (CompareDates(milestone->due_date(), horizon) <= 0) {
+          upcoming.push_back(*std::move(milestone));
+        }
+        return true;
+      }));
+  ACCORD_RETURN_IF_ERROR(parse_status);
+  auto by_due = [](const Milestone& a, const Milestone& b) {
+    const int order = CompareDates(a.due_date(), b.due_date());
+    return order != 0 ? order < 0 : a.name() < b.name();
+  };
+  std::sort(overdue.begin(), overdue.end(), by_due);
+  std::sort(upcoming.begin(), upcoming.end(), by_due);
+  v1::QueryDueMilestonesResponse response;
+  for (Milestone& milestone : overdue) {
+    *response.add_overdue() = std::move(milestone);
+  }
+  for (Milestone& milestone : upcoming) {
+    *response.add_upcoming() = std::move(milestone);
+  }
+  return response;
+}
+
+grpc::Status AgreementServiceImpl::QueryDueMilestones(
+    grpc::ServerContext*, const v1::QueryDueMilestonesRequest* request,
+    v1::QueryDueMilestonesResponse* response) {
+  return Respond(DueMilestones(*request), response);
+}
+
+}  // namespace accord::agreement

@@ -1,0 +1,150 @@
+#ifndef ACCORD_SERVICES_AGREEMENT_AGREEMENT_SERVICE_H_
+#define ACCORD_SERVICES_AGREEMENT_AGREEMENT_SERVICE_H_
+
+// The handlers of accord.agreement.v1.AgreementService. Given a RedisClient
+// and an InstitutionDirectory, so tests can run it in-process or behind the
+// real binary.
+
+#include <memory>
+
+#include "absl/synchronization/mutex.h"
+#include "accord/agreement/v1/agreement_service.grpc.pb.h"
+#include "common/handler_support.h"
+#include "common/list.h"
+#include "common/record_store.h"
+#include "common/redis_client.h"
+#include "common/resource_ops.h"
+#include "common/write_path.h"
+#include "services/agreement/institution_directory.h"
+
+namespace accord::agreement {
+
+class AgreementServiceImpl final : public v1::AgreementService::Service {
+ public:
+  AgreementServiceImpl(RedisClient& redis, InstitutionDirectory& directory);
+
+  grpc::Status CreateAgreement(grpc::ServerContext* context,
+                               const v1::CreateAgreementRequest* request,
+                               v1::Agreement* response) override;
+  grpc::Status GetAgreement(grpc::ServerContext* context,
+                            const v1::GetAgreementRequest* request,
+                            v1::Agreement* response) override;
+  grpc::Status ListAgreements(grpc::ServerContext* context,
+                              const v1::ListAgreementsRequest* request,
+                              v1::ListAgreementsResponse* response) override;
+  grpc::Status UpdateAgreement(grpc::ServerContext* context,
+                               const v1::UpdateAgreementRequest* request,
+                               v1::Agreement* response) override;
+  grpc::Status DeleteAgreement(grpc::ServerContext* context,
+                               const v1::DeleteAgreementRequest* request,
+                               v1::Agreement* response) override;
+  grpc::Status UndeleteAgreement(grpc::ServerContext* context,
+                                 const v1::UndeleteAgreementRequest* request,
+                                 v1::Agreement* response) override;
+  grpc::Status RecordAgreementAction(
+      grpc::ServerContext* context,
+      const v1::RecordAgreementActionRequest* request,
+      v1::Agreement* response) override;
+  grpc::Status QueryAgreementsInForce(
+      grpc::ServerContext* context,
+      const v1::QueryAgreementsInForceRequest* request,
+      v1::QueryAgreementsInForceResponse* response) override;
+  grpc::Status ListCooperationAreas(
+      grpc::ServerContext* context,
+      const v1::ListCooperationAreasRequest* request,
+      v1::ListCooperationAreasResponse* response) override;
+
+  grpc::Status CreateCommittee(grpc::ServerContext* context,
+                               const v1::CreateCommitteeRequest* request,
+                               v1::Committee* response) override;
+  grpc::Status GetCommittee(grpc::ServerContext* context,
+                            const v1::GetCommitteeRequest* request,
+                            v1::Committee* response) override;
+  grpc::Status ListCommittees(grpc::ServerContext* context,
+                              const v1::ListCommitteesRequest* request,
+                              v1::ListCommitteesResponse* response) override;
+  grpc::Status UpdateCommittee(grpc::ServerContext* context,
+                               const v1::UpdateCommitteeRequest* request,
+                               v1::Committee* response) override;
+  grpc::Status DeleteCommittee(grpc::ServerContext* context,
+                               const v1::DeleteCommitteeRequest* request,
+                               v1::Committee* response) override;
+  grpc::Status UndeleteCommittee(grpc::ServerContext* context,
+                                 const v1::UndeleteCommitteeRequest* request,
+                                 v1::Committee* response) override;
+
+  grpc::Status CreateSession(grpc::ServerContext* context,
+                             const v1::CreateSessionRequest* request,
+                             v1::Session* response) override;
+  grpc::Status GetSession(grpc::ServerContext* context,
+                          const v1::GetSessionRequest* request,
+                          v1::Session* response) override;
+  grpc::Status ListSessions(grpc::ServerContext* context,
+                            const v1::ListSessionsRequest* request,
+                            v1::ListSessionsResponse* response) override;
+  grpc::Status UpdateSession(grpc::ServerContext* context,
+                             const v1::UpdateSessionRequest* request,
+                             v1::Session* response) override;
+  grpc::Status DeleteSession(grpc::ServerContext* context,
+                             const v1::DeleteSessionRequest* request,
+                             v1::Session* response) override;
+  grpc::Status UndeleteSession(grpc::ServerContext* context,
+                               const v1::UndeleteSessionRequest* request,
+                               v1::Session* response) override;
+
+  grpc::Status CreateMilestone(grpc::ServerContext* context,
+                               const v1::CreateMilestoneRequest* request,
+                               v1::Milestone* response) override;
+  grpc::Status GetMilestone(grpc::ServerContext* context,
+                            const v1::GetMilestoneRequest* request,
+                            v1::Milestone* response) override;
+  grpc::Status ListMilestones(grpc::ServerContext* context,
+                              const v1::ListMilestonesRequest* request,
+                              v1::ListMilestonesResponse* response) override;
+  grpc::Status UpdateMilestone(grpc::ServerContext* context,
+                               const v1::UpdateMilestoneRequest* request,
+                               v1::Milestone* response) override;
+  grpc::Status DeleteMilestone(grpc::ServerContext* context,
+                               const v1::DeleteMilestoneRequest* request,
+                               v1::Milestone* response) override;
+  grpc::Status UndeleteMilestone(grpc::ServerContext* context,
+                                 const v1::UndeleteMilestoneRequest* request,
+                                 v1::Milestone* response) override;
+  grpc::Status TransitionMilestone(
+      grpc::ServerContext* context,
+      const v1::TransitionMilestoneRequest* request,
+      v1::Milestone* response) override;
+  grpc::Status QueryDueMilestones(
+      grpc::ServerContext* context,
+      const v1::QueryDueMilestonesRequest* request,
+      v1::QueryDueMilestonesResponse* response) override;
+
+ private:
+  ResourceTraits<v1::Agreement> AgreementTraits();
+  ResourceTraits<v1::Committee> CommitteeTraits();
+  ResourceTraits<v1::Session> SessionTraits();
+  ResourceTraits<v1::Milestone> MilestoneTraits();
+
+  absl::StatusOr<v1::Agreement> RecordAction(
+      const v1::RecordAgreementActionRequest& request);
+  absl::StatusOr<v1::Milestone> Transition(
+      const v1::TransitionMilestoneRequest& request);
+  absl::StatusOr<v1::QueryAgreementsInForceResponse> InForce(
+      const v1::QueryAgreementsInForceRequest& request);
+  absl::StatusOr<v1::QueryDueMilestonesResponse> DueMilestones(
+      const v1::QueryDueMilestonesRequest& request);
+
+  RedisClient& redis_;
+  InstitutionDirectory& directory_;
+  RecordStore store_;
+  WritePath write_path_;
+  ResourceOps<v1::Agreement> agreements_;
+  ResourceOps<v1::Committee> committees_;
+  ResourceOps<v1::Session> sessions_;
+  ResourceOps<v1::Milestone> milestones_;
+  SharedPageTokenCodec codec_;
+};
+
+}  // namespace accord::agreement
+
+#endif  // ACCORD_SERVICES_AGREEMENT_AGREEMENT_SERVICE_H_

@@ -1,0 +1,143 @@
+#include "services/agreement/institution_directory.h"
+
+#include <chrono>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "common/errors.h"
+
+namespace accord::agreement {
+namespace {
+
+constexpr int kAttempts = 3;
+
+// Unique names in first-seen order, with every field that named each.
+struct Batch {
+  std::vector<std::string> names;
+  absl::flat_hash_map<std::string, std::vector<std::string>> fields;
+};
+
+Batch Dedupe(const std::vector<std::pair<std::string, std::string>>& refs) {
+  Batch batch;
+  for (const auto& [name, field] : refs) {
+    auto& fields = batch.fields[name];
+    if (fields.empty()) batch.names.push_back(name);
+    fields.push_back(field);
+  }
+  return batch;
+}
+
+// Calls `call` until it answers, retrying UNAVAILABLE with a short backoff
+// inside one overall deadline.
+template <typename Call>
+grpc::Status CallWithRetry(absl::Duration deadline, Call call) {
+  const absl::Time give_up = absl::Now() + deadline;
+  absl::Duration backoff = absl::Milliseconds(50);
+  grpc::Status status;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    grpc::ClientContext context;
+    context.set_deadline(absl::ToChronoTime(give_up));
+    status = call(context);
+    if (status.error_code() != grpc::StatusCode::UNAVAILABLE) return status;
+    if (absl::Now() + backoff >= give_up) break;
+    absl::SleepFor(backoff);
+    backoff *= 2;
+  }
+  return status;
+}
+
+// Maps the batch call's NOT_FOUND (violations on `names[i]`) to violations
+// on the fields of our own request.
+absl::Status MissingToInvalid(const grpc::Status& status, const Batch& batch,
+                              absl::string_view what) {
+  std::vector<FieldViolation> violations;
+  for (const FieldViolation& violation :
+       FieldViolationsOf(FromGrpcStatus(status))) {
+    absl::string_view index_text = violation.field;
+    size_t index = 0;
+    if (!absl::ConsumePrefix(&index_text, "names[") ||
+        !absl::ConsumeSuffix(&index_text, "]") ||
+        !absl::SimpleAtoi(index_text, &index) || index >= batch.names.size()) {
+      continue;
+    }
+    const std::string& name = batch.names[index];
+    for (const std::string& field : batch.fields.at(name)) {
+      violations.push_back(
+          {field, absl::StrCat(name, " is not a live ", what)});
+    }
+  }
+  if (violations.empty()) {
+    return absl::InvalidArgumentError(status.error_message());
+  }
+  return InvalidFields(violations);
+}
+
+absl::Status Unavailable(const grpc::Status& status) {
+  return absl::UnavailableError(absl::StrCat(
+      "the institution service cannot check references: ",
+      status.error_message()));
+}
+
+}  // namespace
+
+void References::AddInstitution(std::string name, std::string field) {
+  institutions_.emplace_back(std::move(name), std::move(field));
+}
+
+void References::AddOfficial(std::string name, std::string field) {
+  officials_.emplace_back(std::move(name), std::move(field));
+}
+
+InstitutionDirectory::InstitutionDirectory(
+    std::shared_ptr<grpc::Channel> channel, absl::Duration deadline)
+    : stub_(institution::v1::InstitutionService::NewStub(std::move(channel))),
+      deadline_(deadline) {}
+
+absl::StatusOr<absl::flat_hash_map<std::string, institution::v1::Institution>>
+InstitutionDirectory::Resolve(const References& references) {
+  absl::flat_hash_map<std::string, institution::v1::Institution> found;
+  const Batch institutions = Dedupe(references.institutions_);
+  if (!institutions.names.empty()) {
+    institution::v1::BatchGetInstitutionsRequest request;
+    for (const std::string& name : institutions.names) request.add_names(name);
+    institution::v1::BatchGetInstitutionsResponse response;
+    const grpc::Status status =
+        CallWithRetry(deadline_, [&](grpc::ClientContext& context) {
+          return stub_->BatchGetInstitutions(&context, request, &response);
+        });
+    if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
+      return MissingToInvalid(status, institutions, "institution");
+    }
+    if (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+        status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+      return Unavailable(status);
+    }
+    if (!status.ok()) return FromGrpcStatus(status);
+    for (auto& institution : *response.mutable_institutions()) {
+      found[institution.name()] = std::move(institution);
+    }
+  }
+  const Batch officials = Dedupe(references.officials_);
+  if (!officials.names.empty()) {
+    institution::v1::BatchGetOfficialsRequest request;
+    for (const std::string& name : officials.names) request.add_names(name);
+    institution::v1::BatchGetOfficialsResponse response;
+    const grpc::Status status =
+        CallWithRetry(deadline_, [&](grpc::ClientContext& context) {
+          return stub_->BatchGetOfficials(&context, request, &response);
+        });
+    if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
+      return MissingToInvalid(status, officials, "official");
+    }
+    if (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+        status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+      return Unavailable(status);
+    }
+    if (!status.ok()) return FromGrpcStatus(status);
+  }
+  return found;
+}
+
+}  // namespace accord::agreement

@@ -1,0 +1,360 @@
+#include "services/agreement/lifecycle.h"
+
+#include <algorithm>
+#include <map>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "common/errors.h"
+#include "common/validation.h"
+
+namespace accord::agreement {
+namespace {
+
+using v1::Agreement;
+using v1::AgreementAction;
+using Kind = AgreementAction::Kind;
+
+std::string Padded(absl::string_view date) {
+  if (date.size() == 4) return absl::StrCat(date, "-01-01");
+  if (date.size() == 7) return absl::StrCat(date, "-01");
+  return std::string(date);
+}
+
+bool IsPartyStep(Kind kind) {
+  switch (kind) {
+    case AgreementAction::KIND_SIGNATURE:
+    case AgreementAction::KIND_APPROVAL:
+    case AgreementAction::KIND_RATIFICATION:
+    case AgreementAction::KIND_ACCEPTANCE:
+    case AgreementAction::KIND_ACCESSION:
+    case AgreementAction::KIND_WITHDRAWAL:
+    case AgreementAction::KIND_DENUNCIATION:
+      return true;
+    default:
+      return false;
+  }
+}
+
+std::string KindName(Kind kind) { return AgreementAction::Kind_Name(kind); }
+
+// The facts about the log that the ordering rules need.
+struct LogState {
+  struct Party {
+    bool signed_up = false;  // signed or acceded
+    bool ratified = false;
+    bool withdrawn = false;
+    std::string signature_date;
+  };
+  std::map<std::string, Party> parties;
+  bool in_force = false;
+  bool suspended = false;
+  bool ended = false;  // terminated or expired
+  std::string first_signature_date;
+
+  void Apply(const AgreementAction& action) {
+    Party& party = parties[action.party()];
+    switch (action.kind()) {
+      case AgreementAction::KIND_SIGNATURE:
+        party.signed_up = true;
+        party.signature_date = action.action_date();
+        break;
+      case AgreementAction::KIND_ACCESSION:
+        party.signed_up = true;
+        party.ratified = true;
+        party.signature_date = action.action_date();
+        break;
+      case AgreementAction::KIND_RATIFICATION:
+      case AgreementAction::KIND_ACCEPTANCE:
+        party.ratified = true;
+        break;
+      case AgreementAction::KIND_WITHDRAWAL:
+      case AgreementAction::KIND_DENUNCIATION:
+        party.withdrawn = true;
+        break;
+      case AgreementAction::KIND_ENTRY_INTO_FORCE:
+        in_force = true;
+        suspended = false;
+        break;
+      case AgreementAction::KIND_SUSPENSION:
+        suspended = true;
+        break;
+      case AgreementAction::KIND_TERMINATION:
+      case AgreementAction::KIND_EXPIRY:
+        ended = true;
+        break;
+      default:
+        break;
+    }
+    if (action.kind() == AgreementAction::KIND_SIGNATURE ||
+        action.kind() == AgreementAction::KIND_ACCESSION) {
+      if (first_signature_date.empty() ||
+          CompareDates(action.action_date(), first_signature_date) < 0) {
+        first_signature_date = action.action_date();
+      }
+    }
+  }
+};
+
+LogState StateOf(const Agreement& agreement, int upto) {
+  LogState state;
+  for (int i = 0; i < upto && i < agreement.actions_size(); ++i) {
+    state.Apply(agreement.actions(i));
+  }
+  return state;
+}
+
+absl::Status OutOfOrder(const std::string& field, const std::string& why) {
+  return ErrorWithReason(absl::StatusCode::kFailedPrecondition, why,
+                         "ACTION_OUT_OF_ORDER", field);
+}
+
+absl::Status CheckActionAgainst(const Agreement& agreement,
+                                const LogState& log,
+                                const AgreementAction& action,
+                                const std::string& field) {
+  Violations violations;
+  const Kind kind = action.kind();
+  if (kind == AgreementAction::KIND_UNSPECIFIED ||
+      !AgreementAction::Kind_IsValid(kind)) {
+    violations.Add(field + ".kind", "must be set to a known action kind");
+  }
+  if (action.action_date().empty()) {
+    violations.Add(field + ".action_date", "must be set");
+  }
+  violations.CheckPartialDate(field + ".action_date", action.action_date());
+  violations.CheckPartialDate(field + ".effective_date",
+                              action.effective_date());
+  if (IsPartialDate(action.action_date()) &&
+      IsPartialDate(action.effective_date()) &&
+      CompareDates(action.effective_date(), action.action_date()) < 0) {
+    violations.Add(field + ".effective_date", "is before action_date");
+  }
+  const bool is_party =
+      std::find(agreement.parties().begin(), agreement.parties().end(),
+                action.party()) != agreement.parties().end();
+  if (action.party().empty()) {
+    if (IsPartyStep(kind)) {
+      violations.Add(field + ".party",
+                     absl::StrCat("is required for ", KindName(kind)));
+    }
+  } else if (!is_party) {
+    violations.Add(field + ".party",
+                   absl::StrCat(action.party(), " is not a party of ",
+                                agreement.name().empty() ? "the agreement"
+                                                         : agreement.name()));
+  }
+  if (!agreement.signing_date().empty() &&
+      IsPartialDate(action.action_date()) &&
+      CompareDates(action.action_date(), agreement.signing_date()) < 0 &&
+      kind != AgreementAction::KIND_ACCESSION) {
+    violations.Add(field + ".action_date",
+                   absl::StrCat(action.action_date(),
+                                " is before the signing date ",
+                                agreement.signing_date()));
+  }
+  for (int i = 0; i < action.sources_size(); ++i) {
+    const std::string path = absl::StrCat(field, ".sources[", i, "]");
+    violations.CheckText(path + ".publisher", action.sources(i).publisher(),
+                         kMaxNameLength, true);
+    violations.CheckHttpUrl(path + ".uri", action.sources(i).uri());
+    violations.CheckPartialDate(path + ".publish_date",
+                                action.sources(i).publish_date());
+  }
+  if (!violations.empty()) return violations.ToStatus();
+
+  // Ordering rules, judged against the log so far.
+  if (log.ended) {
+    return OutOfOrder(field + ".kind",
+                      "the agreement has been terminated or has expired");
+  }
+  const auto found = log.parties.find(action.party());
+  const LogState::Party party =
+      found == log.parties.end() ? LogState::Party() : found->second;
+  switch (kind) {
+    case AgreementAction::KIND_SIGNATURE:
+    case AgreementAction::KIND_ACCESSION:
+      if (party.signed_up) {
+        return OutOfOrder(field + ".kind",
+                          absl::StrCat(action.party(),
+                                       " has already signed or acceded"));
+      }
+      break;
+    case AgreementAction::KIND_APPROVAL:
+    case AgreementAction::KIND_RATIFICATION:
+    case AgreementAction::KIND_ACCEPTANCE:
+    case AgreementAction::KIND_WITHDRAWAL:
+    case AgreementAction::KIND_DENUNCIATION:
+      if (!party.signed_up) {
+        return OutOfOrder(field + ".kind",
+                          absl::StrCat(KindName(kind), " by ", action.party(),
+                                       " before it signed"));
+      }
+      if (CompareDates(action.action_date(), party.signature_date) < 0) {
+        return OutOfOrder(field + ".action_date",
+                          absl::StrCat(action.action_date(), " is before ",
+                                       action.party(), "'s signature on ",
+                                       party.signature_date));
+      }
+      if (party.withdrawn) {
+        return OutOfOrder(field + ".kind",
+                          absl::StrCat(action.party(), " has withdrawn"));
+      }
+      if ((kind == AgreementAction::KIND_RATIFICATION ||
+           kind == AgreementAction::KIND_ACCEPTANCE) &&
+          party.ratified) {
+        return OutOfOrder(field + ".kind",
+                          absl::StrCat(action.party(), " has already ratified"));
+      }
+      break;
+    case AgreementAction::KIND_ENTRY_INTO_FORCE:
+      if (log.first_signature_date.empty()) {
+        return OutOfOrder(field + ".kind",
+                          "entry into force before any signature");
+      }
+      if (log.in_force && !log.suspended) {
+        return OutOfOrder(field + ".kind", "the agreement is already in force");
+      }
+      if (CompareDates(action.action_date(), log.first_signature_date) < 0) {
+        return OutOfOrder(field + ".action_date",
+                          "entry into force is before the first signature");
+      }
+      break;
+    case AgreementAction::KIND_SUSPENSION:
+      if (!log.in_force || log.suspended) {
+        return OutOfOrder(field + ".kind",
+                          "only an agreement in force can be suspended");
+      }
+      break;
+    case AgreementAction::KIND_TERMINATION:
+    case AgreementAction::KIND_EXPIRY:
+      if (log.first_signature_date.empty()) {
+        return OutOfOrder(field + ".kind",
+                          absl::StrCat(KindName(kind), " before any signature"));
+      }
+      break;
+    default:
+      break;
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+int CompareDates(absl::string_view a, absl::string_view b) {
+  const std::string left = Padded(a);
+  const std::string right = Padded(b);
+  return left < right ? -1 : (left > right ? 1 : 0);
+}
+
+absl::Status CheckAction(const Agreement& agreement,
+                         const AgreementAction& action,
+                         absl::string_view field) {
+  return CheckActionAgainst(agreement,
+                            StateOf(agreement, agreement.actions_size()),
+                            action, std::string(field));
+}
+
+absl::Status CheckActions(const Agreement& agreement) {
+  LogState log;
+  for (int i = 0; i < agreement.actions_size(); ++i) {
+    const absl::Status status = CheckActionAgainst(
+        agreement, log, agreement.actions(i),
+        absl::StrCat("agreement.actions[", i, "]"));
+    if (!status.ok()) return status;
+    log.Apply(agreement.actions(i));
+  }
+  return absl::OkStatus();
+}
+
+void DeriveLifecycle(Agreement& agreement) {
+  const LogState log = StateOf(agreement, agreement.actions_size());
+  agreement.clear_party_statuses();
+  bool all_signed = agreement.parties_size() > 0;
+  bool all_ratified = agreement.parties_size() > 0;
+  bool all_withdrawn = agreement.parties_size() > 0;
+  for (const std::string& party : agreement.parties()) {
+    v1::PartyStatus* status = agreement.add_party_statuses();
+    status->set_party(party);
+    const auto found = log.parties.find(party);
+    if (found != log.parties.end()) {
+      status->set_signed_or_acceded(found->second.signed_up);
+      status->set_ratified(found->second.ratified);
+      status->set_withdrawn(found->second.withdrawn);
+    }
+    for (const AgreementAction& action : agreement.actions()) {
+      if (action.party() == party) {
+        status->set_latest_step(action.kind());
+        status->set_latest_step_date(action.action_date());
+      }
+    }
+    all_signed = all_signed && status->signed_or_acceded();
+    all_ratified = all_ratified && status->ratified();
+    all_withdrawn = all_withdrawn && status->withdrawn();
+  }
+  bool expired = false;
+  bool terminated = false;
+  agreement.clear_effective_date();
+  for (const AgreementAction& action : agreement.actions()) {
+    if (action.kind() == AgreementAction::KIND_EXPIRY) expired = true;
+    if (action.kind() == AgreementAction::KIND_TERMINATION) terminated = true;
+    if (action.kind() == AgreementAction::KIND_ENTRY_INTO_FORCE &&
+        agreement.effective_date().empty()) {
+      agreement.set_effective_date(action.effective_date().empty()
+                                       ? action.action_date()
+                                       : action.effective_date());
+    }
+  }
+  Agreement::State state = Agreement::STATE_PENDING_SIGNATURE;
+  if (expired) {
+    state = Agreement::STATE_EXPIRED;
+  } else if (terminated || all_withdrawn) {
+    state = Agreement::STATE_TERMINATED;
+  } else if (log.in_force) {
+    state = log.suspended ? Agreement::STATE_SUSPENDED
+                          : Agreement::STATE_IN_FORCE;
+  } else if (all_ratified) {
+    state = Agreement::STATE_RATIFIED;
+  } else if (all_signed) {
+    state = Agreement::STATE_SIGNED;
+  }
+  agreement.set_state(state);
+}
+
+bool InForceOn(const Agreement& agreement, absl::string_view date) {
+  if (!agreement.expiry_date().empty() &&
+      CompareDates(agreement.expiry_date(), date) <= 0) {
+    return false;
+  }
+  // Replay the whole-agreement steps that had taken effect by `date`.
+  std::vector<std::pair<std::string, Kind>> steps;
+  for (const AgreementAction& action : agreement.actions()) {
+    const std::string effective = action.effective_date().empty()
+                                      ? action.action_date()
+                                      : action.effective_date();
+    if (CompareDates(effective, date) > 0) continue;
+    steps.emplace_back(Padded(effective), action.kind());
+  }
+  std::stable_sort(steps.begin(), steps.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  bool in_force = false;
+  for (const auto& [when, kind] : steps) {
+    switch (kind) {
+      case AgreementAction::KIND_ENTRY_INTO_FORCE:
+        in_force = true;
+        break;
+      case AgreementAction::KIND_SUSPENSION:
+        in_force = false;
+        break;
+      case AgreementAction::KIND_TERMINATION:
+      case AgreementAction::KIND_EXPIRY:
+        return false;
+      default:
+        break;
+    }
+  }
+  return in_force;
+}
+
+}  // namespace accord::agreement

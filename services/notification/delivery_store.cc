@@ -1,0 +1,217 @@
+#include "services/notification/delivery_store.h"
+
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/errors.h"
+#include "common/ids.h"
+#include "common/status_macros.h"
+#include "google/protobuf/util/time_util.h"
+#include "services/notification/event_stream.h"
+
+namespace accord::notification {
+namespace {
+
+constexpr char kRecordScript[] = R"lua(
+if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
+redis.call('HSET', KEYS[1], 'data', ARGV[1], 'event', ARGV[2], 'round', '0')
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+redis.call('ZADD', KEYS[2], 0, ARGV[4])
+redis.call('ZADD', KEYS[3], ARGV[5], ARGV[6])
+return 1
+)lua";
+
+constexpr char kClaimScript[] = R"lua(
+local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if score and tonumber(score) <= tonumber(ARGV[2]) then
+  redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
+  return 1
+end
+return 0
+)lua";
+
+std::string DeliveryKey(absl::string_view subscription_id,
+                        absl::string_view position) {
+  return absl::StrCat("accord:notification:delivery:", subscription_id, ":",
+                      position);
+}
+
+std::string IndexKeyOf(absl::string_view subscription_id) {
+  return absl::StrCat("accord:notification:deliveries:", subscription_id);
+}
+
+std::string IdOf(absl::string_view subscription) {
+  return std::string(subscription.substr(subscription.find('/') + 1));
+}
+
+std::string UnpadPosition(absl::string_view padded) {
+  uint64_t ms = 0;
+  uint64_t seq = 0;
+  const size_t dash = padded.find('-');
+  (void)absl::SimpleAtoi(padded.substr(0, dash), &ms);
+  if (dash != absl::string_view::npos) {
+    (void)absl::SimpleAtoi(padded.substr(dash + 1), &seq);
+  }
+  return absl::StrCat(ms, "-", seq);
+}
+
+google::protobuf::Timestamp ToProto(absl::Time time) {
+  return google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
+      absl::ToUnixNanos(time));
+}
+
+}  // namespace
+
+std::string DeliveryStore::DeliveryName(absl::string_view subscription,
+                                        absl::string_view position) {
+  return absl::StrCat(subscription, "/deliveries/", position);
+}
+
+std::string DeliveryStore::PaddedPosition(absl::string_view position) {
+  uint64_t ms = 0;
+  uint64_t seq = 0;
+  const size_t dash = position.find('-');
+  (void)absl::SimpleAtoi(position.substr(0, dash), &ms);
+  if (dash != absl::string_view::npos) {
+    (void)absl::SimpleAtoi(position.substr(dash + 1), &seq);
+  }
+  return absl::StrFormat("%020d-%020d", ms, seq);
+}
+
+absl::StatusOr<std::pair<std::string, std::string>> ParseDeliveryName(
+    absl::string_view name, absl::string_view field) {
+  const size_t split = name.find("/deliveries/");
+  if (split == absl::string_view::npos) {
+    return InvalidField(field,
+                        "must be subscriptions/{subscription}/deliveries/"
+                        "{delivery}");
+  }
+  absl::StatusOr<std::string> id =
+      ParseResourceName(name.substr(0, split), "subscriptions", field);
+  if (!id.ok()) return id.status();
+  const std::string position(name.substr(split + strlen("/deliveries/")));
+  if (!IsValidPosition(position) || position.find('-') == std::string::npos) {
+    return InvalidField(field, "the delivery id must be an event position");
+  }
+  return std::make_pair(*id, position);
+}
+
+std::vector<std::string> DeliveryStore::RecordCommand(
+    absl::string_view subscription, const events::v1::Event& event,
+    absl::Time now) const {
+  const std::string id = IdOf(subscription);
+  v1::Delivery delivery;
+  delivery.set_name(DeliveryName(subscription, event.position()));
+  delivery.set_event_id(event.id());
+  delivery.set_event_type(event.type());
+  delivery.set_event_position(event.position());
+  delivery.set_state(v1::Delivery::STATE_PENDING);
+  *delivery.mutable_create_time() = ToProto(now);
+  *delivery.mutable_update_time() = ToProto(now);
+  *delivery.mutable_next_attempt_time() = ToProto(now);
+  return {"EVAL",
+          kRecordScript,
+          "3",
+          DeliveryKey(id, event.position()),
+          IndexKeyOf(id),
+          kDueKey,
+          delivery.SerializeAsString(),
+          event.SerializeAsString(),
+          absl::StrCat(absl::ToInt64Milliseconds(retention_)),
+          PaddedPosition(event.position()),
+          absl::StrCat(absl::ToUnixMillis(now)),
+          delivery.name()};
+}
+
+absl::StatusOr<std::optional<StoredDelivery>> DeliveryStore::Load(
+    absl::string_view name) {
+  ACCORD_ASSIGN_OR_RETURN(auto parts, ParseDeliveryName(name, "name"));
+  ACCORD_ASSIGN_OR_RETURN(
+      RedisValue reply,
+      redis_.Command({"HMGET", DeliveryKey(parts.first, parts.second), "data",
+                      "event", "round"}));
+  if (reply.elements.size() != 3 || reply.elements[0].is_nil()) {
+    return std::optional<StoredDelivery>();
+  }
+  StoredDelivery stored;
+  if (!stored.delivery.ParseFromString(reply.elements[0].text) ||
+      !stored.event.ParseFromString(reply.elements[1].text)) {
+    return absl::DataLossError(absl::StrCat("delivery ", name,
+                                            " does not decode"));
+  }
+  (void)absl::SimpleAtoi(reply.elements[2].text, &stored.round_start);
+  return std::optional<StoredDelivery>(std::move(stored));
+}
+
+absl::Status DeliveryStore::Save(const StoredDelivery& stored,
+                                 std::optional<absl::Time> due) {
+  ACCORD_ASSIGN_OR_RETURN(auto parts,
+                          ParseDeliveryName(stored.delivery.name(), "name"));
+  const std::string key = DeliveryKey(parts.first, parts.second);
+  std::vector<std::vector<std::string>> commands = {
+      {"HSET", key, "data", stored.delivery.SerializeAsString(), "round",
+       absl::StrCat(stored.round_start)},
+      {"PEXPIRE", key, absl::StrCat(absl::ToInt64Milliseconds(retention_))}};
+  if (due.has_value()) {
+    commands.push_back({"ZADD", kDueKey,
+                        absl::StrCat(absl::ToUnixMillis(*due)),
+                        stored.delivery.name()});
+  } else {
+    commands.push_back({"ZREM", kDueKey, stored.delivery.name()});
+  }
+  return redis_.Pipeline(commands).status();
+}
+
+absl::StatusOr<std::vector<std::string>> DeliveryStore::Due(absl::Time now,
+                                                            int limit) {
+  ACCORD_ASSIGN_OR_RETURN(
+      RedisValue reply,
+      redis_.Command({"ZRANGEBYSCORE", kDueKey, "-inf",
+                      absl::StrCat(absl::ToUnixMillis(now)), "LIMIT", "0",
+                      absl::StrCat(limit)}));
+  std::vector<std::string> names;
+  for (const RedisValue& element : reply.elements) {
+    names.push_back(element.text);
+  }
+  return names;
+}
+
+absl::StatusOr<bool> DeliveryStore::Claim(absl::string_view name,
+                                          absl::Time now,
+                                          absl::Duration lease) {
+  ACCORD_ASSIGN_OR_RETURN(
+      RedisValue reply,
+      redis_.Command({"EVAL", kClaimScript, "1", kDueKey, std::string(name),
+                      absl::StrCat(absl::ToUnixMillis(now)),
+                      absl::StrCat(absl::ToUnixMillis(now + lease))}));
+  return reply.integer == 1;
+}
+
+absl::StatusOr<std::vector<std::string>> DeliveryStore::ListPositions(
+    absl::string_view subscription, absl::string_view before_padded,
+    int limit) {
+  ACCORD_ASSIGN_OR_RETURN(
+      RedisValue reply,
+      redis_.Command({"ZREVRANGEBYLEX", IndexKeyOf(IdOf(subscription)),
+                      before_padded.empty()
+                          ? std::string("+")
+                          : absl::StrCat("(", before_padded),
+                      "-", "LIMIT", "0", absl::StrCat(limit)}));
+  std::vector<std::string> positions;
+  for (const RedisValue& element : reply.elements) {
+    positions.push_back(UnpadPosition(element.text));
+  }
+  return positions;
+}
+
+absl::Status DeliveryStore::Forget(absl::string_view subscription,
+                                   absl::string_view position) {
+  return redis_
+      .Command({"ZREM", IndexKeyOf(IdOf(subscription)),
+                PaddedPosition(position)})
+      .status();
+}
+
+}  // namespace accord::notification

@@ -1,0 +1,624 @@
+#include "services/notification/event_hub.h"
+
+#include <hiredis/hiredis.h>
+#include <poll.h>
+
+#include <optional>
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/errors.h"
+#include "common/events.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "common/write_path.h"
+#include "google/protobuf/util/time_util.h"
+
+namespace accord::notification {
+
+using v1::WatchEventsResponse;
+using EventPtr = std::shared_ptr<const events::v1::Event>;
+using MessagePtr = std::shared_ptr<const WatchEventsResponse>;
+
+namespace {
+
+constexpr absl::Duration kMinHeartbeat = absl::Milliseconds(100);
+constexpr absl::Duration kMaxHeartbeat = absl::Minutes(5);
+constexpr absl::Duration kHeartbeatTick = absl::Milliseconds(50);
+
+MessagePtr EventMessage(const events::v1::Event& event) {
+  auto message = std::make_shared<WatchEventsResponse>();
+  *message->mutable_event() = event;
+  return message;
+}
+
+void DescribeHubMetrics() {
+  static const bool described = [] {
+    Metrics& metrics = Metrics::Global();
+    metrics.Describe("accord_notification_watchers", "gauge",
+                     "Open WatchEvents streams.");
+    metrics.Describe("accord_notification_events_dispatched_total", "counter",
+                     "Live events fanned out to watchers.");
+    metrics.Describe("accord_notification_pubsub_reconnects_total", "counter",
+                     "Pub/sub (re)connections, each followed by a catch-up.");
+    metrics.Describe("accord_notification_fanout_seconds", "histogram",
+                     "Time to hand one live event to every watcher.");
+    return true;
+  }();
+  (void)described;
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------------------
+// WorkerPool
+
+WorkerPool::WorkerPool(int threads) {
+  for (int i = 0; i < threads; ++i) {
+    threads_.emplace_back([this] {
+      while (true) {
+        std::function<void()> task;
+        {
+          std::unique_lock<std::mutex> lock(mutex_);
+          wake_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
+          if (tasks_.empty()) return;
+          task = std::move(tasks_.front());
+          tasks_.pop_front();
+        }
+        task();
+      }
+    });
+  }
+}
+
+WorkerPool::~WorkerPool() { Stop(); }
+
+void WorkerPool::Schedule(std::function<void()> task) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    tasks_.push_back(std::move(task));
+  }
+  wake_.notify_one();
+}
+
+void WorkerPool::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (stopping_ && threads_.empty()) return;
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  for (std::thread& thread : threads_) thread.join();
+  threads_.clear();
+}
+
+// ---------------------------------------------------------------------------
+// Watcher: one WatchEvents stream.
+
+class Watcher : public grpc::ServerWriteReactor<WatchEventsResponse>,
+                public std::enable_shared_from_this<Watcher> {
+ public:
+  Watcher(EventHub* hub, v1::WatchEventsRequest request)
+      : hub_(hub), request_(std::move(request)), last_write_(absl::Now()) {}
+
+  // Runs on the pool: resolves the selector and start position.
+  void Begin() {
+    absl::Status status = Prepare();
+    if (!status.ok()) {
+      End(ToGrpcStatus(status));
+      return;
+    }
+    hub_->pool_.Schedule([self = shared_from_this()] { self->ReplayStep(); });
+  }
+
+  void OnLive(const EventPtr& event, const MessagePtr& message) {
+    Action action;
+    {
+      absl::MutexLock lock(&mutex_);
+      if (finish_status_.has_value()) return;
+      if (phase_ != Phase::kLive) {
+        if (buffer_.size() < static_cast<size_t>(hub_->options_.max_queue)) {
+          buffer_.push_back(event);
+        } else {
+          buffer_overflow_ = true;
+        }
+        return;
+      }
+      if (ComparePositions(event->position(), cursor_) <= 0) return;
+      if (!selector_.Matches(*event)) {
+        cursor_ = event->position();
+        return;
+      }
+      if (queue_.size() >= static_cast<size_t>(hub_->options_.max_queue)) {
+        // Too slow for live: read the rest from the stream once the queue
+        // drains, rather than buffer without bound.
+        phase_ = Phase::kReplay;
+        replay_waiting_ = true;
+        buffer_.clear();
+        buffer_overflow_ = false;
+        return;
+      }
+      cursor_ = event->position();
+      queue_.push_back(message);
+      action = NextActionLocked();
+    }
+    Run(action);
+  }
+
+  void MaybeHeartbeat(absl::Time now) {
+    Action action;
+    {
+      absl::MutexLock lock(&mutex_);
+      if (phase_ == Phase::kStarting || writing_ || !queue_.empty() ||
+          finish_status_.has_value() || now - last_write_ < heartbeat_) {
+        return;
+      }
+      auto message = std::make_shared<WatchEventsResponse>();
+      message->mutable_heartbeat()->set_position(cursor_);
+      *message->mutable_heartbeat()->mutable_time() =
+          google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
+              absl::ToUnixNanos(now));
+      queue_.push_back(std::move(message));
+      action = NextActionLocked();
+    }
+    Run(action);
+  }
+
+  // Ends the stream as soon as no write is in flight; later events are
+  // dropped.
+  void End(const grpc::Status& status) {
+    Action action;
+    {
+      absl::MutexLock lock(&mutex_);
+      if (!finish_status_.has_value()) finish_status_ = status;
+      queue_.clear();
+      buffer_.clear();
+      action = NextActionLocked();
+    }
+    Run(action);
+  }
+
+  void EndForShutdown() {
+    std::string cursor;
+    {
+      absl::MutexLock lock(&mutex_);
+      cursor = cursor_;
+    }
+    End(grpc::Status(
+        grpc::StatusCode::UNAVAILABLE,
+        cursor.empty()
+            ? "the server is shutting down; retry"
+            : absl::StrCat("the server is shutting down; resume after position ",
+                           cursor)));
+  }
+
+  void OnWriteDone(bool ok) override {
+    Action action;
+    bool resume_replay = false;
+    {
+      absl::MutexLock lock(&mutex_);
+      writing_ = false;
+      in_flight_.reset();
+      if (!ok && !finish_status_.has_value()) {
+        finish_status_ = grpc::Status(grpc::StatusCode::CANCELLED,
+                                      "the client went away");
+        queue_.clear();
+      }
+      if (replay_waiting_ && !finish_status_.has_value() &&
+          queue_.size() <=
+              static_cast<size_t>(hub_->options_.max_queue / 4)) {
+        replay_waiting_ = false;
+        resume_replay = true;
+      }
+      action = NextActionLocked();
+    }
+    Run(action);
+    if (resume_replay) {
+      hub_->pool_.Schedule([self = shared_from_this()] { self->ReplayStep(); });
+    }
+  }
+
+  void OnCancel() override {
+    End(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled"));
+  }
+
+  void OnDone() override {
+    // May destroy this watcher: nothing may follow.
+    hub_->Remove(this);
+  }
+
+ private:
+  enum class Phase { kStarting, kReplay, kLive };
+  struct Action {
+    const WatchEventsResponse* write = nullptr;
+    std::optional<grpc::Status> finish;
+  };
+
+  absl::Status Prepare() {
+    {
+      absl::MutexLock lock(&hub_->mutex_);
+      if (hub_->stopping_) {
+        return absl::UnavailableError("the server is shutting down; retry");
+      }
+    }
+    heartbeat_ = hub_->options_.default_heartbeat;
+    if (request_.has_heartbeat_interval()) {
+      heartbeat_ = absl::Seconds(request_.heartbeat_interval().seconds()) +
+                   absl::Nanoseconds(request_.heartbeat_interval().nanos());
+      if (heartbeat_ < kMinHeartbeat || heartbeat_ > kMaxHeartbeat) {
+        return InvalidField("heartbeat_interval",
+                            "must be between 100ms and 5 minutes");
+      }
+    }
+    const std::string& start = request_.start_position();
+    if (start != "" && start != "now" && start != "earliest" &&
+        !IsValidPosition(start)) {
+      return InvalidField("start_position",
+                          "must be a stream position such as "
+                          "\"1745582400000-0\", \"now\" or \"earliest\"");
+    }
+    absl::StatusOr<EventSelector> selector = hub_->resolver_(request_);
+    if (!selector.ok()) return selector.status();
+    std::string cursor;
+    if (start.empty() || start == "now") {
+      absl::StatusOr<std::string> head = hub_->stream_.Head();
+      if (!head.ok()) return head.status();
+      cursor = *head;
+    } else if (start == "earliest") {
+      absl::StatusOr<StreamInfo> info = hub_->stream_.Info();
+      if (!info.ok()) return info.status();
+      cursor = info->max_deleted;
+    } else {
+      cursor = start;
+    }
+    absl::MutexLock lock(&mutex_);
+    selector_ = *std::move(selector);
+    cursor_ = cursor;
+    phase_ = Phase::kReplay;
+    return absl::OkStatus();
+  }
+
+  void ReplayStep() {
+    std::string from;
+    {
+      absl::MutexLock lock(&mutex_);
+      if (finish_status_.has_value()) return;
+      from = cursor_;
+    }
+    const int batch = hub_->options_.replay_batch;
+    absl::StatusOr<EventStream::Range> range =
+        hub_->stream_.ReadAfter(from, batch);
+    if (!range.ok()) {
+      End(ToGrpcStatus(absl::UnavailableError(
+          absl::StrCat("cannot read the event stream (",
+                       range.status().message(), "); resume after position ",
+                       from))));
+      return;
+    }
+    if (range->expired) {
+      End(ToGrpcStatus(PositionExpired(from, range->info.first_position)));
+      return;
+    }
+    Action action;
+    bool again = false;
+    {
+      absl::MutexLock lock(&mutex_);
+      if (finish_status_.has_value()) return;
+      for (const events::v1::Event& event : range->events) {
+        if (ComparePositions(event.position(), cursor_) > 0 &&
+            selector_.Matches(event)) {
+          queue_.push_back(EventMessage(event));
+        }
+      }
+      if (ComparePositions(range->last_position, cursor_) > 0) {
+        cursor_ = range->last_position;
+      }
+      if (range->entries >= batch) {
+        if (queue_.size() >=
+            static_cast<size_t>(hub_->options_.max_queue / 2)) {
+          replay_waiting_ = true;
+        } else {
+          again = true;
+        }
+      } else if (buffer_overflow_) {
+        buffer_.clear();
+        buffer_overflow_ = false;
+        again = true;
+      } else {
+        phase_ = Phase::kLive;
+        for (const EventPtr& event : buffer_) {
+          if (ComparePositions(event->position(), cursor_) <= 0) continue;
+          cursor_ = event->position();
+          if (selector_.Matches(*event)) queue_.push_back(EventMessage(*event));
+        }
+        buffer_.clear();
+      }
+      action = NextActionLocked();
+    }
+    Run(action);
+    if (again) {
+      hub_->pool_.Schedule([self = shared_from_this()] { self->ReplayStep(); });
+    }
+  }
+
+  Action NextActionLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mutex_) {
+    Action action;
+    if (finished_ || writing_) return action;
+    if (finish_status_.has_value()) {
+      finished_ = true;
+      action.finish = *finish_status_;
+      return action;
+    }
+    if (queue_.empty()) return action;
+    in_flight_ = std::move(queue_.front());
+    queue_.pop_front();
+    writing_ = true;
+    last_write_ = absl::Now();
+    action.write = in_flight_.get();
+    return action;
+  }
+
+  // Outside the lock: gRPC may run reactions inline.
+  void Run(const Action& action) {
+    if (action.write != nullptr) StartWrite(action.write);
+    if (action.finish.has_value()) Finish(*action.finish);
+  }
+
+  EventHub* const hub_;
+  const v1::WatchEventsRequest request_;
+  absl::Duration heartbeat_ = absl::Seconds(15);
+
+  absl::Mutex mutex_;
+  Phase phase_ ABSL_GUARDED_BY(mutex_) = Phase::kStarting;
+  EventSelector selector_ ABSL_GUARDED_BY(mutex_);
+  // The last stream position considered, delivered or not.
+  std::string cursor_ ABSL_GUARDED_BY(mutex_);
+  std::deque<MessagePtr> queue_ ABSL_GUARDED_BY(mutex_);
+  MessagePtr in_flight_ ABSL_GUARDED_BY(mutex_);
+  bool writing_ ABSL_GUARDED_BY(mutex_) = false;
+  absl::Time last_write_ ABSL_GUARDED_BY(mutex_);
+  // Live events that arrived during replay.
+  std::vector<EventPtr> buffer_ ABSL_GUARDED_BY(mutex_);
+  bool buffer_overflow_ ABSL_GUARDED_BY(mutex_) = false;
+  bool replay_waiting_ ABSL_GUARDED_BY(mutex_) = false;
+  std::optional<grpc::Status> finish_status_ ABSL_GUARDED_BY(mutex_);
+  bool finished_ ABSL_GUARDED_BY(mutex_) = false;
+};
+
+// ---------------------------------------------------------------------------
+// EventHub
+
+EventHub::EventHub(RedisClient& redis, EventHubOptions options,
+                   SelectorResolver resolver)
+    : redis_(redis),
+      stream_(redis),
+      options_(std::move(options)),
+      resolver_(std::move(resolver)),
+      pool_(options_.replay_threads) {
+  DescribeHubMetrics();
+}
+
+EventHub::~EventHub() {
+  Shutdown();
+  pool_.Stop();
+}
+
+absl::Status EventHub::Start() {
+  absl::StatusOr<std::string> head = stream_.Head();
+  if (!head.ok()) return head.status();
+  {
+    absl::MutexLock lock(&mutex_);
+    last_position_ = *head;
+  }
+  pubsub_thread_ = std::thread([this] { PubSubLoop(); });
+  heartbeat_thread_ = std::thread([this] { HeartbeatLoop(); });
+  return absl::OkStatus();
+}
+
+void EventHub::Shutdown() {
+  std::vector<std::shared_ptr<Watcher>> watchers;
+  {
+    absl::MutexLock lock(&mutex_);
+    stopping_ = true;
+    for (auto& [key, watcher] : watchers_) watchers.push_back(watcher);
+  }
+  for (const auto& watcher : watchers) watcher->EndForShutdown();
+  threads_stop_ = true;
+  if (pubsub_thread_.joinable()) pubsub_thread_.join();
+  if (heartbeat_thread_.joinable()) heartbeat_thread_.join();
+}
+
+grpc::ServerWriteReactor<WatchEventsResponse>* EventHub::Watch(
+    grpc::CallbackServerContext*, const v1::WatchEventsRequest* request) {
+  auto watcher = std::make_shared<Watcher>(this, *request);
+  bool stopping = false;
+  size_t count = 0;
+  {
+    // Registered before the first stream read: see the header.
+    absl::MutexLock lock(&mutex_);
+    watchers_[watcher.get()] = watcher;
+    stopping = stopping_;
+    count = watchers_.size();
+  }
+  Metrics::Global().SetGauge("accord_notification_watchers", {},
+                             static_cast<double>(count));
+  if (stopping) {
+    watcher->EndForShutdown();
+  } else {
+    pool_.Schedule([watcher] { watcher->Begin(); });
+  }
+  return watcher.get();
+}
+
+void EventHub::Remove(Watcher* watcher) {
+  std::shared_ptr<Watcher> last_reference;
+  size_t count = 0;
+  {
+    absl::MutexLock lock(&mutex_);
+    auto it = watchers_.find(watcher);
+    if (it == watchers_.end()) return;
+    last_reference = std::move(it->second);
+    watchers_.erase(it);
+    count = watchers_.size();
+  }
+  Metrics::Global().SetGauge("accord_notification_watchers", {},
+                             static_cast<double>(count));
+}
+
+int EventHub::watcher_count() {
+  absl::MutexLock lock(&mutex_);
+  return static_cast<int>(watchers_.size());
+}
+
+std::string EventHub::last_position() {
+  absl::MutexLock lock(&mutex_);
+  return last_position_;
+}
+
+void EventHub::Dispatch(const events::v1::Event& event) {
+  const absl::Time start = absl::Now();
+  std::vector<std::shared_ptr<Watcher>> watchers;
+  {
+    absl::MutexLock lock(&mutex_);
+    if (ComparePositions(event.position(), last_position_) <= 0) return;
+    last_position_ = event.position();
+    watchers.reserve(watchers_.size());
+    for (auto& [key, watcher] : watchers_) watchers.push_back(watcher);
+  }
+  auto shared_event = std::make_shared<const events::v1::Event>(event);
+  MessagePtr message = EventMessage(event);
+  int handed = 0;
+  for (const auto& watcher : watchers) {
+    watcher->OnLive(shared_event, message);
+    if (++handed % options_.fanout_batch == 0) {
+      absl::SleepFor(options_.fanout_pause);
+    }
+  }
+  Metrics::Global().Increment("accord_notification_events_dispatched_total",
+                              {});
+  Metrics::Global().Observe("accord_notification_fanout_seconds", {},
+                            absl::ToDoubleSeconds(absl::Now() - start));
+}
+
+absl::Status EventHub::CatchUp() {
+  while (!threads_stop_) {
+    const std::string from = last_position();
+    absl::StatusOr<EventStream::Range> range =
+        stream_.ReadAfter(from, options_.replay_batch);
+    if (!range.ok()) return range.status();
+    for (const events::v1::Event& event : range->events) Dispatch(event);
+    if (range->entries < options_.replay_batch) break;
+    // Entries that do not decode still move the hub forward.
+    absl::MutexLock lock(&mutex_);
+    if (ComparePositions(range->last_position, last_position_) > 0) {
+      last_position_ = range->last_position;
+    }
+  }
+  return absl::OkStatus();
+}
+
+void EventHub::PubSubLoop() {
+  absl::Duration backoff = absl::Milliseconds(50);
+  while (!threads_stop_) {
+    timeval connect_timeout{1, 0};
+    redisContext* context = redisConnectWithTimeout(
+        options_.redis.host.c_str(), options_.redis.port, connect_timeout);
+    auto fail = [&](absl::string_view what) {
+      LogWarning("pub/sub connection failed",
+                 {{"step", std::string(what)},
+                  {"error", context != nullptr && context->err != 0
+                                ? std::string(context->errstr)
+                                : ""}});
+      if (context != nullptr) redisFree(context);
+      context = nullptr;
+      absl::SleepFor(backoff);
+      backoff = std::min(backoff * 2, absl::Seconds(2));
+    };
+    if (context == nullptr || context->err != 0) {
+      fail("connect");
+      continue;
+    }
+    if (!options_.redis.password.empty()) {
+      std::vector<std::string> args = {"AUTH"};
+      if (!options_.redis.user.empty()) args.push_back(options_.redis.user);
+      args.push_back(options_.redis.password);
+      std::vector<const char*> argv;
+      std::vector<size_t> lengths;
+      for (const std::string& arg : args) {
+        argv.push_back(arg.data());
+        lengths.push_back(arg.size());
+      }
+      auto* reply = static_cast<redisReply*>(redisCommandArgv(
+          context, static_cast<int>(argv.size()), argv.data(), lengths.data()));
+      const bool ok = reply != nullptr && reply->type != REDIS_REPLY_ERROR;
+      if (reply != nullptr) freeReplyObject(reply);
+      if (!ok) {
+        fail("auth");
+        continue;
+      }
+    }
+    auto* subscribed = static_cast<redisReply*>(
+        redisCommand(context, "PSUBSCRIBE %s*", kEventChannelPrefix));
+    if (subscribed == nullptr || subscribed->type == REDIS_REPLY_ERROR) {
+      if (subscribed != nullptr) freeReplyObject(subscribed);
+      fail("psubscribe");
+      continue;
+    }
+    freeReplyObject(subscribed);
+    Metrics::Global().Increment("accord_notification_pubsub_reconnects_total",
+                                {});
+    // Subscribed first, then read the stream: an event recorded in between
+    // arrives both ways and the position check drops the second copy.
+    if (absl::Status caught_up = CatchUp(); !caught_up.ok()) {
+      LogWarning("catch-up failed", {{"error", caught_up.ToString()}});
+      fail("catch-up");
+      continue;
+    }
+    backoff = absl::Milliseconds(50);
+    LogInfo("pub/sub connected", {{"position", last_position()}});
+    while (!threads_stop_) {
+      void* raw = nullptr;
+      if (redisGetReplyFromReader(context, &raw) != REDIS_OK) break;
+      if (raw == nullptr) {
+        pollfd descriptor{context->fd, POLLIN, 0};
+        const int ready = poll(&descriptor, 1, 200);
+        if (ready < 0 && errno != EINTR) break;
+        if (ready > 0 && redisBufferRead(context) != REDIS_OK) break;
+        continue;
+      }
+      auto* reply = static_cast<redisReply*>(raw);
+      if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 4 &&
+          std::string(reply->element[0]->str, reply->element[0]->len) ==
+              "pmessage") {
+        const redisReply* data = reply->element[3];
+        events::v1::Event event;
+        if (event.ParseFromArray(data->str, static_cast<int>(data->len)) &&
+            !event.position().empty()) {
+          Dispatch(event);
+        } else {
+          LogError("undecodable pub/sub message");
+        }
+      }
+      freeReplyObject(reply);
+    }
+    if (!threads_stop_) fail("read");
+    if (context != nullptr) redisFree(context);
+  }
+}
+
+void EventHub::HeartbeatLoop() {
+  while (!threads_stop_) {
+    absl::SleepFor(kHeartbeatTick);
+    std::vector<std::shared_ptr<Watcher>> watchers;
+    {
+      absl::MutexLock lock(&mutex_);
+      watchers.reserve(watchers_.size());
+      for (auto& [key, watcher] : watchers_) watchers.push_back(watcher);
+    }
+    const absl::Time now = absl::Now();
+    for (const auto& watcher : watchers) watcher->MaybeHeartbeat(now);
+  }
+}
+
+}  // namespace accord::notification

@@ -1,0 +1,142 @@
+#ifndef ACCORD_SERVICES_NOTIFICATION_EVENT_HUB_H_
+#define ACCORD_SERVICES_NOTIFICATION_EVENT_HUB_H_
+
+// Serves WatchEvents streams with the gRPC callback API, so an idle watcher
+// costs memory but no thread.
+//
+// One thread reads Redis pub/sub (PSUBSCRIBE accord:events:*) and fans each
+// event out to every watcher, pausing between batches of watchers so unary
+// calls are not starved. After any (re)connection it first reads the stream
+// from the last event it dispatched, so a dropped pub/sub connection leaves
+// no gap.
+//
+// A watcher starts in replay: it reads the stream after its start position
+// in batches (on a small worker pool) while live events are buffered; when
+// a read comes back short it switches to live and takes from the buffer
+// only events after the last position it read. Registration precedes the
+// first read, so every event is either read or buffered: no gap, and the
+// position comparison rules out duplicates. A watcher that falls too far
+// behind in live mode drops back to replay instead of buffering without
+// bound. Each watcher remembers the last position it considered (matching
+// or not) and sends it in heartbeats when idle.
+//
+// Example:
+//   EventHub hub(redis, options, resolve_selector);
+//   ACCORD_RETURN_IF_ERROR(hub.Start());
+//   // in the service: return hub.Watch(context, request);
+//   // on shutdown:    hub.Shutdown();
+
+#include <grpcpp/grpcpp.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "accord/events/v1/event.pb.h"
+#include "accord/notification/v1/notification_service.pb.h"
+#include "common/config.h"
+#include "common/redis_client.h"
+#include "services/notification/event_selector.h"
+#include "services/notification/event_stream.h"
+
+namespace accord::notification {
+
+struct EventHubOptions {
+  RedisUrl redis;  // for the dedicated pub/sub connection
+  // Watchers handed an event before the fan-out pauses.
+  int fanout_batch = 256;
+  absl::Duration fanout_pause = absl::Microseconds(100);
+  int replay_threads = 2;
+  int replay_batch = 256;
+  // Events queued for one watcher before it drops back to replay.
+  int max_queue = 1024;
+  absl::Duration default_heartbeat = absl::Seconds(15);
+};
+
+// A fixed pool of threads running queued tasks in order of submission.
+class WorkerPool {
+ public:
+  explicit WorkerPool(int threads);
+  ~WorkerPool();
+  void Schedule(std::function<void()> task);
+  void Stop();  // runs what is queued, then joins
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::deque<std::function<void()>> tasks_;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+};
+
+class Watcher;
+
+class EventHub {
+ public:
+  // Turns a request into the selector to apply (it may read a stored
+  // subscription); runs on the worker pool, never on a gRPC thread.
+  using SelectorResolver = std::function<absl::StatusOr<EventSelector>(
+      const v1::WatchEventsRequest&)>;
+
+  EventHub(RedisClient& redis, EventHubOptions options,
+           SelectorResolver resolver);
+  ~EventHub();
+  EventHub(const EventHub&) = delete;
+  EventHub& operator=(const EventHub&) = delete;
+
+  // Reads the current head and starts the pub/sub and heartbeat threads.
+  absl::Status Start();
+
+  // Ends every stream with UNAVAILABLE (telling where to resume) and stops
+  // the threads. New calls are refused the same way.
+  void Shutdown();
+
+  // The reactor for one WatchEvents call.
+  grpc::ServerWriteReactor<v1::WatchEventsResponse>* Watch(
+      grpc::CallbackServerContext* context,
+      const v1::WatchEventsRequest* request);
+
+  int watcher_count();
+  // The last position fanned out (for tests and benchmarks).
+  std::string last_position();
+
+ private:
+  friend class Watcher;
+
+  void Remove(Watcher* watcher);
+  void PubSubLoop();
+  void HeartbeatLoop();
+  // Reads the stream after the last dispatched position and fans out.
+  absl::Status CatchUp();
+  void Dispatch(const events::v1::Event& event);
+
+  RedisClient& redis_;
+  EventStream stream_;
+  EventHubOptions options_;
+  SelectorResolver resolver_;
+  WorkerPool pool_;
+
+  absl::Mutex mutex_;
+  absl::flat_hash_map<Watcher*, std::shared_ptr<Watcher>> watchers_
+      ABSL_GUARDED_BY(mutex_);
+  std::string last_position_ ABSL_GUARDED_BY(mutex_);
+  bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
+
+  std::atomic<bool> threads_stop_{false};
+  std::thread pubsub_thread_;
+  std::thread heartbeat_thread_;
+};
+
+}  // namespace accord::notification
+
+#endif  // ACCORD_SERVICES_NOTIFICATION_EVENT_HUB_H_

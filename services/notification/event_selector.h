@@ -1,0 +1,52 @@
+#ifndef ACCORD_SERVICES_NOTIFICATION_EVENT_SELECTOR_H_
+#define ACCORD_SERVICES_NOTIFICATION_EVENT_SELECTOR_H_
+
+// Which events a subscription or a watcher wants: event types (exact, or a
+// prefix ending in `.*`) and an AIP-160 filter over accord.events.v1.Event.
+// Subscription changes (`accord.subscription.v1.*`) never match: they would
+// tell one owner about another owner's endpoints.
+//
+// Example:
+//   ACCORD_ASSIGN_OR_RETURN(
+//       EventSelector selector,
+//       EventSelector::Create({"accord.milestone.v1.*"},
+//                             "country_codes = \"IR\"", "subscription"));
+//   if (selector.Matches(event)) Deliver(event);
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "accord/events/v1/event.pb.h"
+#include "common/filter.h"
+
+namespace accord::notification {
+
+inline constexpr char kSubscriptionEventPrefix[] = "accord.subscription.v1.";
+
+class EventSelector {
+ public:
+  // Matches every deliverable event.
+  EventSelector() = default;
+
+  // INVALID_ARGUMENT naming `<field_prefix>.event_types[i]` or
+  // `<field_prefix>.filter` ("event_types" / "filter" if the prefix is "").
+  static absl::StatusOr<EventSelector> Create(
+      const std::vector<std::string>& event_types, absl::string_view filter,
+      absl::string_view field_prefix);
+
+  bool Matches(const events::v1::Event& event) const;
+
+ private:
+  std::vector<std::string> exact_;
+  std::vector<std::string> prefixes_;  // with the trailing '.'
+  Filter filter_;
+};
+
+// True for event types never delivered to subscribers.
+bool IsInternalEventType(absl::string_view type);
+
+}  // namespace accord::notification
+
+#endif  // ACCORD_SERVICES_NOTIFICATION_EVENT_SELECTOR_H_

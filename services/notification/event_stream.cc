@@ -1,0 +1,138 @@
+#include "services/notification/event_stream.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/cord.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/events.h"
+#include "common/log.h"
+#include "common/status_macros.h"
+#include "common/write_path.h"
+#include "google/rpc/error_details.pb.h"
+
+namespace accord::notification {
+namespace {
+
+bool AllDigits(absl::string_view text) {
+  if (text.empty() || text.size() > 20) return false;
+  for (const char c : text) {
+    if (!absl::ascii_isdigit(c)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+bool IsValidPosition(absl::string_view position) {
+  const size_t dash = position.find('-');
+  if (dash == absl::string_view::npos) return AllDigits(position);
+  return AllDigits(position.substr(0, dash)) &&
+         AllDigits(position.substr(dash + 1));
+}
+
+absl::Status PositionExpired(absl::string_view position,
+                             absl::string_view oldest_position) {
+  absl::Status status(
+      absl::StatusCode::kOutOfRange,
+      absl::StrCat("position ", position,
+                   " has expired: events after it were trimmed; the oldest "
+                   "available position is ",
+                   oldest_position.empty() ? "(none)" : oldest_position,
+                   " (restart from `earliest` and reconcile with ListEvents "
+                   "or your own records)"));
+  google::rpc::ErrorInfo info;
+  info.set_reason("POSITION_EXPIRED");
+  info.set_domain("accord");
+  (*info.mutable_metadata())["oldest_position"] = std::string(oldest_position);
+  (*info.mutable_metadata())["position"] = std::string(position);
+  status.SetPayload("type.googleapis.com/google.rpc.ErrorInfo",
+                    absl::Cord(info.SerializeAsString()));
+  return status;
+}
+
+void DecodeEntries(const RedisValue& entries,
+                   std::vector<events::v1::Event>& events,
+                   std::string& last_position, int& count) {
+  for (const RedisValue& entry : entries.elements) {
+    if (entry.elements.size() != 2) continue;
+    const std::string& id = entry.elements[0].text;
+    last_position = id;
+    ++count;
+    const RedisValue& fields = entry.elements[1];
+    const std::string* data = nullptr;
+    for (size_t i = 0; i + 1 < fields.elements.size(); i += 2) {
+      if (fields.elements[i].text == "event") {
+        data = &fields.elements[i + 1].text;
+      }
+    }
+    if (data == nullptr) continue;
+    absl::StatusOr<events::v1::Event> event = DecodeStreamEvent(id, *data);
+    if (!event.ok()) {
+      LogError("undecodable stream entry", {{"position", id},
+                                            {"error", event.status().ToString()}});
+      continue;
+    }
+    events.push_back(*std::move(event));
+  }
+}
+
+StreamInfo ParseStreamInfo(const RedisValue& reply) {
+  StreamInfo info;
+  info.last_position = kStreamStart;
+  info.max_deleted = kStreamStart;
+  for (size_t i = 0; i + 1 < reply.elements.size(); i += 2) {
+    const std::string& key = reply.elements[i].text;
+    const RedisValue& value = reply.elements[i + 1];
+    if (key == "last-generated-id") {
+      info.last_position = value.text;
+    } else if (key == "max-deleted-entry-id") {
+      info.max_deleted = value.text;
+    } else if (key == "first-entry" && !value.is_nil() &&
+               !value.elements.empty()) {
+      info.first_position = value.elements[0].text;
+    }
+  }
+  return info;
+}
+
+absl::StatusOr<EventStream::Range> EventStream::ReadAfter(
+    absl::string_view after, int count) {
+  // MULTI makes the trim mark and the range one snapshot: a trim between
+  // them would otherwise leave a silent gap.
+  ACCORD_ASSIGN_OR_RETURN(
+      std::vector<RedisValue> replies,
+      redis_.Pipeline({{"MULTI"},
+                       {"XINFO", "STREAM", kEventStream},
+                       {"XRANGE", kEventStream, absl::StrCat("(", after), "+",
+                        "COUNT", absl::StrCat(count)},
+                       {"EXEC"}}));
+  const RedisValue& exec = replies.back();
+  if (exec.elements.size() != 2) {
+    return absl::InternalError("unexpected EXEC reply for a stream read");
+  }
+  Range range;
+  range.info = ParseStreamInfo(exec.elements[0]);
+  range.last_position = std::string(after);
+  DecodeEntries(exec.elements[1], range.events, range.last_position,
+                range.entries);
+  range.expired = ComparePositions(after, range.info.max_deleted) < 0;
+  return range;
+}
+
+absl::StatusOr<StreamInfo> EventStream::Info() {
+  ACCORD_ASSIGN_OR_RETURN(RedisValue reply,
+                          redis_.Command({"XINFO", "STREAM", kEventStream}));
+  return ParseStreamInfo(reply);
+}
+
+absl::StatusOr<std::string> EventStream::Head() {
+  ACCORD_ASSIGN_OR_RETURN(
+      RedisValue reply,
+      redis_.Command({"XREVRANGE", kEventStream, "+", "-", "COUNT", "1"}));
+  if (reply.elements.empty() || reply.elements[0].elements.empty()) {
+    return std::string(kStreamStart);
+  }
+  return reply.elements[0].elements[0].text;
+}
+
+}  // namespace accord::notification

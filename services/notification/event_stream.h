@@ -1,0 +1,76 @@
+#ifndef ACCORD_SERVICES_NOTIFICATION_EVENT_STREAM_H_
+#define ACCORD_SERVICES_NOTIFICATION_EVENT_STREAM_H_
+
+// Reading the `accord:events` stream: ranges of decoded events, and what
+// the stream still holds, so a caller can tell a position that has expired
+// (an entry after it was trimmed) from one that is merely old.
+//
+// Example:
+//   ACCORD_ASSIGN_OR_RETURN(EventStream::Range range,
+//                           stream.ReadAfter(position, 256));
+//   if (range.expired) return OutOfRange(position, range.info.first_position);
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "accord/events/v1/event.pb.h"
+#include "common/redis_client.h"
+
+namespace accord::notification {
+
+// A position before every entry.
+inline constexpr char kStreamStart[] = "0-0";
+
+// True for `ms-seq` (or `ms`), the form of a stream entry ID.
+bool IsValidPosition(absl::string_view position);
+
+// OUT_OF_RANGE for a position whose successors were trimmed, with the
+// ErrorInfo reason POSITION_EXPIRED and metadata `oldest_position`.
+absl::Status PositionExpired(absl::string_view position,
+                             absl::string_view oldest_position);
+
+struct StreamInfo {
+  std::string first_position;  // "" when empty
+  std::string last_position;   // last ever generated, "0-0" if none
+  std::string max_deleted;     // highest trimmed or deleted ID, "0-0"
+};
+
+class EventStream {
+ public:
+  explicit EventStream(RedisClient& redis) : redis_(redis) {}
+
+  struct Range {
+    std::vector<events::v1::Event> events;  // positions set; oldest first
+    std::string last_position;  // of the last entry read, even undecodable
+    int entries = 0;            // entries read (some may not decode)
+    bool expired = false;  // entries after `after` were trimmed before
+    StreamInfo info;
+  };
+
+  // Up to `count` entries strictly after `after`, read atomically with the
+  // stream's trim mark.
+  absl::StatusOr<Range> ReadAfter(absl::string_view after, int count);
+
+  absl::StatusOr<StreamInfo> Info();
+
+  // The position of the newest entry, or "0-0".
+  absl::StatusOr<std::string> Head();
+
+ private:
+  RedisClient& redis_;
+};
+
+// Decodes an XRANGE/XREADGROUP entry list; undecodable entries are skipped
+// (and logged) but still advance `last_position`.
+void DecodeEntries(const RedisValue& entries,
+                   std::vector<events::v1::Event>& events,
+                   std::string& last_position, int& count);
+
+// Parses an XINFO STREAM reply.
+StreamInfo ParseStreamInfo(const RedisValue& reply);
+
+}  // namespace accord::notification
+
+#endif  // ACCORD_SERVICES_NOTIFICATION_EVENT_STREAM_H_

@@ -1,0 +1,660 @@
+#include "services/notification/notification_service.h"
+
+#include <optional>
+#include <utility>
+#include <vector>
+
+#include "absl/random/random.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "common/errors.h"
+#include "common/events.h"
+#include "common/status_macros.h"
+#include "common/validation.h"
+#include "google/protobuf/util/time_util.h"
+#include "services/notification/event_selector.h"
+#include "services/notification/webhook_message.h"
+
+namespace accord::notification {
+namespace {
+
+using v1::Delivery;
+using v1::Subscription;
+
+constexpr char kSource[] = "//accord/notification";
+constexpr char kPageTokenSecret[] = "accord:secret:page_tokens";
+constexpr int kMaxEventTypes = 100;
+constexpr int kEventReadBatch = 500;
+// A ListEvents page reads at most this many entries, so a rare match
+// cannot make one call scan the whole stream.
+constexpr int kMaxEventsScanned = 20000;
+constexpr int kDeliveryReadBatch = 200;
+constexpr absl::Duration kMinTimeout = absl::Seconds(1);
+constexpr absl::Duration kMaxTimeout = absl::Seconds(30);
+
+// The secret of the subscription being written on this thread: the
+// resource never carries it, so ResourceOps hands it to the change plan
+// this way.
+thread_local std::string pending_secret;
+
+class ScopedSecret {
+ public:
+  explicit ScopedSecret(std::string secret) {
+    pending_secret = std::move(secret);
+  }
+  ~ScopedSecret() { pending_secret.clear(); }
+};
+
+ChangeContext ContextFor(absl::string_view request_id) {
+  ChangeContext context;
+  context.request_id = std::string(request_id);
+  context.time = absl::Now();
+  return context;
+}
+
+template <typename T>
+grpc::Status Respond(absl::StatusOr<T> result, T* response) {
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  *response = *std::move(result);
+  return grpc::Status::OK;
+}
+
+absl::Duration FromProto(const google::protobuf::Duration& duration) {
+  return absl::Seconds(duration.seconds()) +
+         absl::Nanoseconds(duration.nanos());
+}
+
+// Takes the secret off a subscription; checks its form if one was given.
+absl::StatusOr<std::string> TakeSecret(Subscription& subscription) {
+  if (!subscription.has_webhook()) return std::string();
+  std::string secret = subscription.webhook().signing_secret();
+  subscription.mutable_webhook()->clear_signing_secret();
+  if (!secret.empty()) {
+    absl::StatusOr<std::string> key = DecodeSigningSecret(secret);
+    if (!key.ok()) {
+      return InvalidField("subscription.webhook.signing_secret",
+                          key.status().message());
+    }
+  }
+  return secret;
+}
+
+}  // namespace
+
+NotificationServiceImpl::NotificationServiceImpl(
+    RedisClient& redis, const UrlGuard& guard,
+    absl::Duration delivery_retention)
+    : redis_(redis),
+      guard_(guard),
+      store_(redis),
+      write_path_(redis),
+      stream_(redis),
+      deliveries_(redis, delivery_retention),
+      subscriptions_(store_, write_path_, SubscriptionTraits()) {}
+
+ResourceTraits<Subscription> NotificationServiceImpl::SubscriptionTraits() {
+  ResourceTraits<Subscription> traits;
+  traits.collection = "subscriptions";
+  traits.singular = "subscription";
+  traits.event_prefix = "accord.subscription.v1";
+  traits.source = kSource;
+  traits.writable_fields = {"display_name", "owner",  "event_types",
+                            "filter",       "stream", "webhook"};
+  traits.validate = [this](const Subscription& subscription) {
+    return ValidateSubscription(subscription);
+  };
+  traits.plan_change = [this](const Subscription* before,
+                              const Subscription* after, WritePlan& plan) {
+    return PlanSubscriptionChange(before, after, plan);
+  };
+  return traits;
+}
+
+absl::Status NotificationServiceImpl::ValidateSubscription(
+    const Subscription& subscription) {
+  Violations violations;
+  violations.CheckText("subscription.display_name",
+                       subscription.display_name(), kMaxNameLength, false);
+  violations.CheckText("subscription.owner", subscription.owner(),
+                       kMaxNameLength, true);
+  if (subscription.event_types_size() == 0) {
+    violations.Add("subscription.event_types",
+                   "must name at least one event type or prefix");
+  }
+  violations.CheckCount("subscription.event_types",
+                        subscription.event_types_size(), kMaxEventTypes);
+  absl::StatusOr<EventSelector> selector = EventSelector::Create(
+      {subscription.event_types().begin(), subscription.event_types().end()},
+      subscription.filter(), "subscription");
+  if (!selector.ok()) {
+    for (const FieldViolation& violation :
+         FieldViolationsOf(selector.status())) {
+      violations.Add(violation.field, violation.description);
+    }
+  }
+  bool check_uri = false;
+  switch (subscription.delivery_case()) {
+    case Subscription::kStream:
+      break;
+    case Subscription::kWebhook: {
+      const v1::WebhookDelivery& webhook = subscription.webhook();
+      if (webhook.uri().empty()) {
+        violations.Add("subscription.webhook.uri", "is required");
+      } else {
+        Violations uri;
+        uri.CheckHttpUrl("subscription.webhook.uri", webhook.uri());
+        if (uri.empty()) {
+          check_uri = true;
+        } else {
+          violations.CheckHttpUrl("subscription.webhook.uri", webhook.uri());
+        }
+      }
+      if (webhook.has_timeout()) {
+        const absl::Duration timeout = FromProto(webhook.timeout());
+        if (timeout < kMinTimeout || timeout > kMaxTimeout) {
+          violations.Add("subscription.webhook.timeout",
+                         "must be between 1 and 30 seconds");
+        }
+      }
+      break;
+    }
+    default:
+      violations.Add("subscription.delivery",
+                     "set either `stream` or `webhook`");
+  }
+  ACCORD_RETURN_IF_ERROR(violations.ToStatus());
+  if (check_uri) {
+    absl::StatusOr<WebhookTarget> target =
+        guard_.Resolve(subscription.webhook().uri());
+    if (!target.ok()) {
+      return InvalidField("subscription.webhook.uri", target.status().message());
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status NotificationServiceImpl::PlanSubscriptionChange(
+    const Subscription* before, const Subscription* after, WritePlan& plan) {
+  // Webhook readers compare this counter to know their cache is stale.
+  plan.Write({"INCR", kSubscriptionsVersionKey});
+  if (after != nullptr && after->has_webhook()) {
+    if (!pending_secret.empty()) {
+      plan.Write({"HSET", kSecretsKey, after->name(), pending_secret});
+    } else if (before != nullptr && !before->has_webhook()) {
+      return InvalidField("subscription.webhook.signing_secret",
+                          "is required when switching to webhook delivery");
+    }
+  }
+  if (after != nullptr && !after->has_webhook() && before != nullptr &&
+      before->has_webhook()) {
+    plan.Write({"HDEL", kSecretsKey, after->name()});
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<const PageTokenCodec*> NotificationServiceImpl::Codec() {
+  absl::MutexLock lock(&codec_mutex_);
+  if (codec_ == nullptr) {
+    ACCORD_ASSIGN_OR_RETURN(std::string secret,
+                            LoadOrCreateSecret(redis_, kPageTokenSecret));
+    codec_ = std::make_unique<PageTokenCodec>(std::move(secret));
+  }
+  return codec_.get();
+}
+
+grpc::Status NotificationServiceImpl::CreateSubscription(
+    grpc::ServerContext*, const v1::CreateSubscriptionRequest* request,
+    Subscription* response) {
+  auto create = [&]() -> absl::StatusOr<Subscription> {
+    Subscription subscription = request->subscription();
+    ACCORD_ASSIGN_OR_RETURN(std::string secret, TakeSecret(subscription));
+    if (subscription.has_webhook() && secret.empty()) {
+      return InvalidField("subscription.webhook.signing_secret",
+                          "is required for webhook delivery: \"whsec_\" and "
+                          "the base64 of 24 to 64 random bytes");
+    }
+    subscription.set_state(Subscription::STATE_ACTIVE);
+    subscription.clear_state_reason();
+    ACCORD_ASSIGN_OR_RETURN(std::string head, stream_.Head());
+    subscription.set_start_position(head);
+    ScopedSecret scoped(std::move(secret));
+    return subscriptions_.Create(
+        std::move(subscription), request->subscription_id(),
+        request->request_id(), ContextFor(request->request_id()));
+  };
+  return Respond(create(), response);
+}
+
+grpc::Status NotificationServiceImpl::GetSubscription(
+    grpc::ServerContext*, const v1::GetSubscriptionRequest* request,
+    Subscription* response) {
+  return Respond(subscriptions_.Get(request->name()), response);
+}
+
+grpc::Status NotificationServiceImpl::ListSubscriptions(
+    grpc::ServerContext*, const v1::ListSubscriptionsRequest* request,
+    v1::ListSubscriptionsResponse* response) {
+  auto list = [&]() -> absl::Status {
+    ACCORD_ASSIGN_OR_RETURN(const PageTokenCodec* codec, Codec());
+    ACCORD_ASSIGN_OR_RETURN(
+        ListQuery query,
+        ParseListQuery(
+            *codec, *Subscription::descriptor(),
+            {request->page_size(), request->page_token(), request->filter(),
+             request->order_by(), request->show_deleted(), ""},
+            {"name", "create_time", "update_time", "owner"}));
+    ACCORD_ASSIGN_OR_RETURN(
+        ListPage<Subscription> page,
+        ListResources<Subscription>(store_, *codec, "subscriptions", query));
+    for (Subscription& subscription : page.items) {
+      *response->add_subscriptions() = std::move(subscription);
+    }
+    response->set_next_page_token(page.next_page_token);
+    return absl::OkStatus();
+  };
+  return ToGrpcStatus(list());
+}
+
+grpc::Status NotificationServiceImpl::UpdateSubscription(
+    grpc::ServerContext*, const v1::UpdateSubscriptionRequest* request,
+    Subscription* response) {
+  auto update = [&]() -> absl::StatusOr<Subscription> {
+    Subscription patch = request->subscription();
+    ACCORD_ASSIGN_OR_RETURN(std::string secret, TakeSecret(patch));
+    ScopedSecret scoped(std::move(secret));
+    return subscriptions_.Update(patch, request->update_mask(),
+                                 request->request_id(),
+                                 ContextFor(request->request_id()));
+  };
+  return Respond(update(), response);
+}
+
+grpc::Status NotificationServiceImpl::DeleteSubscription(
+    grpc::ServerContext*, const v1::DeleteSubscriptionRequest* request,
+    Subscription* response) {
+  return Respond(subscriptions_.Delete(request->name(), request->etag(),
+                                       request->request_id(),
+                                       ContextFor(request->request_id())),
+                 response);
+}
+
+grpc::Status NotificationServiceImpl::UndeleteSubscription(
+    grpc::ServerContext*, const v1::UndeleteSubscriptionRequest* request,
+    Subscription* response) {
+  return Respond(subscriptions_.Undelete(request->name(), request->etag(),
+                                         request->request_id(),
+                                         ContextFor(request->request_id())),
+                 response);
+}
+
+absl::StatusOr<Subscription> NotificationServiceImpl::SetState(
+    absl::string_view name, absl::string_view etag, Subscription::State state,
+    std::string reason) {
+  ACCORD_RETURN_IF_ERROR(subscriptions_.CheckName(name, "name"));
+  const std::string verb = state == Subscription::STATE_PAUSED   ? "paused"
+                           : state == Subscription::STATE_ACTIVE ? "resumed"
+                                                                 : "disabled";
+  // Without a caller etag a lost race is retried on fresh data.
+  constexpr int kAttempts = 5;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    ACCORD_ASSIGN_OR_RETURN(StoredRecord record, subscriptions_.Load(name));
+    ACCORD_ASSIGN_OR_RETURN(Subscription current,
+                            ParseRecord<Subscription>(record));
+    if (record.deleted) {
+      return ErrorWithReason(
+          absl::StatusCode::kFailedPrecondition,
+          absl::StrCat(name, " is deleted; undelete it first"), "DELETED");
+    }
+    if (!etag.empty() && etag != record.etag) {
+      return ErrorWithReason(
+          absl::StatusCode::kAborted,
+          absl::StrCat(name,
+                       " was changed since the etag was read; read it again "
+                       "and retry"),
+          "ETAG_MISMATCH", "etag");
+    }
+    if (current.state() == state && current.state_reason() == reason) {
+      return current;
+    }
+    Subscription changed = current;
+    changed.set_state(state);
+    changed.set_state_reason(reason);
+    absl::StatusOr<Subscription> result = subscriptions_.CommitCustom(
+        std::move(changed), record.etag, verb, "", ContextFor(""), current);
+    if (!result.ok() && ReasonOf(result.status()) == "ETAG_MISMATCH" &&
+        etag.empty()) {
+      continue;
+    }
+    return result;
+  }
+  return absl::AbortedError(
+      absl::StrCat(name, " changed concurrently too often; try again"));
+}
+
+grpc::Status NotificationServiceImpl::PauseSubscription(
+    grpc::ServerContext*, const v1::PauseSubscriptionRequest* request,
+    Subscription* response) {
+  return Respond(SetState(request->name(), request->etag(),
+                          Subscription::STATE_PAUSED, ""),
+                 response);
+}
+
+grpc::Status NotificationServiceImpl::ResumeSubscription(
+    grpc::ServerContext*, const v1::ResumeSubscriptionRequest* request,
+    Subscription* response) {
+  absl::StatusOr<Subscription> resumed = SetState(
+      request->name(), request->etag(), Subscription::STATE_ACTIVE, "");
+  if (resumed.ok() && on_delivery_due_) on_delivery_due_();
+  return Respond(std::move(resumed), response);
+}
+
+EventHub::SelectorResolver NotificationServiceImpl::SelectorResolver() {
+  return [this](const v1::WatchEventsRequest& request) {
+    return ResolveSelector(request);
+  };
+}
+
+absl::StatusOr<EventSelector> NotificationServiceImpl::ResolveSelector(
+    const v1::WatchEventsRequest& request) {
+  switch (request.selector_case()) {
+    case v1::WatchEventsRequest::kSubscription: {
+      ACCORD_RETURN_IF_ERROR(
+          subscriptions_.CheckName(request.subscription(), "subscription"));
+      ACCORD_ASSIGN_OR_RETURN(std::optional<StoredRecord> record,
+                              store_.Get(request.subscription()));
+      if (!record.has_value() || record->deleted) {
+        return ErrorWithReason(
+            absl::StatusCode::kNotFound,
+            absl::StrCat(request.subscription(), " does not exist"),
+            "NOT_FOUND", "subscription");
+      }
+      ACCORD_ASSIGN_OR_RETURN(Subscription subscription,
+                              ParseRecord<Subscription>(*record));
+      if (!subscription.has_stream()) {
+        return ErrorWithReason(
+            absl::StatusCode::kFailedPrecondition,
+            absl::StrCat(request.subscription(),
+                         " delivers by webhook; WatchEvents needs a "
+                         "subscription with stream delivery"),
+            "NOT_STREAM_DELIVERY", "subscription");
+      }
+      if (subscription.state() != Subscription::STATE_ACTIVE) {
+        return ErrorWithReason(
+            absl::StatusCode::kFailedPrecondition,
+            absl::StrCat(request.subscription(),
+                         " is not active; resume it first"),
+            "SUBSCRIPTION_NOT_ACTIVE", "subscription");
+      }
+      return EventSelector::Create(
+          {subscription.event_types().begin(),
+           subscription.event_types().end()},
+          subscription.filter(), "");
+    }
+    case v1::WatchEventsRequest::kInlineSelector:
+      return EventSelector::Create(
+          {request.inline_selector().event_types().begin(),
+           request.inline_selector().event_types().end()},
+          request.inline_selector().filter(), "inline_selector");
+    default:
+      return InvalidField("subscription",
+                          "set either `subscription` or `inline_selector`");
+  }
+}
+
+grpc::ServerWriteReactor<v1::WatchEventsResponse>*
+NotificationServiceImpl::WatchEvents(grpc::CallbackServerContext* context,
+                                     const v1::WatchEventsRequest* request) {
+  return hub_->Watch(context, request);
+}
+
+absl::StatusOr<v1::ListEventsResponse> NotificationServiceImpl::ListEventsPage(
+    const v1::ListEventsRequest& request) {
+  ACCORD_ASSIGN_OR_RETURN(int page_size,
+                          EffectivePageSize(request.page_size()));
+  ACCORD_ASSIGN_OR_RETURN(
+      Filter filter,
+      Filter::Parse(request.filter(), *events::v1::Event::descriptor()));
+  if (!request.start_position().empty() &&
+      !IsValidPosition(request.start_position())) {
+    return InvalidField("start_position",
+                        "must be a stream position such as "
+                        "\"1745582400000-0\"");
+  }
+  ACCORD_ASSIGN_OR_RETURN(const PageTokenCodec* codec, Codec());
+  const std::string fingerprint = absl::StrCat(
+      "events\x1f", request.filter(), "\x1f", request.start_position());
+  std::string cursor = kStreamStart;
+  // From the very start nothing can have expired; from a position, events
+  // after it may have.
+  bool check_expired = false;
+  if (!request.page_token().empty()) {
+    ACCORD_ASSIGN_OR_RETURN(std::vector<std::string> token,
+                            codec->Decode(request.page_token(), fingerprint));
+    if (token.size() != 1) {
+      return InvalidField("page_token", "does not fit this request");
+    }
+    cursor = token[0];
+    check_expired = true;
+  } else if (!request.start_position().empty()) {
+    cursor = request.start_position();
+    check_expired = true;
+  }
+  v1::ListEventsResponse response;
+  bool at_end = false;
+  bool full = false;
+  int scanned = 0;
+  while (!full && !at_end && scanned < kMaxEventsScanned) {
+    ACCORD_ASSIGN_OR_RETURN(EventStream::Range range,
+                            stream_.ReadAfter(cursor, kEventReadBatch));
+    if (check_expired && range.expired) {
+      return PositionExpired(cursor, range.info.first_position);
+    }
+    check_expired = false;
+    scanned += range.entries;
+    for (const events::v1::Event& event : range.events) {
+      if (IsInternalEventType(event.type()) || !filter.Matches(event)) {
+        continue;
+      }
+      *response.add_events() = event;
+      if (response.events_size() >= page_size) {
+        cursor = event.position();
+        full = true;
+        break;
+      }
+    }
+    if (!full) {
+      cursor = range.last_position;
+      at_end = range.entries < kEventReadBatch;
+    }
+  }
+  if (!at_end) {
+    response.set_next_page_token(codec->Encode(fingerprint, {cursor}));
+  }
+  return response;
+}
+
+grpc::Status NotificationServiceImpl::ListEvents(
+    grpc::ServerContext*, const v1::ListEventsRequest* request,
+    v1::ListEventsResponse* response) {
+  return Respond(ListEventsPage(*request), response);
+}
+
+grpc::Status NotificationServiceImpl::GetEvent(
+    grpc::ServerContext*, const v1::GetEventRequest* request,
+    events::v1::Event* response) {
+  auto get = [&]() -> absl::StatusOr<events::v1::Event> {
+    absl::string_view position = request->name();
+    if (!absl::ConsumePrefix(&position, "events/") ||
+        !IsValidPosition(position) ||
+        position.find('-') == absl::string_view::npos) {
+      return InvalidField("name",
+                          "must be events/{position}, for example "
+                          "events/1745582400000-0");
+    }
+    ACCORD_ASSIGN_OR_RETURN(
+        RedisValue reply,
+        redis_.Command({"XRANGE", kEventStream, std::string(position),
+                        std::string(position), "COUNT", "1"}));
+    std::vector<events::v1::Event> found;
+    std::string last;
+    int count = 0;
+    DecodeEntries(reply, found, last, count);
+    if (found.empty() || IsInternalEventType(found[0].type())) {
+      return ErrorWithReason(
+          absl::StatusCode::kNotFound,
+          absl::StrCat(request->name(),
+                       " does not exist or has been trimmed"),
+          "NOT_FOUND");
+    }
+    return found[0];
+  };
+  return Respond(get(), response);
+}
+
+absl::StatusOr<v1::ListDeliveriesResponse>
+NotificationServiceImpl::ListDeliveriesPage(
+    const v1::ListDeliveriesRequest& request) {
+  ACCORD_RETURN_IF_ERROR(
+      subscriptions_.CheckName(request.parent(), "parent"));
+  ACCORD_ASSIGN_OR_RETURN(std::optional<StoredRecord> record,
+                          store_.Get(request.parent()));
+  if (!record.has_value()) {
+    return ErrorWithReason(absl::StatusCode::kNotFound,
+                           absl::StrCat(request.parent(), " does not exist"),
+                           "NOT_FOUND", "parent");
+  }
+  ACCORD_ASSIGN_OR_RETURN(int page_size,
+                          EffectivePageSize(request.page_size()));
+  ACCORD_ASSIGN_OR_RETURN(
+      Filter filter, Filter::Parse(request.filter(), *Delivery::descriptor()));
+  ACCORD_ASSIGN_OR_RETURN(const PageTokenCodec* codec, Codec());
+  const std::string fingerprint = absl::StrCat(
+      "deliveries\x1f", request.parent(), "\x1f", request.filter());
+  std::string cursor;
+  if (!request.page_token().empty()) {
+    ACCORD_ASSIGN_OR_RETURN(std::vector<std::string> token,
+                            codec->Decode(request.page_token(), fingerprint));
+    if (token.size() != 1) {
+      return InvalidField("page_token", "does not fit this request");
+    }
+    cursor = token[0];
+  }
+  v1::ListDeliveriesResponse response;
+  bool at_end = false;
+  bool full = false;
+  while (!full && !at_end) {
+    ACCORD_ASSIGN_OR_RETURN(
+        std::vector<std::string> positions,
+        deliveries_.ListPositions(request.parent(), cursor,
+                                  kDeliveryReadBatch));
+    at_end = positions.size() < static_cast<size_t>(kDeliveryReadBatch);
+    for (const std::string& position : positions) {
+      cursor = DeliveryStore::PaddedPosition(position);
+      ACCORD_ASSIGN_OR_RETURN(
+          std::optional<StoredDelivery> stored,
+          deliveries_.Load(DeliveryStore::DeliveryName(request.parent(),
+                                                       position)));
+      if (!stored.has_value()) {
+        ACCORD_RETURN_IF_ERROR(deliveries_.Forget(request.parent(), position));
+        continue;
+      }
+      if (!filter.Matches(stored->delivery)) continue;
+      *response.add_deliveries() = std::move(stored->delivery);
+      if (response.deliveries_size() >= page_size) {
+        full = true;
+        break;
+      }
+    }
+  }
+  if (full) {
+    // One more look tells whether anything older remains.
+    ACCORD_ASSIGN_OR_RETURN(
+        std::vector<std::string> more,
+        deliveries_.ListPositions(request.parent(), cursor, 1));
+    if (!more.empty()) {
+      response.set_next_page_token(codec->Encode(fingerprint, {cursor}));
+    }
+  }
+  return response;
+}
+
+grpc::Status NotificationServiceImpl::ListDeliveries(
+    grpc::ServerContext*, const v1::ListDeliveriesRequest* request,
+    v1::ListDeliveriesResponse* response) {
+  return Respond(ListDeliveriesPage(*request), response);
+}
+
+grpc::Status NotificationServiceImpl::GetDelivery(
+    grpc::ServerContext*, const v1::GetDeliveryRequest* request,
+    Delivery* response) {
+  auto get = [&]() -> absl::StatusOr<Delivery> {
+    ACCORD_ASSIGN_OR_RETURN(std::optional<StoredDelivery> stored,
+                            deliveries_.Load(request->name()));
+    if (!stored.has_value()) {
+      return ErrorWithReason(absl::StatusCode::kNotFound,
+                             absl::StrCat(request->name(), " does not exist"),
+                             "NOT_FOUND");
+    }
+    return stored->delivery;
+  };
+  return Respond(get(), response);
+}
+
+absl::StatusOr<Delivery> NotificationServiceImpl::Retry(
+    absl::string_view name) {
+  ACCORD_ASSIGN_OR_RETURN(std::optional<StoredDelivery> stored,
+                          deliveries_.Load(name));
+  if (!stored.has_value()) {
+    return ErrorWithReason(absl::StatusCode::kNotFound,
+                           absl::StrCat(name, " does not exist"), "NOT_FOUND");
+  }
+  const std::string subscription_name(name.substr(0, name.find("/deliveries/")));
+  ACCORD_ASSIGN_OR_RETURN(std::optional<StoredRecord> record,
+                          store_.Get(subscription_name));
+  if (!record.has_value() || record->deleted) {
+    return ErrorWithReason(
+        absl::StatusCode::kFailedPrecondition,
+        absl::StrCat(subscription_name, " is deleted; undelete it first"),
+        "DELETED");
+  }
+  ACCORD_ASSIGN_OR_RETURN(Subscription subscription,
+                          ParseRecord<Subscription>(*record));
+  if (!subscription.has_webhook()) {
+    return ErrorWithReason(
+        absl::StatusCode::kFailedPrecondition,
+        absl::StrCat(subscription_name, " has no webhook"), "NOT_WEBHOOK");
+  }
+  if (subscription.state() == Subscription::STATE_DISABLED) {
+    return ErrorWithReason(
+        absl::StatusCode::kFailedPrecondition,
+        absl::StrCat(subscription_name, " is disabled; resume it first"),
+        "SUBSCRIPTION_DISABLED");
+  }
+  const absl::Time now = absl::Now();
+  Delivery& delivery = stored->delivery;
+  // A new round: the attempt budget starts again.
+  if (delivery.state() != Delivery::STATE_PENDING &&
+      delivery.state() != Delivery::STATE_RETRYING) {
+    stored->round_start = delivery.attempts_size();
+    delivery.set_state(Delivery::STATE_PENDING);
+  }
+  const auto timestamp =
+      google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
+          absl::ToUnixNanos(now));
+  *delivery.mutable_next_attempt_time() = timestamp;
+  *delivery.mutable_update_time() = timestamp;
+  ACCORD_RETURN_IF_ERROR(deliveries_.Save(*stored, now));
+  if (on_delivery_due_) on_delivery_due_();
+  return delivery;
+}
+
+grpc::Status NotificationServiceImpl::RetryDelivery(
+    grpc::ServerContext*, const v1::RetryDeliveryRequest* request,
+    Delivery* response) {
+  return Respond(Retry(request->name()), response);
+}
+
+}  // namespace accord::notification

@@ -1,0 +1,133 @@
+#ifndef ACCORD_SERVICES_NOTIFICATION_NOTIFICATION_SERVICE_H_
+#define ACCORD_SERVICES_NOTIFICATION_NOTIFICATION_SERVICE_H_
+
+// The handlers of accord.notification.v1.NotificationService. Unary
+// methods are synchronous (they block on Redis); WatchEvents uses the
+// callback API through EventHub so idle streams hold no thread. The class
+// owns no connection and no thread of its own: main wires it to a
+// RedisClient, an EventHub and a WebhookDispatcher.
+//
+// The webhook signing secret is input only: it is taken off the resource
+// before anything is stored or returned, and written to its own hash in the
+// same atomic step as the subscription.
+//
+// Example:
+//   NotificationServiceImpl service(redis, guard);
+//   EventHub hub(redis, hub_options, service.SelectorResolver());
+//   service.AttachHub(&hub);
+
+#include <memory>
+#include <string>
+
+#include "absl/synchronization/mutex.h"
+#include "accord/notification/v1/notification_service.grpc.pb.h"
+#include "common/list.h"
+#include "common/record_store.h"
+#include "common/redis_client.h"
+#include "common/resource_ops.h"
+#include "common/write_path.h"
+#include "services/notification/delivery_store.h"
+#include "services/notification/event_hub.h"
+#include "services/notification/event_stream.h"
+#include "services/notification/url_guard.h"
+
+namespace accord::notification {
+
+class NotificationServiceImpl final
+    : public v1::NotificationService::WithCallbackMethod_WatchEvents<
+          v1::NotificationService::Service> {
+ public:
+  NotificationServiceImpl(RedisClient& redis, const UrlGuard& guard,
+                          absl::Duration delivery_retention);
+
+  // WatchEvents is served by `hub` (which must outlive the server).
+  void AttachHub(EventHub* hub) { hub_ = hub; }
+  // Called after a delivery is made due, to wake the webhook workers.
+  void OnDeliveryDue(std::function<void()> callback) {
+    on_delivery_due_ = std::move(callback);
+  }
+
+  // What EventHub uses to turn a WatchEvents request into a selector.
+  EventHub::SelectorResolver SelectorResolver();
+
+  // Sets the state of a subscription (pause, resume, disable after 410).
+  absl::StatusOr<v1::Subscription> SetState(absl::string_view name,
+                                            absl::string_view etag,
+                                            v1::Subscription::State state,
+                                            std::string reason);
+
+  grpc::Status CreateSubscription(grpc::ServerContext* context,
+                                  const v1::CreateSubscriptionRequest* request,
+                                  v1::Subscription* response) override;
+  grpc::Status GetSubscription(grpc::ServerContext* context,
+                               const v1::GetSubscriptionRequest* request,
+                               v1::Subscription* response) override;
+  grpc::Status ListSubscriptions(
+      grpc::ServerContext* context, const v1::ListSubscriptionsRequest* request,
+      v1::ListSubscriptionsResponse* response) override;
+  grpc::Status UpdateSubscription(grpc::ServerContext* context,
+                                  const v1::UpdateSubscriptionRequest* request,
+                                  v1::Subscription* response) override;
+  grpc::Status DeleteSubscription(grpc::ServerContext* context,
+                                  const v1::DeleteSubscriptionRequest* request,
+                                  v1::Subscription* response) override;
+  grpc::Status UndeleteSubscription(
+      grpc::ServerContext* context,
+      const v1::UndeleteSubscriptionRequest* request,
+      v1::Subscription* response) override;
+  grpc::Status PauseSubscription(grpc::ServerContext* context,
+                                 const v1::PauseSubscriptionRequest* request,
+                                 v1::Subscription* response) override;
+  grpc::Status ResumeSubscription(grpc::ServerContext* context,
+                                  const v1::ResumeSubscriptionRequest* request,
+                                  v1::Subscription* response) override;
+  grpc::ServerWriteReactor<v1::WatchEventsResponse>* WatchEvents(
+      grpc::CallbackServerContext* context,
+      const v1::WatchEventsRequest* request) override;
+  grpc::Status ListEvents(grpc::ServerContext* context,
+                          const v1::ListEventsRequest* request,
+                          v1::ListEventsResponse* response) override;
+  grpc::Status GetEvent(grpc::ServerContext* context,
+                        const v1::GetEventRequest* request,
+                        events::v1::Event* response) override;
+  grpc::Status ListDeliveries(grpc::ServerContext* context,
+                              const v1::ListDeliveriesRequest* request,
+                              v1::ListDeliveriesResponse* response) override;
+  grpc::Status GetDelivery(grpc::ServerContext* context,
+                           const v1::GetDeliveryRequest* request,
+                           v1::Delivery* response) override;
+  grpc::Status RetryDelivery(grpc::ServerContext* context,
+                             const v1::RetryDeliveryRequest* request,
+                             v1::Delivery* response) override;
+
+ private:
+  ResourceTraits<v1::Subscription> SubscriptionTraits();
+  absl::Status ValidateSubscription(const v1::Subscription& subscription);
+  absl::Status PlanSubscriptionChange(const v1::Subscription* before,
+                                      const v1::Subscription* after,
+                                      WritePlan& plan);
+  absl::StatusOr<const PageTokenCodec*> Codec();
+  absl::StatusOr<EventSelector> ResolveSelector(
+      const v1::WatchEventsRequest& request);
+  absl::StatusOr<v1::ListEventsResponse> ListEventsPage(
+      const v1::ListEventsRequest& request);
+  absl::StatusOr<v1::ListDeliveriesResponse> ListDeliveriesPage(
+      const v1::ListDeliveriesRequest& request);
+  absl::StatusOr<v1::Delivery> Retry(absl::string_view name);
+
+  RedisClient& redis_;
+  const UrlGuard& guard_;
+  RecordStore store_;
+  WritePath write_path_;
+  EventStream stream_;
+  DeliveryStore deliveries_;
+  ResourceOps<v1::Subscription> subscriptions_;
+  EventHub* hub_ = nullptr;
+  std::function<void()> on_delivery_due_;
+  absl::Mutex codec_mutex_;
+  std::unique_ptr<PageTokenCodec> codec_ ABSL_GUARDED_BY(codec_mutex_);
+};
+
+}  // namespace accord::notification
+
+#endif  // ACCORD_SERVICES_NOTIFICATION_NOTIFICATION_SERVICE_H_

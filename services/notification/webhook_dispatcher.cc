@@ -1,0 +1,554 @@
+#include "services/notification/webhook_dispatcher.h"
+
+#include <httplib.h>
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "common/events.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "common/status_macros.h"
+#include "common/write_path.h"
+#include "google/protobuf/util/time_util.h"
+#include "services/notification/webhook_message.h"
+
+namespace accord::notification {
+namespace {
+
+constexpr int kReadBatch = 100;
+constexpr int kDueBatch = 16;
+constexpr int kMaxAttemptsKept = 50;
+constexpr absl::Duration kPausedRecheck = absl::Seconds(1);
+constexpr absl::Duration kIdlePoll = absl::Milliseconds(200);
+constexpr absl::Duration kDefaultTimeout = absl::Seconds(5);
+
+google::protobuf::Timestamp ToProto(absl::Time time) {
+  return google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
+      absl::ToUnixNanos(time));
+}
+
+google::protobuf::Duration ToProtoDuration(absl::Duration duration) {
+  return google::protobuf::util::TimeUtil::NanosecondsToDuration(
+      absl::ToInt64Nanoseconds(duration));
+}
+
+void DescribeWebhookMetrics() {
+  static const bool described = [] {
+    Metrics& metrics = Metrics::Global();
+    metrics.Describe("accord_webhook_attempts_total", "counter",
+                     "Webhook HTTP attempts, by outcome class.");
+    metrics.Describe("accord_webhook_attempt_seconds", "histogram",
+                     "Webhook attempt latency.");
+    metrics.Describe("accord_webhook_deliveries_total", "counter",
+                     "Webhook deliveries reaching a final state, by state.");
+    metrics.Describe("accord_webhook_recorded_total", "counter",
+                     "Webhook deliveries recorded from the event stream.");
+    metrics.Describe("accord_events_trimmed_total", "counter",
+                     "Stream entries removed by the trimmer.");
+    return true;
+  }();
+  (void)described;
+}
+
+std::string OutcomeClass(int http_status) {
+  if (http_status == 0) return "no_answer";
+  return absl::StrCat(http_status / 100, "xx");
+}
+
+// The entries part of an XREADGROUP reply ([[stream, entries]]), or nullptr.
+const RedisValue* EntriesOf(const RedisValue& reply) {
+  if (reply.is_nil() || reply.elements.empty() ||
+      reply.elements[0].elements.size() != 2) {
+    return nullptr;
+  }
+  return &reply.elements[0].elements[1];
+}
+
+}  // namespace
+
+absl::Duration RetryDelay(const WebhookOptions& options, int attempt_in_round,
+                          std::optional<absl::Duration> retry_after,
+                          double jitter) {
+  absl::Duration base = options.initial_backoff;
+  for (int i = 1; i < attempt_in_round && base < options.max_backoff; ++i) {
+    base *= 2;
+  }
+  base = std::min(base, options.max_backoff);
+  absl::Duration delay = base * jitter;
+  if (retry_after.has_value()) {
+    delay = std::max(delay, std::min(*retry_after, options.max_retry_after));
+  }
+  return delay;
+}
+
+WebhookDispatcher::WebhookDispatcher(RedisClient& redis,
+                                     WebhookOptions options,
+                                     const UrlGuard& guard, Disabler disable)
+    : redis_(redis),
+      options_(std::move(options)),
+      guard_(guard),
+      disable_(std::move(disable)),
+      store_(redis),
+      deliveries_(redis, options_.delivery_retention),
+      stream_(redis) {
+  DescribeWebhookMetrics();
+}
+
+WebhookDispatcher::~WebhookDispatcher() { Stop(); }
+
+absl::Status WebhookDispatcher::Start() {
+  // From 0: a group created after events were recorded still sees them;
+  // each subscription only takes events after its own start position.
+  absl::StatusOr<RedisValue> created = redis_.Command(
+      {"XGROUP", "CREATE", kEventStream, kWebhookGroup, "0", "MKSTREAM"});
+  if (!created.ok() &&
+      !absl::StrContains(created.status().message(), "BUSYGROUP")) {
+    return created.status();
+  }
+  threads_.emplace_back([this] { ReadLoop(); });
+  for (int i = 0; i < options_.workers; ++i) {
+    threads_.emplace_back([this] { WorkLoop(); });
+  }
+  threads_.emplace_back([this] { TrimLoop(); });
+  LogInfo("webhook dispatcher started", {{"consumer", options_.consumer}});
+  return absl::OkStatus();
+}
+
+void WebhookDispatcher::Stop() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  for (std::thread& thread : threads_) thread.join();
+  threads_.clear();
+}
+
+void WebhookDispatcher::Notify() {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++wakeups_;
+  }
+  wake_.notify_all();
+}
+
+bool WebhookDispatcher::Sleep(absl::Duration duration) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  const uint64_t seen = wakeups_;
+  wake_.wait_for(lock, absl::ToChronoMilliseconds(duration),
+                 [&] { return stopping_ || wakeups_ != seen; });
+  return !stopping_;
+}
+
+void WebhookDispatcher::ReadLoop() {
+  // First the entries this consumer read but never acknowledged (it was
+  // killed), then new ones; every so often, the abandoned entries of
+  // consumers that are gone.
+  std::string own_pending = "0";
+  absl::Time next_claim = absl::Now();
+  absl::Duration backoff = absl::Milliseconds(100);
+  while (true) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (stopping_) return;
+    }
+    absl::Status status = absl::OkStatus();
+    if (!own_pending.empty()) {
+      absl::StatusOr<RedisValue> reply = redis_.Command(
+          {"XREADGROUP", "GROUP", kWebhookGroup, options_.consumer, "COUNT",
+           absl::StrCat(kReadBatch), "STREAMS", kEventStream, own_pending});
+      const RedisValue* entries = reply.ok() ? EntriesOf(*reply) : nullptr;
+      if (!reply.ok()) {
+        status = reply.status();
+      } else if (entries == nullptr || entries->elements.empty()) {
+        own_pending.clear();
+      } else {
+        status = ProcessEntries(*entries);
+        if (status.ok()) own_pending = entries->elements.back().elements[0].text;
+      }
+    } else if (absl::Now() >= next_claim) {
+      std::string cursor = "0-0";
+      do {
+        absl::StatusOr<RedisValue> reply = redis_.Command(
+            {"XAUTOCLAIM", kEventStream, kWebhookGroup, options_.consumer,
+             absl::StrCat(absl::ToInt64Milliseconds(options_.claim_idle)),
+             cursor, "COUNT", absl::StrCat(kReadBatch)});
+        if (!reply.ok() || reply->elements.size() < 2) {
+          status = reply.ok() ? absl::InternalError("bad XAUTOCLAIM reply")
+                              : reply.status();
+          break;
+        }
+        cursor = reply->elements[0].text;
+        if (!reply->elements[1].elements.empty()) {
+          LogInfo("claimed abandoned entries",
+                  {{"count", absl::StrCat(reply->elements[1].elements.size())}});
+          status = ProcessEntries(reply->elements[1]);
+          if (!status.ok()) break;
+        }
+      } while (cursor != "0-0");
+      next_claim = absl::Now() + std::max(options_.claim_idle / 2,
+                                          absl::Seconds(1));
+    } else {
+      absl::StatusOr<RedisValue> reply = redis_.Command(
+          {"XREADGROUP", "GROUP", kWebhookGroup, options_.consumer, "COUNT",
+           absl::StrCat(kReadBatch), "BLOCK", "500", "STREAMS", kEventStream,
+           ">"});
+      if (!reply.ok()) {
+        status = reply.status();
+      } else if (const RedisValue* entries = EntriesOf(*reply);
+                 entries != nullptr && !entries->elements.empty()) {
+        status = ProcessEntries(*entries);
+      }
+    }
+    if (!status.ok()) {
+      // NOGROUP: the stream or group was removed (a flushed Redis).
+      if (absl::StrContains(status.message(), "NOGROUP")) {
+        (void)redis_.Command({"XGROUP", "CREATE", kEventStream, kWebhookGroup,
+                              "0", "MKSTREAM"});
+      }
+      LogWarning("webhook reader", {{"error", status.ToString()}});
+      if (!Sleep(backoff)) return;
+      backoff = std::min(backoff * 2, absl::Seconds(5));
+    } else {
+      backoff = absl::Milliseconds(100);
+    }
+  }
+}
+
+absl::Status WebhookDispatcher::RefreshSubscriptions(
+    absl::string_view position) {
+  if (!covered_position_.empty() &&
+      ComparePositions(position, covered_position_) <= 0) {
+    return absl::OkStatus();
+  }
+  // Head before version: if the version is unchanged, no subscription was
+  // written before the head, so the cache is right for events up to it.
+  ACCORD_ASSIGN_OR_RETURN(std::string head, stream_.Head());
+  ACCORD_ASSIGN_OR_RETURN(RedisValue version,
+                          redis_.Command({"GET", kSubscriptionsVersionKey}));
+  const std::string version_text = version.is_nil() ? "0" : version.text;
+  if (version_text != cached_version_) {
+    std::vector<CachedSubscription> loaded;
+    ACCORD_RETURN_IF_ERROR(store_.Scan(
+        "subscriptions", "", [&](const StoredRecord& record) {
+          if (record.deleted) return true;
+          absl::StatusOr<v1::Subscription> subscription =
+              ParseRecord<v1::Subscription>(record);
+          if (!subscription.ok() || !subscription->has_webhook()) return true;
+          absl::StatusOr<EventSelector> selector = EventSelector::Create(
+              {subscription->event_types().begin(),
+               subscription->event_types().end()},
+              subscription->filter(), "");
+          if (!selector.ok()) return true;
+          loaded.push_back({subscription->name(),
+                            subscription->start_position(),
+                            *std::move(selector)});
+          return true;
+        }));
+    subscriptions_ = std::move(loaded);
+    cached_version_ = version_text;
+  }
+  covered_position_ = head;
+  return absl::OkStatus();
+}
+
+absl::Status WebhookDispatcher::ProcessEntries(const RedisValue& entries) {
+  std::vector<std::string> ids;
+  for (const RedisValue& entry : entries.elements) {
+    if (!entry.elements.empty()) ids.push_back(entry.elements[0].text);
+  }
+  std::vector<events::v1::Event> events;
+  std::string last;
+  int count = 0;
+  DecodeEntries(entries, events, last, count);
+  std::vector<std::vector<std::string>> commands;
+  if (!events.empty()) {
+    ACCORD_RETURN_IF_ERROR(RefreshSubscriptions(events.back().position()));
+    const absl::Time now = absl::Now();
+    for (const events::v1::Event& event : events) {
+      for (const CachedSubscription& subscription : subscriptions_) {
+        if (ComparePositions(event.position(), subscription.start_position) >
+                0 &&
+            subscription.selector.Matches(event)) {
+          commands.push_back(
+              deliveries_.RecordCommand(subscription.name, event, now));
+        }
+      }
+    }
+  }
+  if (!commands.empty()) {
+    ACCORD_RETURN_IF_ERROR(redis_.Pipeline(commands).status());
+    Metrics::Global().Increment("accord_webhook_recorded_total", {},
+                                static_cast<double>(commands.size()));
+  }
+  // Acknowledged only once every delivery is recorded.
+  if (!ids.empty()) {
+    std::vector<std::string> ack = {"XACK", kEventStream, kWebhookGroup};
+    ack.insert(ack.end(), ids.begin(), ids.end());
+    ACCORD_RETURN_IF_ERROR(redis_.Command(ack).status());
+  }
+  if (!commands.empty()) Notify();
+  return absl::OkStatus();
+}
+
+void WebhookDispatcher::WorkLoop() {
+  absl::BitGen bits;
+  while (true) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (stopping_) return;
+    }
+    absl::StatusOr<std::vector<std::string>> due =
+        deliveries_.Due(absl::Now(), kDueBatch);
+    if (!due.ok()) {
+      LogWarning("webhook worker", {{"error", due.status().ToString()}});
+      if (!Sleep(absl::Milliseconds(500))) return;
+      continue;
+    }
+    if (due->empty()) {
+      if (!Sleep(kIdlePoll)) return;
+      continue;
+    }
+    // Workers start at different places so they rarely race for one.
+    std::shuffle(due->begin(), due->end(), bits);
+    for (const std::string& name : *due) {
+      absl::StatusOr<bool> claimed =
+          deliveries_.Claim(name, absl::Now(), options_.lease);
+      if (claimed.ok() && *claimed) Attempt(name);
+    }
+  }
+}
+
+AttemptOutcome WebhookDispatcher::Post(const v1::Subscription& subscription,
+                                       const std::string& secret,
+                                       const events::v1::Event& event) {
+  AttemptOutcome outcome;
+  absl::StatusOr<WebhookTarget> target =
+      guard_.Resolve(subscription.webhook().uri());
+  if (!target.ok()) {
+    outcome.error = std::string(target.status().message());
+    return outcome;
+  }
+  absl::StatusOr<std::string> key = DecodeSigningSecret(secret);
+  absl::StatusOr<std::string> body = CloudEventJson(event);
+  if (!key.ok() || !body.ok()) {
+    outcome.error = !key.ok() ? "the stored signing secret is unusable"
+                              : std::string(body.status().message());
+    return outcome;
+  }
+  const WebhookHeaders signed_headers =
+      SignWebhook(*key, event.id(), absl::Now(), *body);
+  absl::Duration timeout = kDefaultTimeout;
+  if (subscription.webhook().has_timeout()) {
+    timeout = absl::Seconds(subscription.webhook().timeout().seconds()) +
+              absl::Nanoseconds(subscription.webhook().timeout().nanos());
+  }
+  httplib::Client client(
+      absl::StrCat(target->scheme, "://", target->host, ":", target->port));
+  // Connect to the address that passed the check, whatever DNS says now.
+  client.set_hostname_addr_map({{target->host, target->address}});
+  const auto chrono_timeout = absl::ToChronoMicroseconds(timeout);
+  client.set_connection_timeout(chrono_timeout);
+  client.set_read_timeout(chrono_timeout);
+  client.set_write_timeout(chrono_timeout);
+  client.set_follow_location(false);
+  if (target->scheme == "https") client.set_ca_cert_path(options_.ca_file);
+  const httplib::Headers headers = {
+      {"webhook-id", signed_headers.id},
+      {"webhook-timestamp", signed_headers.timestamp},
+      {"webhook-signature", signed_headers.signature},
+      {"User-Agent", "accord-notification/1"}};
+  httplib::Result result = client.Post(target->path.c_str(), headers, *body,
+                                       "application/cloudevents+json");
+  if (!result) {
+    outcome.error = absl::StrCat("no answer: ", httplib::to_string(result.error()));
+    return outcome;
+  }
+  outcome.http_status = result->status;
+  if (result->status < 200 || result->status > 299) {
+    outcome.error = absl::StrCat("HTTP ", result->status);
+    int64_t seconds = 0;
+    if (result->has_header("Retry-After") &&
+        absl::SimpleAtoi(result->get_header_value("Retry-After"), &seconds) &&
+        seconds >= 0) {
+      outcome.retry_after = absl::Seconds(seconds);
+    }
+  }
+  return outcome;
+}
+
+void WebhookDispatcher::Attempt(const std::string& name) {
+  absl::StatusOr<std::optional<StoredDelivery>> loaded = deliveries_.Load(name);
+  if (!loaded.ok()) {
+    LogWarning("webhook load", {{"delivery", name},
+                                {"error", loaded.status().ToString()}});
+    return;  // the lease runs out and it is tried again
+  }
+  if (!loaded->has_value()) {
+    (void)redis_.Command({"ZREM", kDueKey, name});
+    return;
+  }
+  StoredDelivery stored = **std::move(loaded);
+  v1::Delivery& delivery = stored.delivery;
+  const std::string subscription_name = name.substr(0, name.find("/deliveries/"));
+  const absl::Time now = absl::Now();
+  auto finish = [&](v1::Delivery::State state, std::optional<absl::Time> due) {
+    delivery.set_state(state);
+    *delivery.mutable_update_time() = ToProto(absl::Now());
+    if (due.has_value()) {
+      *delivery.mutable_next_attempt_time() = ToProto(*due);
+    } else {
+      delivery.clear_next_attempt_time();
+      Metrics::Global().Increment(
+          "accord_webhook_deliveries_total",
+          {{"state", v1::Delivery::State_Name(state)}});
+    }
+    absl::Status saved = deliveries_.Save(stored, due);
+    if (!saved.ok()) {
+      LogWarning("webhook save", {{"delivery", name},
+                                  {"error", saved.ToString()}});
+    }
+  };
+  auto not_sent = [&](absl::string_view why) {
+    v1::DeliveryAttempt* attempt = delivery.add_attempts();
+    *attempt->mutable_attempt_time() = ToProto(now);
+    attempt->set_error(absl::StrCat("not sent: ", why));
+  };
+
+  absl::StatusOr<std::optional<StoredRecord>> record =
+      store_.Get(subscription_name);
+  if (!record.ok()) return;
+  if (!record->has_value() || (*record)->deleted) {
+    not_sent("the subscription was deleted");
+    finish(v1::Delivery::STATE_CANCELLED, std::nullopt);
+    return;
+  }
+  absl::StatusOr<v1::Subscription> subscription =
+      ParseRecord<v1::Subscription>(**record);
+  if (!subscription.ok()) return;
+  if (subscription->state() == v1::Subscription::STATE_PAUSED) {
+    finish(delivery.state(), now + kPausedRecheck);
+    return;
+  }
+  if (subscription->state() == v1::Subscription::STATE_DISABLED) {
+    not_sent(absl::StrCat("the subscription is disabled: ",
+                          subscription->state_reason()));
+    finish(v1::Delivery::STATE_DEAD_LETTERED, std::nullopt);
+    return;
+  }
+  if (!subscription->has_webhook()) {
+    not_sent("the subscription no longer has a webhook");
+    finish(v1::Delivery::STATE_CANCELLED, std::nullopt);
+    return;
+  }
+  absl::StatusOr<RedisValue> secret =
+      redis_.Command({"HGET", kSecretsKey, subscription_name});
+  if (!secret.ok()) return;
+
+  const absl::Time started = absl::Now();
+  const AttemptOutcome outcome =
+      secret->is_nil()
+          ? AttemptOutcome{0, "no signing secret is stored", std::nullopt}
+          : Post(*subscription, secret->text, stored.event);
+  const absl::Duration latency = absl::Now() - started;
+  v1::DeliveryAttempt* attempt = delivery.add_attempts();
+  *attempt->mutable_attempt_time() = ToProto(started);
+  attempt->set_http_status(outcome.http_status);
+  *attempt->mutable_latency() = ToProtoDuration(latency);
+  attempt->set_error(outcome.error);
+  if (delivery.attempts_size() > kMaxAttemptsKept) {
+    const int drop = delivery.attempts_size() - kMaxAttemptsKept;
+    delivery.mutable_attempts()->DeleteSubrange(0, drop);
+    stored.round_start = std::max(0, stored.round_start - drop);
+  }
+  Metrics::Global().Increment("accord_webhook_attempts_total",
+                              {{"outcome", OutcomeClass(outcome.http_status)}});
+  Metrics::Global().Observe("accord_webhook_attempt_seconds", {},
+                            absl::ToDoubleSeconds(latency));
+  const int in_round = delivery.attempts_size() - stored.round_start;
+  LogInfo("webhook attempt",
+          {{"delivery", name},
+           {"http_status", absl::StrCat(outcome.http_status)},
+           {"attempt", absl::StrCat(in_round)},
+           {"latency_ms", absl::StrCat(absl::ToDoubleMilliseconds(latency))},
+           {"error", outcome.error}});
+
+  if (outcome.http_status >= 200 && outcome.http_status <= 299) {
+    finish(v1::Delivery::STATE_SUCCEEDED, std::nullopt);
+  } else if (outcome.http_status == 410) {
+    finish(v1::Delivery::STATE_DEAD_LETTERED, std::nullopt);
+    absl::Status disabled =
+        disable_(subscription_name, "the endpoint answered 410 Gone");
+    if (!disabled.ok()) {
+      LogWarning("cannot disable subscription",
+                 {{"subscription", subscription_name},
+                  {"error", disabled.ToString()}});
+    }
+  } else if (in_round >= options_.max_attempts) {
+    finish(v1::Delivery::STATE_DEAD_LETTERED, std::nullopt);
+  } else {
+    thread_local absl::BitGen bits;
+    const absl::Duration delay = RetryDelay(
+        options_, in_round, outcome.retry_after, absl::Uniform(bits, 0.8, 1.2));
+    finish(v1::Delivery::STATE_RETRYING, absl::Now() + delay);
+  }
+}
+
+void WebhookDispatcher::TrimLoop() {
+  while (Sleep(options_.trim_interval)) {
+    absl::StatusOr<std::string> trimmed = TrimOnce();
+    if (!trimmed.ok()) {
+      LogWarning("trim", {{"error", trimmed.status().ToString()}});
+    }
+  }
+}
+
+absl::StatusOr<std::string> WebhookDispatcher::TrimOnce() {
+  std::string min_id = absl::StrCat(
+      absl::ToUnixMillis(absl::Now() - options_.event_retention), "-0");
+  ACCORD_ASSIGN_OR_RETURN(RedisValue groups,
+                          redis_.Command({"XINFO", "GROUPS", kEventStream}));
+  for (const RedisValue& group : groups.elements) {
+    std::string name;
+    std::string last_delivered = "0-0";
+    long long pending = 0;
+    for (size_t i = 0; i + 1 < group.elements.size(); i += 2) {
+      const std::string& key = group.elements[i].text;
+      const RedisValue& value = group.elements[i + 1];
+      if (key == "name") name = value.text;
+      if (key == "last-delivered-id") last_delivered = value.text;
+      if (key == "pending") pending = value.integer;
+    }
+    // Entries up to the first unacknowledged one (or everything the group
+    // has read) may go; nothing after.
+    std::string bound = last_delivered;
+    if (pending > 0) {
+      ACCORD_ASSIGN_OR_RETURN(RedisValue summary,
+                              redis_.Command({"XPENDING", kEventStream, name}));
+      if (summary.elements.size() >= 2 && !summary.elements[1].is_nil()) {
+        bound = summary.elements[1].text;
+      } else {
+        bound = "0-0";
+      }
+    }
+    if (ComparePositions(bound, min_id) < 0) min_id = bound;
+  }
+  if (ComparePositions(min_id, "0-1") < 0) return std::string();
+  ACCORD_ASSIGN_OR_RETURN(
+      RedisValue trimmed,
+      redis_.Command({"XTRIM", kEventStream, "MINID", min_id}));
+  if (trimmed.integer > 0) {
+    Metrics::Global().Increment("accord_events_trimmed_total", {},
+                                static_cast<double>(trimmed.integer));
+    LogInfo("trimmed events", {{"count", absl::StrCat(trimmed.integer)},
+                               {"min_id", min_id}});
+  }
+  return min_id;
+}
+
+}  // namespace accord::notification

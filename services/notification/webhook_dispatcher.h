@@ -1,0 +1,150 @@
+#ifndef ACCORD_SERVICES_NOTIFICATION_WEBHOOK_DISPATCHER_H_
+#define ACCORD_SERVICES_NOTIFICATION_WEBHOOK_DISPATCHER_H_
+
+// Pushes events to webhook subscriptions, at least once.
+//
+// A reader thread consumes `accord:events` in the consumer group
+// `notification-webhooks` (created at position 0, so a group created late
+// still sees every entry the stream holds; subscriptions only take events
+// after their own creation). For each entry it records one delivery per
+// matching webhook subscription and only then XACKs, so a crash before the
+// record leaves the entry pending: on restart the consumer re-reads its own
+// pending entries, and XAUTOCLAIM takes over those of consumers that died.
+//
+// Worker threads take due deliveries (with a lease) and POST the signed
+// CloudEvents body. 2xx succeeds; 410 disables the subscription; anything
+// else, or no answer in time, is retried with exponential backoff and
+// jitter (at least as long as a Retry-After in seconds asks), and after the
+// last attempt of a round the delivery is dead-lettered until
+// RetryDelivery starts a new round. Every attempt is recorded.
+//
+// A trimmer keeps the stream from growing without bound: it XTRIMs by
+// MINID up to the oldest entry that every consumer group has acknowledged,
+// and never past the retention window watchers rely on to resume.
+//
+// Example:
+//   WebhookDispatcher dispatcher(redis, options, guard, disable);
+//   ACCORD_RETURN_IF_ERROR(dispatcher.Start());
+//   ...
+//   dispatcher.Stop();
+
+#include <atomic>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/random/random.h"
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "accord/notification/v1/notification.pb.h"
+#include "common/record_store.h"
+#include "common/redis_client.h"
+#include "services/notification/delivery_store.h"
+#include "services/notification/event_selector.h"
+#include "services/notification/event_stream.h"
+#include "services/notification/url_guard.h"
+
+namespace accord::notification {
+
+inline constexpr char kWebhookGroup[] = "notification-webhooks";
+
+struct WebhookOptions {
+  std::string consumer;  // unique per replica, stable across restarts
+  int workers = 4;
+  int max_attempts = 8;
+  absl::Duration initial_backoff = absl::Seconds(1);
+  absl::Duration max_backoff = absl::Minutes(10);
+  // Longest Retry-After honoured.
+  absl::Duration max_retry_after = absl::Hours(1);
+  // Pending entries idle this long at another consumer are taken over.
+  absl::Duration claim_idle = absl::Seconds(60);
+  absl::Duration delivery_retention = absl::Hours(168);
+  // How long a delivery attempt may hold a due entry before others retry.
+  absl::Duration lease = absl::Seconds(60);
+  // Trimming: run every `trim_interval`; keep `event_retention` of events.
+  absl::Duration trim_interval = absl::Seconds(60);
+  absl::Duration event_retention = absl::Hours(168);
+  // CA bundle for https endpoints.
+  std::string ca_file = "/etc/ssl/certs/ca-certificates.crt";
+};
+
+// The outcome of one HTTP attempt and the schedule that follows; exposed
+// for tests.
+struct AttemptOutcome {
+  int http_status = 0;
+  std::string error;  // empty on 2xx
+  std::optional<absl::Duration> retry_after;
+};
+
+// The delay before attempt `attempt_in_round + 1` (attempt_in_round >= 1):
+// initial * 2^(n-1), capped, times a jitter factor in [0.8, 1.2], and at
+// least the Retry-After the endpoint asked for.
+absl::Duration RetryDelay(const WebhookOptions& options, int attempt_in_round,
+                          std::optional<absl::Duration> retry_after,
+                          double jitter);
+
+class WebhookDispatcher {
+ public:
+  // Marks a subscription disabled (after a 410).
+  using Disabler =
+      std::function<absl::Status(const std::string& name, std::string reason)>;
+
+  WebhookDispatcher(RedisClient& redis, WebhookOptions options,
+                    const UrlGuard& guard, Disabler disable);
+  ~WebhookDispatcher();
+
+  // Creates the group (and the stream) if needed and starts the threads.
+  absl::Status Start();
+  // Stops the threads; unfinished work stays in Redis for the next start.
+  void Stop();
+
+  // Wakes the workers (a delivery was made due).
+  void Notify();
+
+  // One trimming pass; returns the MINID used ("" when nothing to trim).
+  absl::StatusOr<std::string> TrimOnce();
+
+ private:
+  struct CachedSubscription {
+    std::string name;
+    std::string start_position;
+    EventSelector selector;
+  };
+
+  void ReadLoop();
+  void WorkLoop();
+  void TrimLoop();
+  absl::Status ProcessEntries(const RedisValue& entries);
+  absl::Status RefreshSubscriptions(absl::string_view position);
+  void Attempt(const std::string& name);
+  AttemptOutcome Post(const v1::Subscription& subscription,
+                      const std::string& secret,
+                      const events::v1::Event& event);
+  bool Sleep(absl::Duration duration);
+
+  RedisClient& redis_;
+  WebhookOptions options_;
+  const UrlGuard& guard_;
+  Disabler disable_;
+  RecordStore store_;
+  DeliveryStore deliveries_;
+  EventStream stream_;
+
+  // Reader-thread state.
+  std::vector<CachedSubscription> subscriptions_;
+  std::string covered_position_ = "";  // cache valid for events up to here
+  std::string cached_version_ = "-";
+
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  uint64_t wakeups_ = 0;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace accord::notification
+
+#endif  // ACCORD_SERVICES_NOTIFICATION_WEBHOOK_DISPATCHER_H_
