@@ -10,6 +10,7 @@
 #include "accord/agreement/v1/agreement_service.grpc.pb.h"
 #include "accord/events/v1/event.pb.h"
 #include "accord/institution/v1/institution_service.grpc.pb.h"
+#include "accord/notification/v1/notification_service.grpc.pb.h"
 #include "common/errors.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -29,6 +30,9 @@ const std::vector<const google::protobuf::ServiceDescriptor*>& Services() {
           agreement::v1::CreateAgreementRequest::descriptor()
               ->file()
               ->FindServiceByName("AgreementService"),
+          notification::v1::CreateSubscriptionRequest::descriptor()
+              ->file()
+              ->FindServiceByName("NotificationService"),
       };
   (void)events::v1::Event::descriptor();
   return *services;

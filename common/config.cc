@@ -1,5 +1,6 @@
 #include "common/config.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <utility>
@@ -108,7 +109,9 @@ absl::StatusOr<RedisUrl> ParseRedisUrl(absl::string_view text) {
 }
 
 std::string EnvVarForFlag(absl::string_view flag) {
-  return absl::StrCat("ACCORD_", absl::AsciiStrToUpper(flag));
+  std::string name = absl::StrCat("ACCORD_", absl::AsciiStrToUpper(flag));
+  std::replace(name.begin(), name.end(), '-', '_');
+  return name;
 }
 
 FlagSet::FlagSet(std::string program, std::string description)

@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# The main job: installs what is missing, builds, starts a private Redis and
+# the three services on free local ports, starts a watcher, imports the seed
+# data set (../shared/seed as data, examples/seed), shows the events the
+# watcher received and a few queries. Leaves nothing running unless
+# --keep-running is given, in which case it prints where everything listens.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+keep_running=false
+for arg in "$@"; do
+  case "$arg" in
+    --keep-running) keep_running=true ;;
+    -h|--help) sed -n '2,7p' "$0"; exit 0 ;;
+    *) echo "demo: unknown argument $arg" >&2; exit 2 ;;
+  esac
+done
+
+scripts/install-deps.sh
+scripts/build.sh >/dev/null
+bin="$PWD/${ACCORD_BUILD_DIR:-build}/bin"
+run_dir="$(mktemp -d /tmp/accord-demo.XXXXXX)"
+pids=()
+
+cleanup() {
+  if ! $keep_running; then
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$run_dir"
+  fi
+}
+trap cleanup EXIT
+
+free_port() {
+  local port
+  while true; do
+    port=$((20000 + RANDOM % 40000))
+    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+      echo "$port"
+      return
+    fi
+  done
+}
+
+wait_for_log() {  # file pattern what
+  for _ in $(seq 1 150); do
+    grep -q "$2" "$1" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "demo: $3 did not start; its log:" >&2
+  cat "$1" >&2
+  exit 1
+}
+
+redis_port=$(free_port)
+redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$run_dir" \
+  --appendonly yes --appendfsync everysec --save "" >"$run_dir/redis.log" 2>&1 &
+pids+=($!)
+wait_for_log "$run_dir/redis.log" "Ready to accept connections" "redis-server"
+export ACCORD_REDIS="redis://127.0.0.1:$redis_port"
+
+institution_port=$(free_port)
+agreement_port=$(free_port)
+notification_port=$(free_port)
+export ACCORD_INSTITUTION_TARGET="127.0.0.1:$institution_port"
+export ACCORD_AGREEMENT_TARGET="127.0.0.1:$agreement_port"
+export ACCORD_NOTIFICATION_TARGET="127.0.0.1:$notification_port"
+
+"$bin/accord-institution" --listen="$ACCORD_INSTITUTION_TARGET" \
+  >"$run_dir/institution.log" 2>&1 &
+pids+=($!)
+"$bin/accord-agreement" --listen="$ACCORD_AGREEMENT_TARGET" \
+  >"$run_dir/agreement.log" 2>&1 &
+pids+=($!)
+"$bin/accord-notification" --listen="$ACCORD_NOTIFICATION_TARGET" \
+  >"$run_dir/notification.log" 2>&1 &
+pids+=($!)
+for service in institution agreement notification; do
+  wait_for_log "$run_dir/$service.log" "msg=serving" "accord-$service"
+done
+
+echo "== Watching for new agreements, committee sessions and milestones"
+"$bin/accordctl" watch --output=table \
+  --types='accord.agreement.v1.*,accord.committee.v1.session_recorded,accord.milestone.v1.*' \
+  >"$run_dir/watch.log" 2>&1 &
+pids+=($!)
+sleep 0.5
+
+echo "== Importing the seed scenario (examples/seed)"
+"$bin/accordctl" import examples/seed --output=table 2>&1 | tail -n 1
+
+# Give the watcher a moment to print the last events.
+for _ in $(seq 1 50); do
+  [ "$(grep -c milestone "$run_dir/watch.log" || true)" -ge 4 ] && break
+  sleep 0.1
+done
+echo
+echo "== Events the watcher received (position, type, subject)"
+cat "$run_dir/watch.log"
+
+echo
+echo "== Agreements between Iran and Russia"
+"$bin/accordctl" list agreements --all --output=table \
+  --filter='party_country_codes: "IR" AND party_country_codes: "RU"'
+echo
+echo "== Agreements in force between IR and RU today"
+in_force=$("$bin/accordctl" call QueryAgreementsInForce '{"countryCodes": ["IR", "RU"]}')
+if [ "$in_force" = "{}" ]; then
+  echo "(none: no entry into force is recorded yet; the treaty is signed and"
+  echo " approved by Russia's two chambers, the MOU is signed)"
+else
+  echo "$in_force"
+fi
+echo
+echo "== Milestones still open"
+"$bin/accordctl" list agreements/-/milestones --all --output=table \
+  --filter='state != STATE_ACHIEVED AND state != STATE_CANCELLED'
+echo
+echo "== Who is the Russian party? (search in Cyrillic)"
+"$bin/accordctl" search "гематологии" --output=table
+
+if $keep_running; then
+  echo
+  echo "Still running (logs in $run_dir):"
+  echo "  redis          $ACCORD_REDIS"
+  echo "  institution    $ACCORD_INSTITUTION_TARGET"
+  echo "  agreement      $ACCORD_AGREEMENT_TARGET"
+  echo "  notification   $ACCORD_NOTIFICATION_TARGET"
+  echo "  process ids    ${pids[*]}"
+  echo "Use accordctl with the ACCORD_*_TARGET values above; stop with: kill ${pids[*]}"
+fi

@@ -1,0 +1,620 @@
+#!/usr/bin/env node
+// Checks deploy/: renders every kustomize overlay with `kubectl kustomize`,
+// validates each object against the Kubernetes schemas (kubernetes-models),
+// applies Accord's rules (restricted Pod Security, gRPC probes, labels,
+// limits, NetworkPolicy coverage and flows, Redis ACLs), lints the
+// Dockerfile, then tries the dev Redis configuration and every overlay's
+// service settings for real: redis-server with the rendered redis.conf and
+// ACL file, and the service binaries with the rendered environment.
+// A self-test breaks rendered manifests on purpose and expects complaints.
+//
+// Usage: node tests/deploy/check_manifests.mjs [--bin-dir DIR]
+//   (default DIR: build/bin; CTest passes its own). The last line reads
+//   "N passed, M failed"; the exit status is 1 on any failure.
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseAllDocuments } from 'yaml';
+
+import { find, ofKind, podTemplate, containerEnv, secretData, durationSeconds, id } from './lib/k8s.mjs';
+import {
+  checkNamespace, checkLabels, checkPodSecurity, checkServiceDeployments,
+  checkReferences, checkNetworkPolicies, checkFlows, checkRedis, lintAll, parseAcl,
+} from './lib/lint.mjs';
+import { lintDockerfile, runtimePackages, RUNTIME_PACKAGES, SERVICES } from './lib/dockerfile.mjs';
+import { startRedis, RespClient, RedisError, writeLibrary } from './lib/redis.mjs';
+import { startService, waitReady, terminate } from './lib/processes.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repo = path.resolve(here, '..', '..');
+const args = process.argv.slice(2);
+const binDir = path.resolve(args.includes('--bin-dir') ? args[args.indexOf('--bin-dir') + 1] : path.join(repo, 'build', 'bin'));
+
+let passed = 0;
+let failed = 0;
+async function test(name, fn) {
+  let problems;
+  try {
+    problems = (await fn()) ?? [];
+  } catch (e) {
+    problems = [e.stack ?? String(e)];
+  }
+  if (problems.length === 0) {
+    passed++;
+    console.log(`ok   ${name}`);
+  } else {
+    failed++;
+    console.log(`FAIL ${name}`);
+    for (const p of problems) console.log(`       ${String(p).replace(/\n/g, '\n       ')}`);
+  }
+}
+
+// --- what each overlay is expected to do -------------------------------------
+
+const OVERLAYS = {
+  dev: { externalSecrets: [], redis: 'in-cluster' },
+  prod: {
+    // Created by the operator (deploy/README.md, "Production"), never in git.
+    externalSecrets: [
+      ...SERVICES.flatMap((s) => [`accord-${s}-redis`, `accord-${s}-api`]),
+      'accord-redis-tls',
+    ],
+    redis: { ip: '192.0.2.10', port: 6380 },
+  },
+};
+
+function expectedFlows(objects, overlay) {
+  const svc = ofKind(objects, 'Deployment').map((d) => ({
+    name: d.metadata.labels['app.kubernetes.io/name'],
+    grpc: podTemplate(d).spec.containers[0].ports.find((p) => p.name === 'grpc').containerPort,
+  }));
+  const flows = [];
+  for (const { name, grpc } of svc) {
+    flows.push(
+      ['client-namespace pod', name, grpc, 'allow'],
+      ['labelled client pod', name, grpc, 'allow'],
+      ['other-namespace pod', name, grpc, 'deny'],
+      ['other-namespace pod labelled client', name, grpc, 'deny'],
+      ['unlabelled pod', name, grpc, 'deny'],
+      ['prometheus', name, 9090, 'allow'],
+      ['prometheus', name, grpc, 'deny'],
+      ['client-namespace pod', name, 9090, 'deny'],
+      [name, 'kube-dns', 53, 'allow', 'UDP'],
+      [name, 'kube-dns', 53, 'allow', 'TCP'],
+      [name, 'other-namespace pod', 8080, 'deny'],
+    );
+    for (const other of svc) {
+      if (other.name === name) continue;
+      const want = name === 'accord-agreement' && other.name === 'accord-institution' ? 'allow' : 'deny';
+      flows.push([name, other.name, other.grpc, want]);
+    }
+    const internet = name === 'accord-notification' ? 'allow' : 'deny';
+    flows.push([name, 'public v4', 443, internet], [name, 'public v6', 443, internet]);
+    if (overlay.redis === 'in-cluster') {
+      flows.push([name, 'redis', 6379, 'allow'], ['redis', name, grpc, 'deny']);
+    } else {
+      flows.push(
+        [name, overlay.redis.ip, overlay.redis.port, 'allow'],
+        [name, overlay.redis.ip, 6379, 'deny'],
+        [name, '10.9.9.9', overlay.redis.port, 'deny'],
+      );
+    }
+  }
+  flows.push(
+    ['accord-notification', 'public v4', 80, 'deny'],
+    ['accord-notification', 'cloud metadata', 443, 'deny'],
+    ['accord-notification', 'private 10/8', 443, 'deny'],
+    ['accord-notification', 'private 192.168/16', 443, 'deny'],
+    ['accord-notification', 'private v6', 443, 'deny'],
+  );
+  if (overlay.redis === 'in-cluster') {
+    flows.push(
+      ['client-namespace pod', 'redis', 6379, 'deny'],
+      ['unlabelled pod', 'redis', 6379, 'deny'],
+      ['prometheus', 'redis', 6379, 'deny'],
+      ['redis', 'public v4', 443, 'deny'],
+      ['redis', 'kube-dns', 53, 'allow', 'UDP'],
+    );
+  }
+  return flows;
+}
+
+// --- rendering and schema validation -----------------------------------------
+
+function kubectlPath() {
+  for (const dir of (process.env.PATH ?? '').split(path.delimiter)) {
+    const candidate = path.join(dir, 'kubectl');
+    if (fs.existsSync(candidate)) return candidate;
+  }
+  return null;
+}
+
+function render(dir) {
+  const out = execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const docs = parseAllDocuments(out);
+  const errors = docs.flatMap((d) => d.errors.map((e) => e.message));
+  if (errors.length) throw new Error(`YAML errors in the rendering of ${dir}: ${errors.join('; ')}`);
+  return docs.map((d) => d.toJS()).filter(Boolean);
+}
+
+const modelCache = new Map();
+async function modelClass(apiVersion, kind) {
+  const modulePath = `kubernetes-models/${apiVersion}`;
+  if (!modelCache.has(modulePath)) {
+    modelCache.set(modulePath, await import(modulePath).catch(() => null));
+  }
+  return modelCache.get(modulePath)?.[kind];
+}
+
+async function schemaProblems(objects) {
+  const problems = [];
+  for (const obj of objects) {
+    const Model = await modelClass(obj.apiVersion, obj.kind);
+    if (!Model) {
+      problems.push(`${id(obj)}: no schema for ${obj.apiVersion} ${obj.kind}`);
+      continue;
+    }
+    try {
+      new Model(structuredClone(obj)).validate();
+    } catch (e) {
+      problems.push(`${id(obj)}: ${e.message}`);
+    }
+  }
+  return problems;
+}
+
+// --- main --------------------------------------------------------------------
+
+const k8sDir = path.join(repo, 'deploy', 'k8s');
+const rendered = {};
+
+const kubectl = kubectlPath();
+await test('kubectl is installed (renders kustomize offline)', () => kubectl ? [] : [
+  'kubectl was not found on PATH. Install kubectl 1.30 or newer (Debian: the "kubectl" package from the Kubernetes apt repository, or a release binary) and run again.',
+]);
+
+const overlayDirs = fs.existsSync(path.join(k8sDir, 'overlays'))
+  ? fs.readdirSync(path.join(k8sDir, 'overlays')).filter((d) => fs.existsSync(path.join(k8sDir, 'overlays', d, 'kustomization.yaml'))).sort()
+  : [];
+await test('overlays dev and prod exist, and no other unchecked overlay', () => {
+  const known = Object.keys(OVERLAYS).sort();
+  return JSON.stringify(overlayDirs) === JSON.stringify(known) ? [] : [`found overlays ${overlayDirs.join(', ')}; expected ${known.join(', ')}`];
+});
+
+for (const part of ['base', 'redis']) {
+  await test(`${part}/ renders on its own`, () => {
+    if (!kubectl) return ['kubectl missing'];
+    render(path.join(k8sDir, part));
+    return [];
+  });
+}
+
+for (const name of overlayDirs) {
+  const overlay = OVERLAYS[name] ?? { externalSecrets: [] };
+  let objects = null;
+  await test(`${name}: renders with kubectl kustomize`, () => {
+    if (!kubectl) return ['kubectl missing'];
+    objects = render(path.join(k8sDir, 'overlays', name));
+    rendered[name] = objects;
+    return objects.length ? [] : ['rendered nothing'];
+  });
+  if (!objects) continue;
+  await test(`${name}: all ${objects.length} objects validate against the Kubernetes schemas`, () => schemaProblems(objects));
+  await test(`${name}: Namespace enforces the restricted Pod Security Standard`, () => checkNamespace(objects));
+  await test(`${name}: app.kubernetes.io labels, version = image tag`, () => checkLabels(objects));
+  await test(`${name}: every pod meets restricted PSS, read-only root, limits, own ServiceAccount`, () => checkPodSecurity(objects));
+  await test(`${name}: Deployments have gRPC probes, drain on shutdown, roll safely, HPA, PDB, Service`, () => checkServiceDeployments(objects));
+  await test(`${name}: ConfigMap and Secret references resolve`, () => checkReferences(objects, overlay));
+  await test(`${name}: NetworkPolicies: default deny, every pod covered, no open rules`, () => checkNetworkPolicies(objects));
+  await test(`${name}: NetworkPolicies allow exactly the suite's flows`, () => checkFlows(objects, expectedFlows(objects, overlay)));
+  if (overlay.redis === 'in-cluster') {
+    await test(`${name}: Redis has AOF, a volume, per-service ACL users matching the services' credentials`, () => checkRedis(objects));
+  }
+}
+
+// --- Dockerfile ----------------------------------------------------------------
+
+const dockerDir = path.join(repo, 'deploy', 'docker');
+const dockerfileText = fs.existsSync(path.join(dockerDir, 'Dockerfile')) ? fs.readFileSync(path.join(dockerDir, 'Dockerfile'), 'utf8') : '';
+const dockerignoreText = fs.existsSync(path.join(dockerDir, 'Dockerfile.dockerignore'))
+  ? fs.readFileSync(path.join(dockerDir, 'Dockerfile.dockerignore'), 'utf8') : undefined;
+const grpcPorts = {};
+for (const d of ofKind(rendered.dev ?? [], 'Deployment')) {
+  grpcPorts[podTemplate(d).spec.containers[0].name] = podTemplate(d).spec.containers[0].ports.find((p) => p.name === 'grpc')?.containerPort;
+}
+let dockerModel = null;
+await test('Dockerfile: multi-stage on Debian 12, slim runtime, numeric non-root USER, exec ENTRYPOINT', () => {
+  if (!dockerfileText) return ['deploy/docker/Dockerfile is missing'];
+  const { problems, model } = lintDockerfile(dockerfileText, { grpcPorts, dockerignore: dockerignoreText });
+  dockerModel = model;
+  return problems;
+});
+
+// The runtime packages must provide every shared library the built
+// binaries load (ldd), directly or through their dependencies.
+await test('Dockerfile: runtime packages provide every library the built binaries link', () => {
+  if (!dockerModel) return ['no Dockerfile model'];
+  const problems = [];
+  const dpkgDepends = (pkg) => {
+    const r = spawnSync('dpkg-query', ['-W', '-f=${Depends},${Pre-Depends}', pkg], { encoding: 'utf8' });
+    return r.status === 0 ? r.stdout.split(/[,|]/).map((s) => s.trim().split(/[\s:(]/)[0]).filter(Boolean) : null;
+  };
+  // In debian:12-slim already (essential, or needed by apt).
+  const closure = new Set(['libc6', 'libgcc-s1', 'libstdc++6', 'zlib1g']);
+  const queue = [...new Set(SERVICES.flatMap((s) => runtimePackages(dockerModel, s)))];
+  while (queue.length) {
+    const pkg = queue.shift();
+    if (closure.has(pkg) && !RUNTIME_PACKAGES.includes(pkg)) continue;
+    closure.add(pkg);
+    const deps = dpkgDepends(pkg);
+    if (deps === null) {
+      problems.push(`dpkg does not know ${pkg} (is it installed here? scripts/install-deps.sh pulls it in through the -dev package)`);
+      continue;
+    }
+    for (const d of deps) if (!closure.has(d)) queue.push(d);
+  }
+  for (const service of SERVICES) {
+    const binary = path.join(binDir, `accord-${service}`);
+    if (!fs.existsSync(binary)) {
+      problems.push(`${binary} is not built (build first, or pass --bin-dir)`);
+      continue;
+    }
+    const ldd = spawnSync('ldd', [binary], { encoding: 'utf8' });
+    if (ldd.status !== 0) {
+      problems.push(`ldd ${binary} failed: ${ldd.stderr}`);
+      continue;
+    }
+    for (const m of ldd.stdout.matchAll(/=>\s+(\/\S+)/g)) {
+      const lib = fs.realpathSync(m[1]);
+      const owner = [lib, lib.replace(/^\/lib\//, '/usr/lib/'), m[1], m[1].replace(/^\/lib\//, '/usr/lib/')]
+        .map((p) => spawnSync('dpkg', ['-S', p], { encoding: 'utf8' }))
+        .find((r) => r.status === 0)?.stdout.split(':')[0];
+      if (!owner) problems.push(`accord-${service}: no package owns ${m[1]}`);
+      else if (!closure.has(owner)) problems.push(`accord-${service}: needs ${m[1]} from ${owner}, which the runtime image does not install`);
+    }
+  }
+  return problems;
+});
+
+// --- live Redis and services -----------------------------------------------------
+
+const dev = rendered.dev;
+let redis = null;
+const devPasswords = {};
+if (dev) {
+  const sts = ofKind(dev, 'StatefulSet').find((s) => s.metadata.labels['app.kubernetes.io/name'] === 'redis');
+  await test('dev Redis starts from the rendered redis.conf, appendfsync and users.acl', async () => {
+    if (!sts) return ['no Redis StatefulSet in dev'];
+    const spec = podTemplate(sts).spec;
+    const conf = find(dev, 'ConfigMap', spec.volumes.find((v) => v.configMap).configMap.name).data['redis.conf'];
+    const c = spec.containers[0];
+    const fsyncEnv = containerEnv(c, dev);
+    const fsyncArg = c.args[c.args.indexOf('--appendfsync') + 1].replace(/^\$\((\w+)\)$/, (_, v) => fsyncEnv[v]);
+    const aclSecret = find(dev, 'Secret', spec.volumes.find((v) => v.name === 'acl').secret.secretName);
+    const acl = secretData(aclSecret, 'users.acl');
+    redis = await startRedis({ conf, acl, appendfsync: fsyncArg });
+    const client = await RespClient.connect(redis.port);
+    await client.command('AUTH', 'healthcheck', 'healthcheck');
+    const fsync = await client.command('PING');
+    client.close();
+    return fsync === 'PONG' ? [] : [`healthcheck PING answered ${fsync}`];
+  });
+  for (const d of ofKind(dev, 'Deployment')) {
+    const ref = containerEnv(podTemplate(d).spec.containers[0], dev).ACCORD_REDIS;
+    const url = secretData(find(dev, 'Secret', ref.secret), ref.key);
+    const m = /^redis:\/\/([^:]+):(.+)@/.exec(url);
+    devPasswords[m[1]] = m[2];
+  }
+}
+
+async function asUser(user, password) {
+  const client = await RespClient.connect(redis.port);
+  const auth = await client.command('AUTH', user, password);
+  if (auth instanceof RedisError) throw new Error(`AUTH ${user}: ${auth.message}`);
+  return client;
+}
+
+// [command..., expect] where expect is 'ok' (any non-error) or 'denied'.
+function aclMatrix(user, library) {
+  const k = `accord:deploytest:${user}`;
+  const writer = [
+    ['PING'], ['SELECT', '0'],
+    ['FUNCTION', 'LOAD', 'REPLACE', library.code],
+    ['SET', `${k}:secret`, 'x', 'NX'], ['GET', `${k}:secret`], ['EXISTS', `${k}:r`],
+    // The write path: idempotency, checks, writes, event append + publish.
+    ['FCALL', library.name, '0', `accord:request:${k}`, '60',
+      '4', 'absent', `${k}:r`, '', 'etag', `${k}:r0`, 'e', 'live', `${k}:r0`, '', 'empty', `${k}:children`, '',
+      '0', '', '', 'result'],
+    ['FCALL', library.name, '0', `accord:request:${k}:2`, '60',
+      '1', 'absent', `${k}:r`, '',
+      '6',
+      '8', 'HSET', `${k}:r`, 'data', 'd', 'etag', 'e', 'deleted', '0',
+      '4', 'ZADD', `${k}:index`, '0', 'deploytest/1',
+      '3', 'SADD', `${k}:children`, 'deploytest/1',
+      '3', 'SREM', `${k}:children`, 'deploytest/1',
+      '3', 'ZREM', `${k}:index`, 'deploytest/1',
+      '3', 'HDEL', `${k}:search`, 'deploytest/1',
+      'accord.deploytest.v1.created', 'event-bytes', 'result'],
+    ['HGETALL', `${k}:r`], ['HMGET', `${k}:r`, 'data', 'etag'], ['HGET', `${k}:r`, 'etag'],
+    ['HSET', `${k}:h`, 'f', 'v'], ['HDEL', `${k}:h`, 'f'],
+    ['ZADD', `${k}:z`, '0', 'a'], ['ZRANGEBYLEX', `${k}:z`, '-', '+'], ['ZREM', `${k}:z`, 'a'],
+    ['SADD', `${k}:s`, 'a'], ['SCARD', `${k}:s`], ['SREM', `${k}:s`, 'a'],
+    ['EXPIRE', `${k}:h`, '60'], ['PUBLISH', 'accord:events:accord.deploytest.v1.created', 'x'],
+  ].map((cmd) => [...cmd, 'ok']);
+  const consumer = [
+    ['XLEN', 'accord:events'], ['XRANGE', 'accord:events', '-', '+', 'COUNT', '1'],
+    ['XREVRANGE', 'accord:events', '+', '-', 'COUNT', '1'], ['XREAD', 'COUNT', '1', 'STREAMS', 'accord:events', '0'],
+    ['XGROUP', 'CREATE', 'accord:events', `${user}-g`, '0', 'MKSTREAM'],
+    ['XGROUP', 'CREATECONSUMER', 'accord:events', `${user}-g`, 'c1'],
+    ['XREADGROUP', 'GROUP', `${user}-g`, 'c1', 'COUNT', '1', 'STREAMS', 'accord:events', '>'],
+    ['XAUTOCLAIM', 'accord:events', `${user}-g`, 'c2', '0', '0-0', 'COUNT', '1'],
+    ['XACK', 'accord:events', `${user}-g`, '0-1'],
+    ['XINFO', 'STREAM', 'accord:events'], ['XINFO', 'GROUPS', 'accord:events'], ['XINFO', 'CONSUMERS', 'accord:events', `${user}-g`],
+    ['XGROUP', 'DELCONSUMER', 'accord:events', `${user}-g`, 'c2'],
+    ['XTRIM', 'accord:events', 'MAXLEN', '~', '1000000'],
+  ];
+  const denied = [
+    ['FLUSHALL'], ['FLUSHDB'], ['CONFIG', 'GET', 'maxmemory'], ['KEYS', '*'], ['SCAN', '0'], ['DEBUG', 'SLEEP', '0'],
+    ['ACL', 'LIST'], ['EVAL', 'return 1', '0'], ['SCRIPT', 'FLUSH'], ['FUNCTION', 'FLUSH'], ['FUNCTION', 'DELETE', 'accord_v1'],
+    ['CLIENT', 'LIST'], ['MODULE', 'LIST'], ['BGSAVE'], ['BGREWRITEAOF'], ['REPLICAOF', 'NO', 'ONE'], ['DEL', `${k}:r`],
+    ['GET', 'other:key'], ['SET', 'other:key', 'x'], ['HGETALL', 'other:hash'], ['PUBLISH', 'other-channel', 'x'],
+    ['PUBLISH', 'accord:other', 'x'],
+  ].map((cmd) => [...cmd, 'denied']);
+  if (user === 'accord-notification') {
+    return [...writer, ...consumer.map((c) => [...c, 'ok']), ...denied,
+      ['SUBSCRIBE', 'other-channel', 'denied'], ['PSUBSCRIBE', '*', 'denied']];
+  }
+  return [...writer, ...denied, ...consumer.map((c) => [...c, 'denied']),
+    ['SUBSCRIBE', 'accord:events:x', 'denied'], ['PSUBSCRIBE', 'accord:events:*', 'denied']];
+}
+
+function isDenied(reply) {
+  return reply instanceof RedisError && /NOPERM|no permissions/i.test(reply.message);
+}
+
+if (redis) {
+  const library = writeLibrary(fs.readFileSync(path.join(repo, 'common', 'write_path.cc'), 'utf8'));
+  for (const [user, password] of Object.entries(devPasswords)) {
+    await test(`Redis ACL: ${user} may run what it needs and nothing else`, async () => {
+      const problems = [];
+      const client = await asUser(user, password);
+      try {
+        for (const entry of aclMatrix(user, library)) {
+          const cmd = entry.slice(0, -1);
+          const expect = entry[entry.length - 1];
+          const reply = await client.command(...cmd);
+          const shown = cmd.map((a) => (a.length > 40 ? `${a.slice(0, 20)}...` : a)).join(' ');
+          if (expect === 'denied' && !isDenied(reply)) problems.push(`${shown}: expected NOPERM, got ${reply instanceof RedisError ? reply.message : JSON.stringify(reply)}`);
+          if (expect === 'ok' && reply instanceof RedisError) problems.push(`${shown}: ${reply.message}`);
+          if (expect === 'ok' && cmd[0] === 'FCALL' && !(Array.isArray(reply) && ['ok', 'fail', 'replay'].includes(reply[0]))) {
+            problems.push(`${shown}: unexpected reply ${JSON.stringify(reply)}`);
+          }
+        }
+      } finally {
+        client.close();
+      }
+      if (user === 'accord-notification') {
+        // Subscriptions switch the connection's mode: one per check.
+        for (const [cmd, channel] of [['PSUBSCRIBE', 'accord:events:*'], ['SUBSCRIBE', 'accord:events:accord.deploytest.v1.created']]) {
+          const c = await asUser(user, password);
+          const reply = await c.command(cmd, channel);
+          c.close();
+          if (reply instanceof RedisError) problems.push(`${cmd} ${channel}: ${reply.message}`);
+        }
+      }
+      return problems;
+    });
+  }
+  await test('Redis ACL: the default user is off and healthcheck may only PING', async () => {
+    const problems = [];
+    const anon = await RespClient.connect(redis.port);
+    const ping = await anon.command('PING');
+    if (!(ping instanceof RedisError && /NOAUTH/.test(ping.message))) problems.push(`unauthenticated PING answered ${JSON.stringify(ping)}`);
+    const auth = await anon.command('AUTH', 'default', '');
+    if (!(auth instanceof RedisError)) problems.push('AUTH default succeeded');
+    anon.close();
+    const health = await asUser('healthcheck', 'anything');
+    for (const cmd of [['GET', 'accord:x'], ['INFO'], ['FUNCTION', 'LOAD', 'x']]) {
+      const reply = await health.command(...cmd);
+      if (!isDenied(reply)) problems.push(`healthcheck ${cmd.join(' ')}: expected NOPERM`);
+    }
+    health.close();
+    return problems;
+  });
+
+  // Each overlay's settings, given to the real binaries: they must parse,
+  // reach Redis as their ACL user, report ready and stop cleanly on SIGTERM.
+  for (const [name, objects] of Object.entries(rendered)) {
+    await test(`${name}: services start with the rendered environment, get ready, exit 0 on SIGTERM`, async () => {
+      const problems = [];
+      const running = [];
+      try {
+        const deployments = ofKind(objects, 'Deployment').sort((a) => (a.metadata.name === 'accord-institution' ? -1 : 1));
+        for (const d of deployments) {
+          const c = podTemplate(d).spec.containers[0];
+          const binary = path.join(binDir, `accord-${c.name}`);
+          if (!fs.existsSync(binary)) {
+            problems.push(`${binary} is not built`);
+            continue;
+          }
+          const env = { PATH: process.env.PATH };
+          for (const [k, v] of Object.entries(containerEnv(c, objects))) {
+            if (typeof v === 'string') env[k] = v;
+          }
+          const user = `accord-${c.name}`;
+          env.ACCORD_REDIS = `redis://${user}:${devPasswords[user]}@127.0.0.1:${redis.port}/0`;
+          env.ACCORD_LISTEN = '127.0.0.1:0';
+          env.ACCORD_METRICS_LISTEN = '127.0.0.1:0';
+          const institution = running.find((r) => r.name === 'institution');
+          if (env.ACCORD_INSTITUTION_TARGET && institution?.proc.address) env.ACCORD_INSTITUTION_TARGET = institution.proc.address;
+          const proc = startService(binary, env);
+          running.push({ name: c.name, proc, grace: durationSeconds(env.ACCORD_SHUTDOWN_GRACE ?? '10s') });
+          if (!(await waitReady(proc, 15000))) {
+            problems.push(`${id(d)} did not become ready:\n${proc.log.split('\n').slice(-6).join('\n')}`);
+          }
+        }
+      } finally {
+        for (const r of running) {
+          const result = await terminate(r.proc, (r.grace + 5) * 1000);
+          if (result === 'timeout') problems.push(`accord-${r.name} did not exit within shutdown grace + 5s`);
+          else if (result.code !== 0) problems.push(`accord-${r.name} exited with ${result.code ?? result.signal} on SIGTERM`);
+        }
+      }
+      return problems;
+    });
+  }
+  await redis.stop();
+}
+
+// --- self-test: broken manifests must be caught ------------------------------------
+
+function mutate(objects, fn) {
+  const copy = structuredClone(objects);
+  fn(copy);
+  return copy;
+}
+const deployment = (objs, name) => find(objs, 'Deployment', name);
+const container0 = (objs, name) => podTemplate(deployment(objs, name)).spec.containers[0];
+const setSecret = (secret, key, value) => { secret.data[key] = Buffer.from(value).toString('base64'); };
+
+const MUTATIONS = [
+  ['runAsNonRoot dropped', /runAsNonRoot must be true/, (o) => {
+    delete podTemplate(deployment(o, 'accord-institution')).spec.securityContext.runAsNonRoot;
+    delete container0(o, 'accord-institution').securityContext.runAsNonRoot;
+  }],
+  ['privilege escalation allowed', /allowPrivilegeEscalation must be false/, (o) => {
+    container0(o, 'accord-notification').securityContext.allowPrivilegeEscalation = true;
+  }],
+  ['capabilities not dropped', /capabilities must drop ALL/, (o) => {
+    delete container0(o, 'accord-agreement').securityContext.capabilities;
+  }],
+  ['writable root filesystem in Redis', /readOnlyRootFilesystem must be true/, (o) => {
+    podTemplate(find(o, 'StatefulSet', 'accord-redis')).spec.containers[0].securityContext.readOnlyRootFilesystem = false;
+  }],
+  ['non-numeric runAsUser', /runAsUser must be a numeric/, (o) => {
+    delete podTemplate(deployment(o, 'accord-agreement')).spec.securityContext.runAsUser;
+    delete container0(o, 'accord-agreement').securityContext.runAsUser;
+  }],
+  ['hostPath volume', /hostPath is not allowed/, (o) => {
+    podTemplate(deployment(o, 'accord-institution')).spec.volumes.push({ name: 'host', hostPath: { path: '/' } });
+  }],
+  ['HTTP readiness probe instead of gRPC', /readinessProbe must be a native gRPC probe/, (o) => {
+    container0(o, 'accord-institution').readinessProbe = { httpGet: { path: '/metrics', port: 9090 } };
+  }],
+  ['gRPC probe on a named port', /grpc.port must be an integer/, (o) => {
+    container0(o, 'accord-agreement').livenessProbe.grpc.port = 'grpc';
+  }],
+  ['memory limit removed', /resources.limits.memory is missing/, (o) => {
+    delete container0(o, 'accord-notification').resources.limits.memory;
+  }],
+  ['image on :latest', /needs a fixed tag/, (o) => {
+    container0(o, 'accord-institution').image = 'accord-institution:latest';
+  }],
+  ['version label removed', /missing label app.kubernetes.io\/version/, (o) => {
+    delete deployment(o, 'accord-agreement').metadata.labels['app.kubernetes.io/version'];
+  }],
+  ['replicas fixed beside an HPA', /drop spec.replicas/, (o) => {
+    deployment(o, 'accord-institution').spec.replicas = 3;
+  }],
+  ['HPA deleted', /expected one HorizontalPodAutoscaler/, (o) => {
+    o.splice(o.indexOf(find(o, 'HorizontalPodAutoscaler', 'accord-notification')), 1);
+  }],
+  ['grace period shorter than preStop + shutdown grace', /terminationGracePeriodSeconds 20 must exceed/, (o) => {
+    podTemplate(deployment(o, 'accord-notification')).spec.terminationGracePeriodSeconds = 20;
+  }],
+  ['preStop needs a shell', /preStop exec needs a shell/, (o) => {
+    container0(o, 'accord-institution').lifecycle.preStop = { exec: { command: ['sleep', '10'] } };
+  }],
+  ['rollout may drop below capacity', /maxUnavailable 0/, (o) => {
+    deployment(o, 'accord-agreement').spec.strategy.rollingUpdate.maxUnavailable = 1;
+  }],
+  ['service token mounted', /automountServiceAccountToken must be false/, (o) => {
+    find(o, 'ServiceAccount', 'accord-institution').automountServiceAccountToken = true;
+  }],
+  ['Namespace not restricted', /pod-security.kubernetes.io\/enforce must be "restricted"/, (o) => {
+    ofKind(o, 'Namespace')[0].metadata.labels['pod-security.kubernetes.io/enforce'] = 'baseline';
+  }],
+  ['default deny removed', /no default-deny NetworkPolicy/, (o) => {
+    o.splice(o.indexOf(find(o, 'NetworkPolicy', 'default-deny-all')), 1);
+  }],
+  ['ingress open to everyone', /admits every source|should deny but would allow/, (o) => {
+    find(o, 'NetworkPolicy', 'accord-institution').spec.ingress.push({ ports: [{ port: 50051, protocol: 'TCP' }] });
+  }],
+  ['DNS egress removed', /kube-dns:53\/UDP should allow but would deny/, (o) => {
+    o.splice(o.indexOf(find(o, 'NetworkPolicy', 'allow-dns-egress')), 1);
+  }],
+  ['webhook egress reaches cloud metadata', /must except 169.254.0.0\/16|cloud metadata:443\/TCP should deny/, (o) => {
+    const block = find(o, 'NetworkPolicy', 'accord-notification').spec.egress[0].to[0].ipBlock;
+    block.except = block.except.filter((c) => c !== '169.254.0.0/16');
+  }],
+  ['agreement cut off from institution', /accord-agreement -> accord-institution:50051\/TCP should allow/, (o) => {
+    find(o, 'NetworkPolicy', 'accord-agreement').spec.egress = [];
+  }],
+  ['Redis user with every command', /must not have \+@all/, (o) => {
+    const s = ofKind(o, 'Secret').find((x) => x.metadata.name.startsWith('accord-redis-acl'));
+    setSecret(s, 'users.acl', secretData(s, 'users.acl').replace('user accord-institution reset on', 'user accord-institution reset on +@all'));
+  }],
+  ['Redis user with keys outside accord:*', /key pattern ~\* is outside|must not have ~\*/, (o) => {
+    const s = ofKind(o, 'Secret').find((x) => x.metadata.name.startsWith('accord-redis-acl'));
+    setSecret(s, 'users.acl', secretData(s, 'users.acl').replace('~accord:*', '~*'));
+  }],
+  ['service password not the ACL one', /Redis password for accord-agreement does not match/, (o) => {
+    const s = ofKind(o, 'Secret').find((x) => x.metadata.name.startsWith('accord-agreement-redis'));
+    setSecret(s, 'url', secretData(s, 'url').replace('dev-agreement-redis-password', 'wrong'));
+  }],
+  ['AOF turned off', /appendonly yes/, (o) => {
+    const cm = ofKind(o, 'ConfigMap').find((x) => x.data?.['redis.conf']);
+    cm.data['redis.conf'] = cm.data['redis.conf'].replace('appendonly yes', 'appendonly no');
+  }],
+  ['Secret missing', /Secret accord-institution-api-\w+ is not in the manifests/, (o) => {
+    o.splice(o.indexOf(ofKind(o, 'Secret').find((x) => x.metadata.name.startsWith('accord-institution-api'))), 1);
+  }],
+];
+
+if (dev) {
+  for (const [what, expect, fn] of MUTATIONS) {
+    await test(`self-test: flags ${what}`, () => {
+      const broken = mutate(dev, fn);
+      const problems = lintAll(broken, { ...OVERLAYS.dev, flows: expectedFlows(broken, OVERLAYS.dev) });
+      return problems.some((p) => expect.test(p)) ? [] : [`expected a problem matching ${expect}, got:\n${problems.join('\n') || '(none)'}`];
+    });
+  }
+  await test('self-test: schema validation flags a malformed object', async () => {
+    const broken = mutate(dev, (o) => {
+      deployment(o, 'accord-institution').spec.minReadySeconds = 'ten';
+      container0(o, 'accord-agreement').ports[0].containerPort = 'grpc';
+    });
+    const problems = await schemaProblems(broken);
+    const want = [/minReadySeconds must be integer/, /containerPort must be integer/];
+    return want.every((re) => problems.some((p) => re.test(p))) ? [] : [`got: ${problems.join('; ') || '(none)'}`];
+  });
+}
+if (rendered.prod) {
+  await test('self-test: flags the prod Redis sidecar running as root', () => {
+    const broken = mutate(rendered.prod, (o) => {
+      podTemplate(deployment(o, 'accord-institution')).spec.initContainers[0].securityContext.runAsUser = 0;
+    });
+    return checkPodSecurity(broken).some((p) => /initContainers\/redis-tls: runAsUser/.test(p)) ? [] : ['not flagged'];
+  });
+}
+if (dockerfileText) {
+  const DOCKER_MUTATIONS = [
+    ['runtime USER root', /USER must be a numeric uid\[:gid\], got "root"/, (t) => t.replace(/USER 65532:65532/g, 'USER root')],
+    ['no USER at all', /USER must be a numeric .*none \(root\)/, (t) => t.replace(/^USER .*$/gm, '')],
+    ['a non-Debian base', /FROM ubuntu:24.04 is not debian:12/, (t) => t.replace('FROM debian:12-slim AS runtime', 'FROM ubuntu:24.04 AS runtime')],
+    ['a single stage', /target institution must run on debian:12-slim|must not inherit the build stage/, (t) => t.replace('FROM runtime AS institution', 'FROM build AS institution')],
+    ['dev packages at run time', /installs development package libgrpc\+\+-dev/, (t) => t.replace('libgrpc++1.51 ', 'libgrpc++-dev ')],
+    ['shell-form ENTRYPOINT', /ENTRYPOINT must be the exec form/, (t) => t.replace('ENTRYPOINT ["/usr/local/bin/accord-agreement"]', 'ENTRYPOINT /usr/local/bin/accord-agreement')],
+  ];
+  for (const [what, expect, fn] of DOCKER_MUTATIONS) {
+    await test(`self-test: Dockerfile lint flags ${what}`, () => {
+      const { problems } = lintDockerfile(fn(dockerfileText), { grpcPorts, dockerignore: dockerignoreText });
+      return problems.some((p) => expect.test(p)) ? [] : [`expected ${expect}, got: ${problems.join('; ') || '(none)'}`];
+    });
+  }
+}
+
+console.log(`${passed} passed, ${failed} failed`);
+process.exit(failed ? 1 : 0);
