@@ -274,8 +274,10 @@ absl::Status ValidateSession(const Session& session) {
       (session.end_date().size() != 10 || !IsPartialDate(session.end_date()))) {
     violations.Add("session.end_date", "must be a date YYYY-MM-DD");
   }
-  CheckDateOrder(violations, "session.end_date", session.start_date(),
-                 session.end_date(), "start_date");
+  if (session.end_date().size() == 10) {
+    CheckDateOrder(violations, "session.end_date", session.start_date(),
+                   session.end_date(), "start_date");
+  }
   if (session.has_place()) CheckPlace(violations, "session.place", session.place());
   violations.CheckCount("session.participants", session.participants_size(),
                         kMaxListLength);

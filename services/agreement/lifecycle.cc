@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <utility>
 #include <vector>
 
@@ -168,6 +169,16 @@ absl::Status CheckActionAgainst(const Agreement& agreement,
   if (log.ended) {
     return OutOfOrder(field + ".kind",
                       "the agreement has been terminated or has expired");
+  }
+  // Every party having withdrawn terminates the agreement too (see
+  // DeriveLifecycle), so nothing may follow.
+  if (!agreement.parties().empty() &&
+      std::all_of(agreement.parties().begin(), agreement.parties().end(),
+                  [&log](const std::string& name) {
+                    const auto it = log.parties.find(name);
+                    return it != log.parties.end() && it->second.withdrawn;
+                  })) {
+    return OutOfOrder(field + ".kind", "every party has withdrawn");
   }
   const auto found = log.parties.find(action.party());
   const LogState::Party party =
@@ -338,6 +349,26 @@ bool InForceOn(const Agreement& agreement, absl::string_view date) {
   }
   std::stable_sort(steps.begin(), steps.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
+  // Steps carry the party too: when every party has withdrawn by `date`,
+  // nothing binds anyone any more.
+  std::set<std::string> withdrawn;
+  for (const AgreementAction& action : agreement.actions()) {
+    const std::string effective = action.effective_date().empty()
+                                      ? action.action_date()
+                                      : action.effective_date();
+    if ((action.kind() == AgreementAction::KIND_WITHDRAWAL ||
+         action.kind() == AgreementAction::KIND_DENUNCIATION) &&
+        CompareDates(effective, date) <= 0) {
+      withdrawn.insert(action.party());
+    }
+  }
+  if (agreement.parties_size() > 0 &&
+      std::all_of(agreement.parties().begin(), agreement.parties().end(),
+                  [&withdrawn](const std::string& party) {
+                    return withdrawn.count(party) > 0;
+                  })) {
+    return false;
+  }
   bool in_force = false;
   for (const auto& [when, kind] : steps) {
     switch (kind) {

@@ -11,6 +11,8 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <grpcpp/generic/generic_stub.h>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "accord/institution/v1/institution_service.grpc.pb.h"
@@ -727,6 +729,80 @@ TEST_F(InstitutionServiceTest, SigtermShutsDownCleanlyAndLogsStructuredLines) {
   EXPECT_THAT(log, HasSubstr("peer="));
   EXPECT_THAT(log, HasSubstr("msg=\"shutting down\""));
   EXPECT_THAT(log, HasSubstr("msg=stopped"));
+}
+
+// Raw bytes keep the test free of a copy of reflection.proto: a
+// ServerReflectionRequest with `list_services` (field 7) set to "".
+TEST_F(InstitutionServiceTest, ReflectionListsTheService) {
+  grpc::GenericStub stub(service_->Channel());
+  grpc::CompletionQueue queue;
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(10));
+  auto call = stub.PrepareCall(
+      &context, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+      &queue);
+  auto step = [&queue](intptr_t expected) {
+    void* tag = nullptr;
+    bool ok = false;
+    EXPECT_TRUE(queue.Next(&tag, &ok));
+    EXPECT_EQ(reinterpret_cast<intptr_t>(tag), expected);
+    return ok;
+  };
+  call->StartCall(reinterpret_cast<void*>(1));
+  ASSERT_TRUE(step(1));
+  grpc::Slice request_bytes(std::string("\x3a\x00", 2));
+  grpc::ByteBuffer request(&request_bytes, 1);
+  call->Write(request, reinterpret_cast<void*>(2));
+  ASSERT_TRUE(step(2));
+  call->WritesDone(reinterpret_cast<void*>(3));
+  ASSERT_TRUE(step(3));
+  grpc::ByteBuffer response;
+  call->Read(&response, reinterpret_cast<void*>(4));
+  ASSERT_TRUE(step(4));
+  std::vector<grpc::Slice> slices;
+  ASSERT_TRUE(response.Dump(&slices).ok());
+  std::string bytes;
+  for (const grpc::Slice& slice : slices) {
+    bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+  }
+  EXPECT_THAT(bytes, HasSubstr("accord.institution.v1.InstitutionService"));
+  EXPECT_THAT(bytes, HasSubstr("grpc.health.v1.Health"));
+  grpc::Status status;
+  call->Finish(&status, reinterpret_cast<void*>(5));
+  step(5);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  queue.Shutdown();
+  void* ignored_tag;
+  bool ignored_ok;
+  while (queue.Next(&ignored_tag, &ignored_ok)) {
+  }
+}
+
+TEST(InstitutionBinaryTest, NotServingUntilRedisIsReachable) {
+  // A port nobody listens on yet; Redis starts there later.
+  const int redis_port = accord::testing::FreePort();
+  ServiceProcess service("accord-institution",
+                         absl::StrCat("redis://127.0.0.1:", redis_port), {},
+                         /*wait_until_serving=*/false);
+  ASSERT_TRUE(accord::testing::WaitForHealth(service.Channel(), false,
+                                             absl::Seconds(5))
+                  .ok());
+  absl::SleepFor(absl::Seconds(1));
+  EXPECT_TRUE(accord::testing::WaitForHealth(service.Channel(), false,
+                                             absl::Milliseconds(200))
+                  .ok())
+      << "still NOT_SERVING while Redis is missing";
+  accord::testing::ChildProcess redis;
+  const std::string dir = accord::testing::MakeTempDir("late-redis");
+  redis.Start({"redis-server", "--port", absl::StrCat(redis_port), "--bind",
+               "127.0.0.1", "--dir", dir, "--save", ""},
+              dir + "/redis.log");
+  EXPECT_TRUE(accord::testing::WaitForHealth(service.Channel(), true,
+                                             absl::Seconds(10))
+                  .ok());
+  EXPECT_EQ(service.Stop(), 0);
+  redis.Kill();
 }
 
 TEST(InstitutionBinaryTest, BadFlagValuesExitWithCodeTwo) {

@@ -178,14 +178,15 @@ std::string RedisServer::url() const {
 }
 
 ServiceProcess::ServiceProcess(std::string binary, std::string redis_url,
-                               std::vector<std::string> extra_flags)
+                               std::vector<std::string> extra_flags,
+                               bool wait_until_serving)
     : binary_(std::move(binary)),
       redis_url_(std::move(redis_url)),
       extra_flags_(std::move(extra_flags)),
       dir_(MakeTempDir("accord-service")),
       port_(FreePort()),
       metrics_port_(FreePort()) {
-  Start();
+  Start(wait_until_serving);
 }
 
 ServiceProcess::~ServiceProcess() {
@@ -194,13 +195,14 @@ ServiceProcess::~ServiceProcess() {
   std::filesystem::remove_all(dir_, ignored);
 }
 
-void ServiceProcess::Start() {
+void ServiceProcess::Start(bool wait_until_serving) {
   std::vector<std::string> argv = {
       BinaryPath(binary_), absl::StrCat("--listen=", address()),
       absl::StrCat("--metrics_listen=127.0.0.1:", metrics_port_),
       absl::StrCat("--redis=", redis_url_), "--shutdown_grace=5s"};
   argv.insert(argv.end(), extra_flags_.begin(), extra_flags_.end());
   process_.Start(argv, dir_ + "/service.log");
+  if (!wait_until_serving) return;
   absl::Status ready = WaitForHealth(Channel(), true, absl::Seconds(15));
   if (!ready.ok()) {
     throw std::runtime_error(

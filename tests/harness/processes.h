@@ -73,12 +73,15 @@ class RedisServer {
 class ServiceProcess {
  public:
   // `binary` is a file name in the build's bin directory.
+  // Starts the process; waits for SERVING unless `wait_until_serving` is
+  // false (to observe a service that cannot reach Redis).
   ServiceProcess(std::string binary, std::string redis_url,
-                 std::vector<std::string> extra_flags = {});
+                 std::vector<std::string> extra_flags = {},
+                 bool wait_until_serving = true);
   ~ServiceProcess();
 
-  // Starts and waits until health reports SERVING.
-  void Start();
+  // Starts and waits until health reports SERVING (or only starts).
+  void Start(bool wait_until_serving = true);
   // SIGTERM; returns the exit code.
   int Stop();
   void Kill();
