@@ -133,6 +133,9 @@ MetricsServer::MetricsServer() : server_(std::make_unique<httplib::Server>()) {}
 MetricsServer::~MetricsServer() { Stop(); }
 
 absl::Status MetricsServer::Start(const std::string& host, int port) {
+  // Scrapers keep connections open; a short keep-alive lets shutdown finish
+  // promptly instead of waiting out an idle connection.
+  server_->set_keep_alive_timeout(1);
   server_->Get("/metrics", [](const httplib::Request&, httplib::Response& res) {
     res.set_content(Metrics::Global().RenderPrometheus(),
                     "text/plain; version=0.0.4");

@@ -19,6 +19,8 @@
 namespace accord {
 namespace {
 
+constexpr char kLivenessService[] = "liveness";
+
 absl::string_view CodeName(grpc::StatusCode code) {
   static constexpr absl::string_view kNames[] = {"OK",
                                                  "CANCELLED",
@@ -178,8 +180,12 @@ int RunServer(const ServerFlags& flags,
 
   grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
   // SetServingStatus(bool) covers "" and every registered service name.
+  // Readiness ("" and every service) follows the probe; the "liveness"
+  // name stays SERVING while the process runs, so an orchestrator does not
+  // restart a healthy process just because Redis is away.
   auto set_serving = [&](bool serving) {
     health->SetServingStatus(serving);
+    health->SetServingStatus(kLivenessService, true);
     Metrics::Global().SetGauge("accord_ready", {}, serving ? 1 : 0);
   };
   set_serving(false);

@@ -12,6 +12,9 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libabsl-dev libhiredis-dev libgtest-dev libgmock-dev libbenchmark-dev
   redis-server redis-tools libcpp-httplib-dev libicu-dev libssl-dev curl
+  python3-grpcio python3-protobuf golang-go protoc-gen-go protoc-gen-go-grpc
+  golang-google-grpc-dev golang-google-protobuf-dev golang-google-genproto-dev
+  golang-github-golang-protobuf-1-5-dev
 )
 # Node.js runs buf and the test peers; keep a node that is already there.
 command -v npm >/dev/null || packages+=(nodejs npm)
@@ -30,7 +33,7 @@ fi
 
 # The distro's redis-server unit is not needed: tests and the demo start
 # their own private servers on free ports.
-for dir in proto tests/node; do
+for dir in proto tests/node tests/deploy clients/node; do
   if [ -f "$dir/package.json" ] && [ ! -d "$dir/node_modules" -o "$dir/package-lock.json" -nt "$dir/node_modules" ]; then
     echo "install-deps: npm ci in $dir"
     (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)

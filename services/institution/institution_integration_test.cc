@@ -793,6 +793,11 @@ TEST(InstitutionBinaryTest, NotServingUntilRedisIsReachable) {
                                              absl::Milliseconds(200))
                   .ok())
       << "still NOT_SERVING while Redis is missing";
+  EXPECT_TRUE(accord::testing::WaitForHealth(service.Channel(), true,
+                                             absl::Milliseconds(500),
+                                             "liveness")
+                  .ok())
+      << "alive all the same";
   accord::testing::ChildProcess redis;
   const std::string dir = accord::testing::MakeTempDir("late-redis");
   redis.Start({"redis-server", "--port", absl::StrCat(redis_port), "--bind",

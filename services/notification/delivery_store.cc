@@ -138,8 +138,8 @@ absl::StatusOr<std::optional<StoredDelivery>> DeliveryStore::Load(
   StoredDelivery stored;
   if (!stored.delivery.ParseFromString(reply.elements[0].text) ||
       !stored.event.ParseFromString(reply.elements[1].text)) {
-    return absl::DataLossError(absl::StrCat("delivery ", name,
-                                            " does not decode"));
+    return absl::DataLossError(
+        absl::StrCat("delivery ", name, " does not decode"));
   }
   (void)absl::SimpleAtoi(reply.elements[2].text, &stored.round_start);
   return std::optional<StoredDelivery>(std::move(stored));
@@ -155,8 +155,7 @@ absl::Status DeliveryStore::Save(const StoredDelivery& stored,
        absl::StrCat(stored.round_start)},
       {"PEXPIRE", key, absl::StrCat(absl::ToInt64Milliseconds(retention_))}};
   if (due.has_value()) {
-    commands.push_back({"ZADD", kDueKey,
-                        absl::StrCat(absl::ToUnixMillis(*due)),
+    commands.push_back({"ZADD", kDueKey, absl::StrCat(absl::ToUnixMillis(*due)),
                         stored.delivery.name()});
   } else {
     commands.push_back({"ZREM", kDueKey, stored.delivery.name()});
@@ -166,11 +165,10 @@ absl::Status DeliveryStore::Save(const StoredDelivery& stored,
 
 absl::StatusOr<std::vector<std::string>> DeliveryStore::Due(absl::Time now,
                                                             int limit) {
-  ACCORD_ASSIGN_OR_RETURN(
-      RedisValue reply,
-      redis_.Command({"ZRANGEBYSCORE", kDueKey, "-inf",
-                      absl::StrCat(absl::ToUnixMillis(now)), "LIMIT", "0",
-                      absl::StrCat(limit)}));
+  ACCORD_ASSIGN_OR_RETURN(RedisValue reply,
+                          redis_.Command({"ZRANGEBYSCORE", kDueKey, "-inf",
+                                          absl::StrCat(absl::ToUnixMillis(now)),
+                                          "LIMIT", "0", absl::StrCat(limit)}));
   std::vector<std::string> names;
   for (const RedisValue& element : reply.elements) {
     names.push_back(element.text);
@@ -195,9 +193,8 @@ absl::StatusOr<std::vector<std::string>> DeliveryStore::ListPositions(
   ACCORD_ASSIGN_OR_RETURN(
       RedisValue reply,
       redis_.Command({"ZREVRANGEBYLEX", IndexKeyOf(IdOf(subscription)),
-                      before_padded.empty()
-                          ? std::string("+")
-                          : absl::StrCat("(", before_padded),
+                      before_padded.empty() ? std::string("+")
+                                            : absl::StrCat("(", before_padded),
                       "-", "LIMIT", "0", absl::StrCat(limit)}));
   std::vector<std::string> positions;
   for (const RedisValue& element : reply.elements) {
@@ -209,8 +206,8 @@ absl::StatusOr<std::vector<std::string>> DeliveryStore::ListPositions(
 absl::Status DeliveryStore::Forget(absl::string_view subscription,
                                    absl::string_view position) {
   return redis_
-      .Command({"ZREM", IndexKeyOf(IdOf(subscription)),
-                PaddedPosition(position)})
+      .Command(
+          {"ZREM", IndexKeyOf(IdOf(subscription)), PaddedPosition(position)})
       .status();
 }
 

@@ -189,8 +189,9 @@ class Watcher : public grpc::ServerWriteReactor<WatchEventsResponse>,
         grpc::StatusCode::UNAVAILABLE,
         cursor.empty()
             ? "the server is shutting down; retry"
-            : absl::StrCat("the server is shutting down; resume after position ",
-                           cursor)));
+            : absl::StrCat(
+                  "the server is shutting down; resume after position ",
+                  cursor)));
   }
 
   void OnWriteDone(bool ok) override {
@@ -201,13 +202,12 @@ class Watcher : public grpc::ServerWriteReactor<WatchEventsResponse>,
       writing_ = false;
       in_flight_.reset();
       if (!ok && !finish_status_.has_value()) {
-        finish_status_ = grpc::Status(grpc::StatusCode::CANCELLED,
-                                      "the client went away");
+        finish_status_ =
+            grpc::Status(grpc::StatusCode::CANCELLED, "the client went away");
         queue_.clear();
       }
       if (replay_waiting_ && !finish_status_.has_value() &&
-          queue_.size() <=
-              static_cast<size_t>(hub_->options_.max_queue / 4)) {
+          queue_.size() <= static_cast<size_t>(hub_->options_.max_queue / 4)) {
         replay_waiting_ = false;
         resume_replay = true;
       }
@@ -290,10 +290,9 @@ class Watcher : public grpc::ServerWriteReactor<WatchEventsResponse>,
     absl::StatusOr<EventStream::Range> range =
         hub_->stream_.ReadAfter(from, batch);
     if (!range.ok()) {
-      End(ToGrpcStatus(absl::UnavailableError(
-          absl::StrCat("cannot read the event stream (",
-                       range.status().message(), "); resume after position ",
-                       from))));
+      End(ToGrpcStatus(absl::UnavailableError(absl::StrCat(
+          "cannot read the event stream (", range.status().message(),
+          "); resume after position ", from))));
       return;
     }
     if (range->expired) {

@@ -37,8 +37,8 @@ absl::StatusOr<EventSelector> EventSelector::Create(
     absl::string_view type = event_types[i];
     const bool prefix = absl::EndsWith(type, ".*");
     absl::string_view stem = prefix ? type.substr(0, type.size() - 1) : type;
-    bool valid = !stem.empty() && type.size() <= kMaxTypeLength &&
-                 stem.front() != '.';
+    bool valid =
+        !stem.empty() && type.size() <= kMaxTypeLength && stem.front() != '.';
     for (const char c : stem) valid = valid && IsTypeCharacter(c);
     if (!valid) {
       violations.Add(field,

@@ -29,7 +29,8 @@ TEST(EventSelectorTest, FilterOverEventFields) {
   absl::StatusOr<EventSelector> selector = EventSelector::Create(
       {"accord.institution.v1.*"}, R"(country_codes = "RU")", "");
   ASSERT_TRUE(selector.ok()) << selector.status();
-  EXPECT_TRUE(selector->Matches(EventOf("accord.institution.v1.created", "RU")));
+  EXPECT_TRUE(
+      selector->Matches(EventOf("accord.institution.v1.created", "RU")));
   EXPECT_FALSE(
       selector->Matches(EventOf("accord.institution.v1.created", "IR")));
 }

@@ -3,6 +3,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/cord.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/events.h"
 #include "common/log.h"
@@ -19,6 +20,20 @@ bool AllDigits(absl::string_view text) {
     if (!absl::ascii_isdigit(c)) return false;
   }
   return true;
+}
+
+// The greatest position below `position` (which is above 0-0).
+std::string PositionBefore(absl::string_view position) {
+  uint64_t ms = 0;
+  uint64_t seq = 0;
+  const size_t dash = position.find('-');
+  (void)absl::SimpleAtoi(position.substr(0, dash), &ms);
+  if (dash != absl::string_view::npos) {
+    (void)absl::SimpleAtoi(position.substr(dash + 1), &seq);
+  }
+  if (seq > 0) return absl::StrCat(ms, "-", seq - 1);
+  if (ms == 0) return kStreamStart;
+  return absl::StrCat(ms - 1, "-", UINT64_MAX);
 }
 
 }  // namespace
@@ -68,15 +83,16 @@ void DecodeEntries(const RedisValue& entries,
     if (data == nullptr) continue;
     absl::StatusOr<events::v1::Event> event = DecodeStreamEvent(id, *data);
     if (!event.ok()) {
-      LogError("undecodable stream entry", {{"position", id},
-                                            {"error", event.status().ToString()}});
+      LogError("undecodable stream entry",
+               {{"position", id}, {"error", event.status().ToString()}});
       continue;
     }
     events.push_back(*std::move(event));
   }
 }
 
-StreamInfo ParseStreamInfo(const RedisValue& reply) {
+StreamInfo ParseStreamInfo(const RedisValue& reply,
+                           const RedisValue& trimmed_through) {
   StreamInfo info;
   info.last_position = kStreamStart;
   info.max_deleted = kStreamStart;
@@ -87,9 +103,24 @@ StreamInfo ParseStreamInfo(const RedisValue& reply) {
       info.last_position = value.text;
     } else if (key == "max-deleted-entry-id") {
       info.max_deleted = value.text;
+    } else if (key == "length") {
+      info.length = value.integer;
+    } else if (key == "entries-added") {
+      info.entries_added = value.integer;
     } else if (key == "first-entry" && !value.is_nil() &&
                !value.elements.empty()) {
       info.first_position = value.elements[0].text;
+    }
+  }
+  if (!trimmed_through.is_nil()) {
+    if (ComparePositions(trimmed_through.text, info.max_deleted) > 0) {
+      info.max_deleted = trimmed_through.text;
+    }
+  } else if (info.entries_added > info.length && !info.first_position.empty()) {
+    // Entries went without our mark: assume all before the first one did.
+    const std::string before_first = PositionBefore(info.first_position);
+    if (ComparePositions(before_first, info.max_deleted) > 0) {
+      info.max_deleted = before_first;
     }
   }
   return info;
@@ -103,26 +134,50 @@ absl::StatusOr<EventStream::Range> EventStream::ReadAfter(
       std::vector<RedisValue> replies,
       redis_.Pipeline({{"MULTI"},
                        {"XINFO", "STREAM", kEventStream},
+                       {"GET", kTrimmedThroughKey},
                        {"XRANGE", kEventStream, absl::StrCat("(", after), "+",
                         "COUNT", absl::StrCat(count)},
                        {"EXEC"}}));
   const RedisValue& exec = replies.back();
-  if (exec.elements.size() != 2) {
+  if (exec.elements.size() != 3) {
     return absl::InternalError("unexpected EXEC reply for a stream read");
   }
   Range range;
-  range.info = ParseStreamInfo(exec.elements[0]);
+  range.info = ParseStreamInfo(exec.elements[0], exec.elements[1]);
   range.last_position = std::string(after);
-  DecodeEntries(exec.elements[1], range.events, range.last_position,
+  DecodeEntries(exec.elements[2], range.events, range.last_position,
                 range.entries);
   range.expired = ComparePositions(after, range.info.max_deleted) < 0;
   return range;
 }
 
 absl::StatusOr<StreamInfo> EventStream::Info() {
-  ACCORD_ASSIGN_OR_RETURN(RedisValue reply,
-                          redis_.Command({"XINFO", "STREAM", kEventStream}));
-  return ParseStreamInfo(reply);
+  ACCORD_ASSIGN_OR_RETURN(std::vector<RedisValue> replies,
+                          redis_.Pipeline({{"MULTI"},
+                                           {"XINFO", "STREAM", kEventStream},
+                                           {"GET", kTrimmedThroughKey},
+                                           {"EXEC"}}));
+  const RedisValue& exec = replies.back();
+  if (exec.elements.size() != 2) {
+    return absl::InternalError("unexpected EXEC reply for stream info");
+  }
+  return ParseStreamInfo(exec.elements[0], exec.elements[1]);
+}
+
+absl::StatusOr<long long> EventStream::TrimBefore(absl::string_view min_id) {
+  // One script: the mark and the trim cannot be separated by a crash.
+  static constexpr char kTrimScript[] = R"lua(
+local last = redis.call('XREVRANGE', KEYS[1], '(' .. ARGV[1], '-', 'COUNT', 1)
+if #last == 0 then return 0 end
+local removed = redis.call('XTRIM', KEYS[1], 'MINID', ARGV[1])
+redis.call('SET', KEYS[2], last[1][1])
+return removed
+)lua";
+  ACCORD_ASSIGN_OR_RETURN(
+      RedisValue reply,
+      redis_.Command({"EVAL", kTrimScript, "2", kEventStream,
+                      kTrimmedThroughKey, std::string(min_id)}));
+  return reply.integer;
 }
 
 absl::StatusOr<std::string> EventStream::Head() {

@@ -23,6 +23,11 @@ namespace accord::notification {
 // A position before every entry.
 inline constexpr char kStreamStart[] = "0-0";
 
+// The newest entry ever trimmed from the stream (XTRIM does not move the
+// stream's own max-deleted-entry-id); written by TrimStream.
+inline constexpr char kTrimmedThroughKey[] =
+    "accord:notification:trimmed_through";
+
 // True for `ms-seq` (or `ms`), the form of a stream entry ID.
 bool IsValidPosition(absl::string_view position);
 
@@ -35,6 +40,8 @@ struct StreamInfo {
   std::string first_position;  // "" when empty
   std::string last_position;   // last ever generated, "0-0" if none
   std::string max_deleted;     // highest trimmed or deleted ID, "0-0"
+  long long length = 0;
+  long long entries_added = 0;
 };
 
 class EventStream {
@@ -45,7 +52,7 @@ class EventStream {
     std::vector<events::v1::Event> events;  // positions set; oldest first
     std::string last_position;  // of the last entry read, even undecodable
     int entries = 0;            // entries read (some may not decode)
-    bool expired = false;  // entries after `after` were trimmed before
+    bool expired = false;       // entries after `after` were trimmed before
     StreamInfo info;
   };
 
@@ -58,6 +65,11 @@ class EventStream {
   // The position of the newest entry, or "0-0".
   absl::StatusOr<std::string> Head();
 
+  // Removes the entries before `min_id` and records the newest one removed,
+  // so later reads can tell which positions have expired. Returns how many
+  // entries went.
+  absl::StatusOr<long long> TrimBefore(absl::string_view min_id);
+
  private:
   RedisClient& redis_;
 };
@@ -68,8 +80,12 @@ void DecodeEntries(const RedisValue& entries,
                    std::vector<events::v1::Event>& events,
                    std::string& last_position, int& count);
 
-// Parses an XINFO STREAM reply.
-StreamInfo ParseStreamInfo(const RedisValue& reply);
+// Parses an XINFO STREAM reply and the trim mark (nil if never trimmed):
+// `max_deleted` is the later of XDEL's mark and the trim mark. A stream
+// that lost entries without a trim mark (trimmed by someone else) counts
+// everything before its first entry as deleted.
+StreamInfo ParseStreamInfo(const RedisValue& reply,
+                           const RedisValue& trimmed_through);
 
 }  // namespace accord::notification
 

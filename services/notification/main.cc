@@ -24,9 +24,9 @@ std::string DefaultConsumerName(const std::string& listen) {
   char host[256] = {};
   gethostname(host, sizeof(host) - 1);
   const size_t colon = listen.rfind(':');
-  return absl::StrCat(host, "-",
-                      colon == std::string::npos ? listen
-                                                 : listen.substr(colon + 1));
+  return absl::StrCat(
+      host, "-",
+      colon == std::string::npos ? listen : listen.substr(colon + 1));
 }
 
 }  // namespace
@@ -132,17 +132,16 @@ int main(int argc, char** argv) {
   bool started = false;
   const int code = accord::RunServer(
       flags, {&service},
-      {.readiness =
-           [&]() -> absl::Status {
-             absl::Status status = redis.Ping();
-             if (status.ok()) status = write_path.LoadFunctions();
-             if (status.ok() && !started) {
-               status = dispatcher.Start();  // creates the stream and group
-               if (status.ok()) status = hub.Start();
-               if (status.ok()) started = true;
-             }
-             return status;
-           },
+      {.readiness = [&]() -> absl::Status {
+         absl::Status status = redis.Ping();
+         if (status.ok()) status = write_path.LoadFunctions();
+         if (status.ok() && !started) {
+           status = dispatcher.Start();  // creates the stream and group
+           if (status.ok()) status = hub.Start();
+           if (status.ok()) started = true;
+         }
+         return status;
+       },
        .on_shutdown = [&] { hub.Shutdown(); }});
   dispatcher.Stop();
   return code;

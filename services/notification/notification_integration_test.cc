@@ -9,16 +9,16 @@
 // once the agreement service records MOUs, the same cases run with
 // `accord.agreement.v1.recorded` through RecordMou().
 
+#include <gmock/gmock.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
-#include <gmock/gmock.h>
 #include <httplib.h>
 
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
-#include <filesystem>
 #include <deque>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -49,10 +49,10 @@ using ::accord::testing::FreePort;
 using ::accord::testing::MakeTempDir;
 using ::accord::testing::RedisServer;
 using ::accord::testing::ServiceProcess;
-using ::testing::ElementsAreArray;
-using ::testing::HasSubstr;
 using institution::v1::Institution;
 using institution::v1::InstitutionName;
+using ::testing::ElementsAreArray;
+using ::testing::HasSubstr;
 using v1::Delivery;
 using v1::Subscription;
 using v1::WatchEventsResponse;
@@ -79,8 +79,8 @@ class WebhookReceiver {
     server_.Post(R"(/(.*))", [this](const httplib::Request& request,
                                     httplib::Response& response) {
       std::lock_guard<std::mutex> lock(mutex_);
-      received_.push_back({request.path, request.headers, request.body,
-                           absl::Now()});
+      received_.push_back(
+          {request.path, request.headers, request.body, absl::Now()});
       int status = 200;
       auto it = scripts_.find(request.path);
       if (it != scripts_.end() && !it->second.empty()) {
@@ -246,9 +246,9 @@ std::map<std::string, std::string> ErrorInfoMetadata(
   return metadata;
 }
 
-v1::WatchEventsRequest InlineWatch(const std::string& filter,
-                                   const std::string& start = "",
-                                   absl::Duration heartbeat = absl::Seconds(5)) {
+v1::WatchEventsRequest InlineWatch(
+    const std::string& filter, const std::string& start = "",
+    absl::Duration heartbeat = absl::Seconds(5)) {
   v1::WatchEventsRequest request;
   request.mutable_inline_selector()->add_event_types("accord.institution.v1.*");
   request.mutable_inline_selector()->set_filter(filter);
@@ -263,8 +263,8 @@ class NotificationServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
     redis_ = std::make_unique<RedisServer>("everysec");
-    institution_ = std::make_unique<ServiceProcess>("accord-institution",
-                                                    redis_->url());
+    institution_ =
+        std::make_unique<ServiceProcess>("accord-institution", redis_->url());
     institutions_ =
         institution::v1::InstitutionService::NewStub(institution_->Channel());
     StartNotification({});
@@ -272,18 +272,18 @@ class NotificationServiceTest : public ::testing::Test {
   }
 
   void StartNotification(std::vector<std::string> extra) {
-    std::vector<std::string> flags = {
-        "--webhook_allow_cidrs=127.0.0.0/8",
-        "--webhook_initial_backoff=300ms",
-        "--webhook_max_backoff=2s",
-        "--webhook_max_attempts=3",
-        "--webhook_claim_idle=2s",
-        "--consumer_name=test-consumer",
-        "--log_level=warning"};
+    std::vector<std::string> flags = {"--webhook_allow_cidrs=127.0.0.0/8",
+                                      "--webhook_initial_backoff=300ms",
+                                      "--webhook_max_backoff=2s",
+                                      "--webhook_max_attempts=3",
+                                      "--webhook_claim_idle=2s",
+                                      "--consumer_name=test-consumer",
+                                      "--webhook_lease=2s",
+                                      "--log_level=warning"};
     flags.insert(flags.end(), extra.begin(), extra.end());
     notification_.reset();
-    notification_ = std::make_unique<ServiceProcess>(
-        "accord-notification", redis_->url(), flags);
+    notification_ = std::make_unique<ServiceProcess>("accord-notification",
+                                                     redis_->url(), flags);
     stub_ = v1::NotificationService::NewStub(notification_->Channel());
   }
 
@@ -405,9 +405,9 @@ TEST_F(NotificationServiceTest, SubscriptionStandardMethodsWithEtags) {
   {
     grpc::ClientContext context;
     Subscription ignored;
-    EXPECT_EQ(stub_->UpdateSubscription(&context, update, &ignored)
-                  .error_code(),
-              grpc::StatusCode::ABORTED);
+    EXPECT_EQ(
+        stub_->UpdateSubscription(&context, update, &ignored).error_code(),
+        grpc::StatusCode::ABORTED);
   }
   update.mutable_subscription()->set_etag(created.etag());
   Subscription updated;
@@ -572,10 +572,12 @@ TEST_F(NotificationServiceTest, BadSubscriptionsNameTheFieldAndWriteNothing) {
 // that match it, and only those.
 TEST_F(NotificationServiceTest, RecordedEventReachesOnlyMatchingSubscribers) {
   WebhookReceiver receiver;
-  MustCreate(WebhookSubscription(receiver.Url("/iran"), R"(country_codes = "IR")"),
-             "iran-hook");
-  MustCreate(WebhookSubscription(receiver.Url("/russia"), R"(country_codes = "RU")"),
-             "russia-hook");
+  MustCreate(
+      WebhookSubscription(receiver.Url("/iran"), R"(country_codes = "IR")"),
+      "iran-hook");
+  MustCreate(
+      WebhookSubscription(receiver.Url("/russia"), R"(country_codes = "RU")"),
+      "russia-hook");
   Watch iran(*stub_, InlineWatch(R"(country_codes = "IR")"));
   Watch russia(*stub_, InlineWatch(R"(country_codes = "RU")"));
   absl::SleepFor(absl::Milliseconds(300));  // both watches are live
@@ -632,9 +634,9 @@ TEST_F(NotificationServiceTest, WatcherResumesWithExactlyTheMissedEvents) {
   for (const auto& event : replayed) subjects.push_back(event.subject());
   EXPECT_THAT(subjects, ElementsAreArray(missed));
   for (size_t i = 1; i < replayed.size(); ++i) {
-    EXPECT_LT(ComparePositions(replayed[i - 1].position(),
-                               replayed[i].position()),
-              0);
+    EXPECT_LT(
+        ComparePositions(replayed[i - 1].position(), replayed[i].position()),
+        0);
   }
   // Past the seam: live events follow, no duplicate.
   const std::string live = RecordInstitution("live");
@@ -751,16 +753,17 @@ TEST_F(NotificationServiceTest, ListEventsAndGetEventForBackfill) {
 // The trimmer removes acknowledged, expired entries but never one a
 // consumer group has not acknowledged; a watcher whose position was
 // trimmed gets OUT_OF_RANGE naming the oldest position.
-TEST_F(NotificationServiceTest, ExpiredPositionIsOutOfRangeAndTrimKeepsUnacked) {
+TEST_F(NotificationServiceTest,
+       ExpiredPositionIsOutOfRangeAndTrimKeepsUnacked) {
   StartNotification({"--event_retention=0s", "--trim_interval=200ms"});
   RecordInstitution("old-0");
   const std::string first = events_->All().front().position();
   RecordInstitution("old-1");
   // Another consumer group that read old-1 but never acknowledged it.
-  ASSERT_TRUE(events_->redis()
-                  .Command({"XGROUP", "CREATE", "accord:events", "audit",
-                            first})
-                  .ok());
+  ASSERT_TRUE(
+      events_->redis()
+          .Command({"XGROUP", "CREATE", "accord:events", "audit", first})
+          .ok());
   ASSERT_TRUE(events_->redis()
                   .Command({"XREADGROUP", "GROUP", "audit", "a", "COUNT", "1",
                             "STREAMS", "accord:events", ">"})
@@ -776,7 +779,7 @@ TEST_F(NotificationServiceTest, ExpiredPositionIsOutOfRangeAndTrimKeepsUnacked) 
 
   Watch expired(*stub_, InlineWatch("", "0-1"));
   std::optional<grpc::Status> status = expired.WaitStatus(absl::Seconds(5));
-  ASSERT_TRUE(status.has_value());
+  ASSERT_TRUE(status.has_value()) << notification_->ReadLog();
   EXPECT_EQ(status->error_code(), grpc::StatusCode::OUT_OF_RANGE);
   EXPECT_EQ(ErrorInfoMetadata(*status)["oldest_position"], kept);
 
@@ -787,7 +790,8 @@ TEST_F(NotificationServiceTest, ExpiredPositionIsOutOfRangeAndTrimKeepsUnacked) 
   EXPECT_EQ(event->position(), kept);
 }
 
-TEST_F(NotificationServiceTest, KilledServiceStillDeliversEveryEventAfterRestart) {
+TEST_F(NotificationServiceTest,
+       KilledServiceStillDeliversEveryEventAfterRestart) {
   WebhookReceiver receiver;
   MustCreate(WebhookSubscription(receiver.Url("/all")), "all");
   constexpr int kEvents = 40;
@@ -816,7 +820,8 @@ TEST_F(NotificationServiceTest, KilledServiceStillDeliversEveryEventAfterRestart
   while (absl::Now() < deadline && ids.size() < expected.size()) {
     got = receiver.WaitFor("/all", expected.size(), absl::Milliseconds(200));
     ids.clear();
-    for (const Received& request : got) ids.insert(request.header("webhook-id"));
+    for (const Received& request : got)
+      ids.insert(request.header("webhook-id"));
   }
   EXPECT_EQ(ids, expected);
   // Duplicates are allowed only as the same webhook-id with the same event.
@@ -827,14 +832,14 @@ TEST_F(NotificationServiceTest, KilledServiceStillDeliversEveryEventAfterRestart
   }
 }
 
-TEST_F(NotificationServiceTest, FailingEndpointIsRetriedThenDeadLetteredThenRedelivered) {
+TEST_F(NotificationServiceTest,
+       FailingEndpointIsRetriedThenDeadLetteredThenRedelivered) {
   WebhookReceiver receiver;
   receiver.Script("/flaky", {500});
   MustCreate(WebhookSubscription(receiver.Url("/flaky")), "flaky");
   RecordInstitution("retry-me");
-  std::optional<Delivery> dead =
-      WaitForDelivery("subscriptions/flaky", Delivery::STATE_DEAD_LETTERED,
-                      absl::Seconds(15));
+  std::optional<Delivery> dead = WaitForDelivery(
+      "subscriptions/flaky", Delivery::STATE_DEAD_LETTERED, absl::Seconds(15));
   ASSERT_TRUE(dead.has_value());
   ASSERT_EQ(dead->attempts_size(), 3);  // --webhook_max_attempts=3
   for (const auto& attempt : dead->attempts()) {
@@ -853,9 +858,9 @@ TEST_F(NotificationServiceTest, FailingEndpointIsRetriedThenDeadLetteredThenRede
   for (const Received& request : tries) {
     EXPECT_EQ(request.header("webhook-id"), tries[0].header("webhook-id"));
   }
-  EXPECT_EQ(Deliveries("subscriptions/flaky", "state = STATE_DEAD_LETTERED")
-                .size(),
-            1u);
+  EXPECT_EQ(
+      Deliveries("subscriptions/flaky", "state = STATE_DEAD_LETTERED").size(),
+      1u);
 
   receiver.Script("/flaky", {200});
   v1::RetryDeliveryRequest retry;
@@ -939,8 +944,9 @@ TEST_F(NotificationServiceTest, ShutdownEndsOpenStreamsAndExitsCleanly) {
 // body parses with the `cloudevents` npm package.
 TEST_F(NotificationServiceTest, WebhookVerifiesWithIndependentNodeLibraries) {
   const std::string node_dir = absl::StrCat(ACCORD_SOURCE_DIR, "/tests/node");
-  if (std::system(absl::StrCat("test -d ", node_dir, "/node_modules/standardwebhooks")
-                      .c_str()) != 0) {
+  if (std::system(
+          absl::StrCat("test -d ", node_dir, "/node_modules/standardwebhooks")
+              .c_str()) != 0) {
     GTEST_SKIP() << "run `npm ci` in tests/node (scripts/install-deps.sh)";
   }
   WebhookReceiver receiver;

@@ -116,8 +116,8 @@ ResourceTraits<Subscription> NotificationServiceImpl::SubscriptionTraits() {
 absl::Status NotificationServiceImpl::ValidateSubscription(
     const Subscription& subscription) {
   Violations violations;
-  violations.CheckText("subscription.display_name",
-                       subscription.display_name(), kMaxNameLength, false);
+  violations.CheckText("subscription.display_name", subscription.display_name(),
+                       kMaxNameLength, false);
   violations.CheckText("subscription.owner", subscription.owner(),
                        kMaxNameLength, true);
   if (subscription.event_types_size() == 0) {
@@ -170,7 +170,8 @@ absl::Status NotificationServiceImpl::ValidateSubscription(
     absl::StatusOr<WebhookTarget> target =
         guard_.Resolve(subscription.webhook().uri());
     if (!target.ok()) {
-      return InvalidField("subscription.webhook.uri", target.status().message());
+      return InvalidField("subscription.webhook.uri",
+                          target.status().message());
     }
   }
   return absl::OkStatus();
@@ -382,16 +383,14 @@ absl::StatusOr<EventSelector> NotificationServiceImpl::ResolveSelector(
             "NOT_STREAM_DELIVERY", "subscription");
       }
       if (subscription.state() != Subscription::STATE_ACTIVE) {
-        return ErrorWithReason(
-            absl::StatusCode::kFailedPrecondition,
-            absl::StrCat(request.subscription(),
-                         " is not active; resume it first"),
-            "SUBSCRIPTION_NOT_ACTIVE", "subscription");
+        return ErrorWithReason(absl::StatusCode::kFailedPrecondition,
+                               absl::StrCat(request.subscription(),
+                                            " is not active; resume it first"),
+                               "SUBSCRIPTION_NOT_ACTIVE", "subscription");
       }
-      return EventSelector::Create(
-          {subscription.event_types().begin(),
-           subscription.event_types().end()},
-          subscription.filter(), "");
+      return EventSelector::Create({subscription.event_types().begin(),
+                                    subscription.event_types().end()},
+                                   subscription.filter(), "");
     }
     case v1::WatchEventsRequest::kInlineSelector:
       return EventSelector::Create(
@@ -505,8 +504,7 @@ grpc::Status NotificationServiceImpl::GetEvent(
     if (found.empty() || IsInternalEventType(found[0].type())) {
       return ErrorWithReason(
           absl::StatusCode::kNotFound,
-          absl::StrCat(request->name(),
-                       " does not exist or has been trimmed"),
+          absl::StrCat(request->name(), " does not exist or has been trimmed"),
           "NOT_FOUND");
     }
     return found[0];
@@ -517,8 +515,7 @@ grpc::Status NotificationServiceImpl::GetEvent(
 absl::StatusOr<v1::ListDeliveriesResponse>
 NotificationServiceImpl::ListDeliveriesPage(
     const v1::ListDeliveriesRequest& request) {
-  ACCORD_RETURN_IF_ERROR(
-      subscriptions_.CheckName(request.parent(), "parent"));
+  ACCORD_RETURN_IF_ERROR(subscriptions_.CheckName(request.parent(), "parent"));
   ACCORD_ASSIGN_OR_RETURN(std::optional<StoredRecord> record,
                           store_.Get(request.parent()));
   if (!record.has_value()) {
@@ -546,17 +543,15 @@ NotificationServiceImpl::ListDeliveriesPage(
   bool at_end = false;
   bool full = false;
   while (!full && !at_end) {
-    ACCORD_ASSIGN_OR_RETURN(
-        std::vector<std::string> positions,
-        deliveries_.ListPositions(request.parent(), cursor,
-                                  kDeliveryReadBatch));
+    ACCORD_ASSIGN_OR_RETURN(std::vector<std::string> positions,
+                            deliveries_.ListPositions(request.parent(), cursor,
+                                                      kDeliveryReadBatch));
     at_end = positions.size() < static_cast<size_t>(kDeliveryReadBatch);
     for (const std::string& position : positions) {
       cursor = DeliveryStore::PaddedPosition(position);
-      ACCORD_ASSIGN_OR_RETURN(
-          std::optional<StoredDelivery> stored,
-          deliveries_.Load(DeliveryStore::DeliveryName(request.parent(),
-                                                       position)));
+      ACCORD_ASSIGN_OR_RETURN(std::optional<StoredDelivery> stored,
+                              deliveries_.Load(DeliveryStore::DeliveryName(
+                                  request.parent(), position)));
       if (!stored.has_value()) {
         ACCORD_RETURN_IF_ERROR(deliveries_.Forget(request.parent(), position));
         continue;
@@ -611,7 +606,8 @@ absl::StatusOr<Delivery> NotificationServiceImpl::Retry(
     return ErrorWithReason(absl::StatusCode::kNotFound,
                            absl::StrCat(name, " does not exist"), "NOT_FOUND");
   }
-  const std::string subscription_name(name.substr(0, name.find("/deliveries/")));
+  const std::string subscription_name(
+      name.substr(0, name.find("/deliveries/")));
   ACCORD_ASSIGN_OR_RETURN(std::optional<StoredRecord> record,
                           store_.Get(subscription_name));
   if (!record.has_value() || record->deleted) {
@@ -623,9 +619,9 @@ absl::StatusOr<Delivery> NotificationServiceImpl::Retry(
   ACCORD_ASSIGN_OR_RETURN(Subscription subscription,
                           ParseRecord<Subscription>(*record));
   if (!subscription.has_webhook()) {
-    return ErrorWithReason(
-        absl::StatusCode::kFailedPrecondition,
-        absl::StrCat(subscription_name, " has no webhook"), "NOT_WEBHOOK");
+    return ErrorWithReason(absl::StatusCode::kFailedPrecondition,
+                           absl::StrCat(subscription_name, " has no webhook"),
+                           "NOT_WEBHOOK");
   }
   if (subscription.state() == Subscription::STATE_DISABLED) {
     return ErrorWithReason(

@@ -171,9 +171,8 @@ absl::StatusOr<WebhookTarget> ParseWebhookUrl(absl::string_view url) {
     }
   }
   if (target.host.empty()) return absl::InvalidArgumentError("has no host");
-  if (!port_text.empty() &&
-      (!absl::SimpleAtoi(port_text, &target.port) || target.port < 1 ||
-       target.port > 65535)) {
+  if (!port_text.empty() && (!absl::SimpleAtoi(port_text, &target.port) ||
+                             target.port < 1 || target.port > 65535)) {
     return absl::InvalidArgumentError("has a bad port");
   }
   target.host = absl::AsciiStrToLower(target.host);
@@ -187,7 +186,8 @@ absl::StatusOr<WebhookTarget> UrlGuard::Resolve(absl::string_view url) const {
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
   addrinfo* results = nullptr;
-  const int error = getaddrinfo(target->host.c_str(), nullptr, &hints, &results);
+  const int error =
+      getaddrinfo(target->host.c_str(), nullptr, &hints, &results);
   if (error != 0) {
     return absl::UnavailableError(absl::StrCat(
         "host ", target->host, " does not resolve: ", gai_strerror(error)));
@@ -214,11 +214,10 @@ absl::StatusOr<WebhookTarget> UrlGuard::Resolve(absl::string_view url) const {
   // and one internal address would pass the check and then reach either.
   for (const Address& address : addresses) {
     if (!Permits(address)) {
-      return absl::PermissionDeniedError(
-          absl::StrCat("host ", target->host, " resolves to ",
-                       FormatAddress(address),
-                       ", a loopback, private, link-local or metadata "
-                       "address that webhooks may not reach"));
+      return absl::PermissionDeniedError(absl::StrCat(
+          "host ", target->host, " resolves to ", FormatAddress(address),
+          ", a loopback, private, link-local or metadata "
+          "address that webhooks may not reach"));
     }
   }
   target->address = FormatAddress(addresses.front());

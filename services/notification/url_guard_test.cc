@@ -12,8 +12,8 @@ std::array<uint8_t, 16> Address(const std::string& text) {
 TEST(UrlGuardTest, RefusesInternalAddresses) {
   for (const char* address :
        {"127.0.0.1", "10.1.2.3", "172.16.0.1", "172.31.255.255", "192.168.1.1",
-        "169.254.169.254", "100.64.0.1", "0.0.0.0", "::1", "fd00::1",
-        "fe80::1", "::ffff:127.0.0.1", "::ffff:169.254.169.254"}) {
+        "169.254.169.254", "100.64.0.1", "0.0.0.0", "::1", "fd00::1", "fe80::1",
+        "::ffff:127.0.0.1", "::ffff:169.254.169.254"}) {
     EXPECT_TRUE(IsRefusedAddress(Address(address))) << address;
   }
   for (const char* address :
@@ -39,10 +39,9 @@ TEST(UrlGuardTest, ResolveRefusesLoopbackWithoutAllowList) {
             absl::StatusCode::kPermissionDenied);
   EXPECT_EQ(guard.Resolve("http://[::1]/x").status().code(),
             absl::StatusCode::kPermissionDenied);
-  EXPECT_EQ(guard.Resolve("http://169.254.169.254/latest/meta-data")
-                .status()
-                .code(),
-            absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(
+      guard.Resolve("http://169.254.169.254/latest/meta-data").status().code(),
+      absl::StatusCode::kPermissionDenied);
 }
 
 TEST(UrlGuardTest, ResolvePinsTheCheckedAddress) {

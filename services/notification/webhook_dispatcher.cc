@@ -86,8 +86,7 @@ absl::Duration RetryDelay(const WebhookOptions& options, int attempt_in_round,
   return delay;
 }
 
-WebhookDispatcher::WebhookDispatcher(RedisClient& redis,
-                                     WebhookOptions options,
+WebhookDispatcher::WebhookDispatcher(RedisClient& redis, WebhookOptions options,
                                      const UrlGuard& guard, Disabler disable)
     : redis_(redis),
       options_(std::move(options)),
@@ -169,7 +168,8 @@ void WebhookDispatcher::ReadLoop() {
         own_pending.clear();
       } else {
         status = ProcessEntries(*entries);
-        if (status.ok()) own_pending = entries->elements.back().elements[0].text;
+        if (status.ok())
+          own_pending = entries->elements.back().elements[0].text;
       }
     } else if (absl::Now() >= next_claim) {
       std::string cursor = "0-0";
@@ -185,19 +185,20 @@ void WebhookDispatcher::ReadLoop() {
         }
         cursor = reply->elements[0].text;
         if (!reply->elements[1].elements.empty()) {
-          LogInfo("claimed abandoned entries",
-                  {{"count", absl::StrCat(reply->elements[1].elements.size())}});
+          LogInfo(
+              "claimed abandoned entries",
+              {{"count", absl::StrCat(reply->elements[1].elements.size())}});
           status = ProcessEntries(reply->elements[1]);
           if (!status.ok()) break;
         }
       } while (cursor != "0-0");
-      next_claim = absl::Now() + std::max(options_.claim_idle / 2,
-                                          absl::Seconds(1));
+      next_claim =
+          absl::Now() + std::max(options_.claim_idle / 2, absl::Seconds(1));
     } else {
-      absl::StatusOr<RedisValue> reply = redis_.Command(
-          {"XREADGROUP", "GROUP", kWebhookGroup, options_.consumer, "COUNT",
-           absl::StrCat(kReadBatch), "BLOCK", "500", "STREAMS", kEventStream,
-           ">"});
+      absl::StatusOr<RedisValue> reply =
+          redis_.Command({"XREADGROUP", "GROUP", kWebhookGroup,
+                          options_.consumer, "COUNT", absl::StrCat(kReadBatch),
+                          "BLOCK", "500", "STREAMS", kEventStream, ">"});
       if (!reply.ok()) {
         status = reply.status();
       } else if (const RedisValue* entries = EntriesOf(*reply);
@@ -208,8 +209,8 @@ void WebhookDispatcher::ReadLoop() {
     if (!status.ok()) {
       // NOGROUP: the stream or group was removed (a flushed Redis).
       if (absl::StrContains(status.message(), "NOGROUP")) {
-        (void)redis_.Command({"XGROUP", "CREATE", kEventStream, kWebhookGroup,
-                              "0", "MKSTREAM"});
+        (void)redis_.Command(
+            {"XGROUP", "CREATE", kEventStream, kWebhookGroup, "0", "MKSTREAM"});
       }
       LogWarning("webhook reader", {{"error", status.ToString()}});
       if (!Sleep(backoff)) return;
@@ -234,16 +235,16 @@ absl::Status WebhookDispatcher::RefreshSubscriptions(
   const std::string version_text = version.is_nil() ? "0" : version.text;
   if (version_text != cached_version_) {
     std::vector<CachedSubscription> loaded;
-    ACCORD_RETURN_IF_ERROR(store_.Scan(
-        "subscriptions", "", [&](const StoredRecord& record) {
+    ACCORD_RETURN_IF_ERROR(
+        store_.Scan("subscriptions", "", [&](const StoredRecord& record) {
           if (record.deleted) return true;
           absl::StatusOr<v1::Subscription> subscription =
               ParseRecord<v1::Subscription>(record);
           if (!subscription.ok() || !subscription->has_webhook()) return true;
-          absl::StatusOr<EventSelector> selector = EventSelector::Create(
-              {subscription->event_types().begin(),
-               subscription->event_types().end()},
-              subscription->filter(), "");
+          absl::StatusOr<EventSelector> selector =
+              EventSelector::Create({subscription->event_types().begin(),
+                                     subscription->event_types().end()},
+                                    subscription->filter(), "");
           if (!selector.ok()) return true;
           loaded.push_back({subscription->name(),
                             subscription->start_position(),
@@ -366,7 +367,8 @@ AttemptOutcome WebhookDispatcher::Post(const v1::Subscription& subscription,
   httplib::Result result = client.Post(target->path.c_str(), headers, *body,
                                        "application/cloudevents+json");
   if (!result) {
-    outcome.error = absl::StrCat("no answer: ", httplib::to_string(result.error()));
+    outcome.error =
+        absl::StrCat("no answer: ", httplib::to_string(result.error()));
     return outcome;
   }
   outcome.http_status = result->status;
@@ -385,8 +387,8 @@ AttemptOutcome WebhookDispatcher::Post(const v1::Subscription& subscription,
 void WebhookDispatcher::Attempt(const std::string& name) {
   absl::StatusOr<std::optional<StoredDelivery>> loaded = deliveries_.Load(name);
   if (!loaded.ok()) {
-    LogWarning("webhook load", {{"delivery", name},
-                                {"error", loaded.status().ToString()}});
+    LogWarning("webhook load",
+               {{"delivery", name}, {"error", loaded.status().ToString()}});
     return;  // the lease runs out and it is tried again
   }
   if (!loaded->has_value()) {
@@ -395,7 +397,8 @@ void WebhookDispatcher::Attempt(const std::string& name) {
   }
   StoredDelivery stored = **std::move(loaded);
   v1::Delivery& delivery = stored.delivery;
-  const std::string subscription_name = name.substr(0, name.find("/deliveries/"));
+  const std::string subscription_name =
+      name.substr(0, name.find("/deliveries/"));
   const absl::Time now = absl::Now();
   auto finish = [&](v1::Delivery::State state, std::optional<absl::Time> due) {
     delivery.set_state(state);
@@ -404,14 +407,13 @@ void WebhookDispatcher::Attempt(const std::string& name) {
       *delivery.mutable_next_attempt_time() = ToProto(*due);
     } else {
       delivery.clear_next_attempt_time();
-      Metrics::Global().Increment(
-          "accord_webhook_deliveries_total",
-          {{"state", v1::Delivery::State_Name(state)}});
+      Metrics::Global().Increment("accord_webhook_deliveries_total",
+                                  {{"state", v1::Delivery::State_Name(state)}});
     }
     absl::Status saved = deliveries_.Save(stored, due);
     if (!saved.ok()) {
-      LogWarning("webhook save", {{"delivery", name},
-                                  {"error", saved.ToString()}});
+      LogWarning("webhook save",
+                 {{"delivery", name}, {"error", saved.ToString()}});
     }
   };
   auto not_sent = [&](absl::string_view why) {
@@ -539,14 +541,12 @@ absl::StatusOr<std::string> WebhookDispatcher::TrimOnce() {
     if (ComparePositions(bound, min_id) < 0) min_id = bound;
   }
   if (ComparePositions(min_id, "0-1") < 0) return std::string();
-  ACCORD_ASSIGN_OR_RETURN(
-      RedisValue trimmed,
-      redis_.Command({"XTRIM", kEventStream, "MINID", min_id}));
-  if (trimmed.integer > 0) {
+  ACCORD_ASSIGN_OR_RETURN(long long trimmed, stream_.TrimBefore(min_id));
+  if (trimmed > 0) {
     Metrics::Global().Increment("accord_events_trimmed_total", {},
-                                static_cast<double>(trimmed.integer));
-    LogInfo("trimmed events", {{"count", absl::StrCat(trimmed.integer)},
-                               {"min_id", min_id}});
+                                static_cast<double>(trimmed));
+    LogInfo("trimmed events",
+            {{"count", absl::StrCat(trimmed)}, {"min_id", min_id}});
   }
   return min_id;
 }

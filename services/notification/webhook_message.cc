@@ -81,9 +81,9 @@ WebhookHeaders SignWebhook(absl::string_view key, absl::string_view id,
   HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
        reinterpret_cast<const unsigned char*>(content.data()), content.size(),
        mac, &mac_length);
-  headers.signature = absl::StrCat(
-      "v1,", absl::Base64Escape(absl::string_view(
-                 reinterpret_cast<const char*>(mac), mac_length)));
+  headers.signature =
+      absl::StrCat("v1,", absl::Base64Escape(absl::string_view(
+                              reinterpret_cast<const char*>(mac), mac_length)));
   return headers;
 }
 
@@ -118,10 +118,10 @@ absl::StatusOr<std::string> CloudEventJson(const events::v1::Event& event) {
           absl::StrCat("payload to JSON: ", status.ToString()));
     }
   }
-  std::string json = absl::StrCat(
-      "{\"specversion\":\"1.0\",\"id\":", JsonString(event.id()),
-      ",\"source\":", JsonString(event.source()),
-      ",\"type\":", JsonString(event.type()));
+  std::string json =
+      absl::StrCat("{\"specversion\":\"1.0\",\"id\":", JsonString(event.id()),
+                   ",\"source\":", JsonString(event.source()),
+                   ",\"type\":", JsonString(event.type()));
   if (!event.subject().empty()) {
     absl::StrAppend(&json, ",\"subject\":", JsonString(event.subject()));
   }
@@ -132,8 +132,9 @@ absl::StatusOr<std::string> CloudEventJson(const events::v1::Event& event) {
   }
   absl::StrAppend(&json, ",\"datacontenttype\":\"application/json\"");
   if (event.has_payload()) {
-    absl::StrAppend(&json, ",\"dataschema\":",
-                    JsonString(absl::StrCat("proto:", event.payload().type_url())));
+    absl::StrAppend(
+        &json, ",\"dataschema\":",
+        JsonString(absl::StrCat("proto:", event.payload().type_url())));
   }
   absl::StrAppend(&json, ",\"position\":", JsonString(event.position()));
   if (!event.principal().empty()) {

@@ -20,8 +20,7 @@ TEST(WebhookMessageTest, SignatureMatchesTheSpecificationExample) {
   ASSERT_TRUE(key.ok()) << key.status();
   const WebhookHeaders headers =
       SignWebhook(*key, "msg_p5jXN8AQM9LWM0D4loKWxJek",
-                  absl::FromUnixSeconds(1614265330),
-                  R"({"test": 2432232314})");
+                  absl::FromUnixSeconds(1614265330), R"({"test": 2432232314})");
   EXPECT_EQ(headers.timestamp, "1614265330");
   EXPECT_EQ(headers.signature,
             "v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=");

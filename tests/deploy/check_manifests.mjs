@@ -18,12 +18,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 
-import { find, ofKind, podTemplate, containerEnv, secretData, durationSeconds, id } from './lib/k8s.mjs';
+import { find, ofKind, podTemplate, containerEnv, secretData, id } from './lib/k8s.mjs';
 import {
   checkNamespace, checkLabels, checkPodSecurity, checkServiceDeployments,
-  checkReferences, checkNetworkPolicies, checkFlows, checkRedis, lintAll, parseAcl,
+  checkReferences, checkNetworkPolicies, checkFlows, checkRedis, lintAll,
 } from './lib/lint.mjs';
-import { lintDockerfile, runtimePackages, RUNTIME_PACKAGES, SERVICES } from './lib/dockerfile.mjs';
+import { lintDockerfile, runtimePackages, SERVICES } from './lib/dockerfile.mjs';
 import { startRedis, RespClient, RedisError, writeLibrary } from './lib/redis.mjs';
 import { startService, waitReady, terminate } from './lib/processes.mjs';
 
@@ -156,8 +156,14 @@ async function schemaProblems(objects) {
       problems.push(`${id(obj)}: no schema for ${obj.apiVersion} ${obj.kind}`);
       continue;
     }
+    const copy = structuredClone(obj);
+    // kustomize wraps long base64 values over lines; the API server's
+    // decoder (Go's base64) skips newlines, the schema's "byte" format not.
+    if (copy.kind === 'Secret') {
+      for (const k of Object.keys(copy.data ?? {})) copy.data[k] = copy.data[k].replace(/[\r\n]/g, '');
+    }
     try {
-      new Model(structuredClone(obj)).validate();
+      new Model(copy).validate();
     } catch (e) {
       problems.push(`${id(obj)}: ${e.message}`);
     }
@@ -237,24 +243,28 @@ await test('Dockerfile: multi-stage on Debian 12, slim runtime, numeric non-root
 await test('Dockerfile: runtime packages provide every library the built binaries link', () => {
   if (!dockerModel) return ['no Dockerfile model'];
   const problems = [];
-  const dpkgDepends = (pkg) => {
-    const r = spawnSync('dpkg-query', ['-W', '-f=${Depends},${Pre-Depends}', pkg], { encoding: 'utf8' });
-    return r.status === 0 ? r.stdout.split(/[,|]/).map((s) => s.trim().split(/[\s:(]/)[0]).filter(Boolean) : null;
+  // One dpkg call per level: per-package calls take a minute.
+  const dependsOf = (packages) => {
+    const r = spawnSync('dpkg-query', ['-W', '-f=${Package}\t${Depends},${Pre-Depends}\n', ...packages], { encoding: 'utf8' });
+    const out = new Map();
+    for (const line of r.stdout.split('\n').filter(Boolean)) {
+      const [pkg, deps] = line.split('\t');
+      out.set(pkg, deps.split(/[,|]/).map((d) => d.trim().split(/[\s:(]/)[0]).filter(Boolean));
+    }
+    return out;
   };
   // In debian:12-slim already (essential, or needed by apt).
   const closure = new Set(['libc6', 'libgcc-s1', 'libstdc++6', 'zlib1g']);
-  const queue = [...new Set(SERVICES.flatMap((s) => runtimePackages(dockerModel, s)))];
-  while (queue.length) {
-    const pkg = queue.shift();
-    if (closure.has(pkg) && !RUNTIME_PACKAGES.includes(pkg)) continue;
-    closure.add(pkg);
-    const deps = dpkgDepends(pkg);
-    if (deps === null) {
-      problems.push(`dpkg does not know ${pkg} (is it installed here? scripts/install-deps.sh pulls it in through the -dev package)`);
-      continue;
+  let level = [...new Set(SERVICES.flatMap((s) => runtimePackages(dockerModel, s)))];
+  while (level.length) {
+    for (const p of level) closure.add(p);
+    const deps = dependsOf(level);
+    for (const p of level) {
+      if (!deps.has(p)) problems.push(`dpkg does not know ${p} (scripts/install-deps.sh installs it with its -dev package)`);
     }
-    for (const d of deps) if (!closure.has(d)) queue.push(d);
+    level = [...new Set([...deps.values()].flat())].filter((d) => !closure.has(d));
   }
+  const needs = new Map();  // library path -> binaries
   for (const service of SERVICES) {
     const binary = path.join(binDir, `accord-${service}`);
     if (!fs.existsSync(binary)) {
@@ -267,13 +277,23 @@ await test('Dockerfile: runtime packages provide every library the built binarie
       continue;
     }
     for (const m of ldd.stdout.matchAll(/=>\s+(\/\S+)/g)) {
-      const lib = fs.realpathSync(m[1]);
-      const owner = [lib, lib.replace(/^\/lib\//, '/usr/lib/'), m[1], m[1].replace(/^\/lib\//, '/usr/lib/')]
-        .map((p) => spawnSync('dpkg', ['-S', p], { encoding: 'utf8' }))
-        .find((r) => r.status === 0)?.stdout.split(':')[0];
-      if (!owner) problems.push(`accord-${service}: no package owns ${m[1]}`);
-      else if (!closure.has(owner)) problems.push(`accord-${service}: needs ${m[1]} from ${owner}, which the runtime image does not install`);
+      if (!needs.has(m[1])) needs.set(m[1], []);
+      needs.get(m[1]).push(`accord-${service}`);
     }
+    if (/not found/.test(ldd.stdout)) problems.push(`accord-${service}: ldd reports a missing library here`);
+  }
+  // Merged /usr: dpkg may list a library under /lib or /usr/lib.
+  const candidates = (lib) => [...new Set([lib, fs.realpathSync(lib)].flatMap((p) => [p, p.replace(/^\/lib\//, '/usr/lib/'), p.replace(/^\/usr\/lib\//, '/lib/')]))];
+  const owners = new Map();
+  const search = spawnSync('dpkg', ['-S', ...[...needs.keys()].flatMap(candidates)], { encoding: 'utf8' });
+  for (const line of search.stdout.split('\n')) {
+    const m = /^([^:]+)(?::\w+)?: (\/\S+)$/.exec(line);
+    if (m) owners.set(m[2], m[1].split(',')[0].trim());
+  }
+  for (const [lib, users] of needs) {
+    const owner = candidates(lib).map((c) => owners.get(c)).find(Boolean);
+    if (!owner) problems.push(`${users.join(', ')}: no package owns ${lib}`);
+    else if (!closure.has(owner)) problems.push(`${users.join(', ')}: needs ${lib} from ${owner}, which the runtime image does not install`);
   }
   return problems;
 });
@@ -356,7 +376,7 @@ function aclMatrix(user, library) {
     ['XTRIM', 'accord:events', 'MAXLEN', '~', '1000000'],
   ];
   const denied = [
-    ['FLUSHALL'], ['FLUSHDB'], ['CONFIG', 'GET', 'maxmemory'], ['KEYS', '*'], ['SCAN', '0'], ['DEBUG', 'SLEEP', '0'],
+    ['FLUSHALL'], ['FLUSHDB'], ['CONFIG', 'GET', 'maxmemory'], ['KEYS', '*'], ['SCAN', '0'], ['SWAPDB', '0', '1'],
     ['ACL', 'LIST'], ['EVAL', 'return 1', '0'], ['SCRIPT', 'FLUSH'], ['FUNCTION', 'FLUSH'], ['FUNCTION', 'DELETE', 'accord_v1'],
     ['CLIENT', 'LIST'], ['MODULE', 'LIST'], ['BGSAVE'], ['BGREWRITEAOF'], ['REPLICAOF', 'NO', 'ONE'], ['DEL', `${k}:r`],
     ['GET', 'other:key'], ['SET', 'other:key', 'x'], ['HGETALL', 'other:hash'], ['PUBLISH', 'other-channel', 'x'],
@@ -450,15 +470,18 @@ if (redis) {
           const institution = running.find((r) => r.name === 'institution');
           if (env.ACCORD_INSTITUTION_TARGET && institution?.proc.address) env.ACCORD_INSTITUTION_TARGET = institution.proc.address;
           const proc = startService(binary, env);
-          running.push({ name: c.name, proc, grace: durationSeconds(env.ACCORD_SHUTDOWN_GRACE ?? '10s') });
+          // What the kubelet allows after the preStop hook, before SIGKILL.
+          const spec = podTemplate(d).spec;
+          const budget = (spec.terminationGracePeriodSeconds ?? 30) - (c.lifecycle?.preStop?.sleep?.seconds ?? 0);
+          running.push({ name: c.name, proc, budget });
           if (!(await waitReady(proc, 15000))) {
             problems.push(`${id(d)} did not become ready:\n${proc.log.split('\n').slice(-6).join('\n')}`);
           }
         }
       } finally {
         for (const r of running) {
-          const result = await terminate(r.proc, (r.grace + 5) * 1000);
-          if (result === 'timeout') problems.push(`accord-${r.name} did not exit within shutdown grace + 5s`);
+          const result = await terminate(r.proc, r.budget * 1000);
+          if (result === 'timeout') problems.push(`accord-${r.name} did not exit within the ${r.budget}s left after preStop`);
           else if (result.code !== 0) problems.push(`accord-${r.name} exited with ${result.code ?? result.signal} on SIGTERM`);
         }
       }
@@ -521,8 +544,8 @@ const MUTATIONS = [
   ['HPA deleted', /expected one HorizontalPodAutoscaler/, (o) => {
     o.splice(o.indexOf(find(o, 'HorizontalPodAutoscaler', 'accord-notification')), 1);
   }],
-  ['grace period shorter than preStop + shutdown grace', /terminationGracePeriodSeconds 20 must exceed/, (o) => {
-    podTemplate(deployment(o, 'accord-notification')).spec.terminationGracePeriodSeconds = 20;
+  ['grace period shorter than preStop + shutdown grace', /terminationGracePeriodSeconds 35 must exceed/, (o) => {
+    podTemplate(deployment(o, 'accord-notification')).spec.terminationGracePeriodSeconds = 35;
   }],
   ['preStop needs a shell', /preStop exec needs a shell/, (o) => {
     container0(o, 'accord-institution').lifecycle.preStop = { exec: { command: ['sleep', '10'] } };

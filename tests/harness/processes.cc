@@ -223,9 +223,10 @@ std::shared_ptr<grpc::Channel> ServiceProcess::Channel() const {
 }
 
 absl::Status WaitForHealth(const std::shared_ptr<grpc::Channel>& channel,
-                           bool serving, absl::Duration timeout) {
-  // grpc.health.v1 messages are tiny: an empty HealthCheckRequest asks for
-  // the overall status, and the response is field 1 (tag 0x08) holding the
+                           bool serving, absl::Duration timeout,
+                           const std::string& service) {
+  // grpc.health.v1 messages are tiny: a HealthCheckRequest is at most the
+  // service name, and the response is field 1 (tag 0x08) holding the
   // enum (1 = SERVING), so raw bytes spare the test a copy of health.proto.
   grpc::GenericStub stub(channel);
   const absl::Time deadline = absl::Now() + timeout;
@@ -234,8 +235,14 @@ absl::Status WaitForHealth(const std::shared_ptr<grpc::Channel>& channel,
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() +
                          std::chrono::milliseconds(500));
-    grpc::Slice empty("");
-    grpc::ByteBuffer request(&empty, 1);
+    // HealthCheckRequest.service is field 1 (tag 0x0A).
+    std::string request_bytes;
+    if (!service.empty()) {
+      request_bytes = std::string("\x0a") +
+                      static_cast<char>(service.size()) + service;
+    }
+    grpc::Slice slice(request_bytes);
+    grpc::ByteBuffer request(&slice, 1);
     grpc::ByteBuffer response;
     std::promise<grpc::Status> done;
     stub.UnaryCall(&context, "/grpc.health.v1.Health/Check",

@@ -102,8 +102,10 @@ class ServiceProcess {
 
 // Waits until the gRPC health service at `channel` reports SERVING
 // (`serving` true) or NOT_SERVING/unreachable (`serving` false).
+// `service` "" asks for the overall (readiness) status.
 absl::Status WaitForHealth(const std::shared_ptr<grpc::Channel>& channel,
-                           bool serving, absl::Duration timeout);
+                           bool serving, absl::Duration timeout,
+                           const std::string& service = "");
 
 // The path of a binary in the build's bin directory.
 std::string BinaryPath(const std::string& name);

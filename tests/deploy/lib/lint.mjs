@@ -18,6 +18,10 @@ const RESTRICTED_VOLUMES = new Set([
   'configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret',
 ]);
 
+// The metrics server (cpp-httplib) waits up to its keep-alive timeout for an
+// idle scrape connection before the process can exit (measured: ~4-5s).
+const METRICS_KEEPALIVE_SECONDS = 5;
+
 function hostPort(text) {
   const m = /:(\d+)$/.exec(text ?? '');
   return m ? Number(m[1]) : NaN;
@@ -195,8 +199,8 @@ export function checkServiceDeployments(objects) {
     const grace = durationSeconds(env.ACCORD_SHUTDOWN_GRACE ?? '10s');
     if (Number.isNaN(grace)) problems.push(`${where}: ACCORD_SHUTDOWN_GRACE "${env.ACCORD_SHUTDOWN_GRACE}" is not a duration`);
     const tgps = spec.terminationGracePeriodSeconds ?? 30;
-    if (!(tgps > sleep + grace)) {
-      problems.push(`${where}: terminationGracePeriodSeconds ${tgps} must exceed preStop ${sleep}s + shutdown grace ${grace}s`);
+    if (!(tgps > sleep + grace + METRICS_KEEPALIVE_SECONDS)) {
+      problems.push(`${where}: terminationGracePeriodSeconds ${tgps} must exceed preStop ${sleep}s + shutdown grace ${grace}s + ${METRICS_KEEPALIVE_SECONDS}s metrics keep-alive`);
     }
     const ru = d.spec.strategy?.rollingUpdate ?? {};
     if ((d.spec.strategy?.type ?? 'RollingUpdate') !== 'RollingUpdate' ||
@@ -276,7 +280,10 @@ export function checkReferences(objects, { externalSecrets = [] } = {}) {
         if (cm) need(where, 'ConfigMap', cm.name, cm.key, cm.optional);
         if (sk) need(where, 'Secret', sk.name, sk.key, sk.optional);
       }
-      const mounted = new Set((spec.volumes ?? []).map((v) => v.name));
+      const mounted = new Set([
+        ...(spec.volumes ?? []).map((v) => v.name),
+        ...(w.spec?.volumeClaimTemplates ?? []).map((v) => v.metadata?.name),
+      ]);
       for (const m of c.volumeMounts ?? []) {
         if (!mounted.has(m.name)) problems.push(`${where}: mounts undeclared volume ${m.name}`);
       }

@@ -4,9 +4,13 @@
 import { spawn } from 'node:child_process';
 import http from 'node:http';
 
+// Keep-alive, as Prometheus scrapes: an idle scrape connection is part of
+// what a shutdown has to close.
+const keepAlive = new http.Agent({ keepAlive: true });
+
 function get(url) {
   return new Promise((resolve) => {
-    const req = http.get(url, (res) => {
+    const req = http.get(url, { agent: keepAlive }, (res) => {
       let body = '';
       res.on('data', (d) => { body += d; });
       res.on('end', () => resolve(body));
@@ -16,8 +20,20 @@ function get(url) {
   });
 }
 
+// Children still running when this process exits (a crash in the
+// checker, say) are killed rather than left behind.
+const children = new Set();
+process.on('exit', () => {
+  for (const child of children) child.kill('SIGKILL');
+});
+export function track(child) {
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  return child;
+}
+
 export function startService(binary, env) {
-  const child = spawn(binary, [], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = track(spawn(binary, [], { env, stdio: ['ignore', 'pipe', 'pipe'] }));
   const proc = { child, log: '', address: undefined, metricsPort: undefined };
   const onData = (d) => {
     proc.log += d;

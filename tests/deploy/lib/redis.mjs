@@ -6,6 +6,7 @@ import net from 'node:net';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { track } from './processes.mjs';
 
 export class RedisError extends Error {}
 
@@ -19,6 +20,7 @@ export class RespClient {
 
   constructor(socket) {
     this.socket = socket;
+    socket.setNoDelay(true);
     this.buffer = Buffer.alloc(0);
     this.waiting = [];
     socket.on('data', (chunk) => {
@@ -46,7 +48,8 @@ export class RespClient {
         clearTimeout(timer);
         resolve(v);
       });
-      for (const p of parts) this.socket.write(p);
+      // One write: separate small writes meet Nagle + delayed ACK (~40ms).
+      this.socket.write(Buffer.concat(parts.map((p) => (Buffer.isBuffer(p) ? p : Buffer.from(p)))));
     });
   }
 
@@ -104,7 +107,13 @@ function freePort() {
 // options after the file override it: loopback, a free port, a temp dir.
 export async function startRedis({ conf, acl, appendfsync, redisServer = 'redis-server' }) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'accord-deploy-redis-'));
-  fs.writeFileSync(path.join(dir, 'redis.conf'), conf);
+  // Redis applies the file before the command line, so a "dir" that does
+  // not exist here fails before --dir could override it: point both paths
+  // at the temp dir in the file itself.
+  const localConf = conf
+    .replace(/^\s*dir\s.*$/m, `dir ${dir}`)
+    .replace(/^\s*aclfile\s.*$/m, `aclfile ${path.join(dir, 'users.acl')}`);
+  fs.writeFileSync(path.join(dir, 'redis.conf'), localConf);
   fs.writeFileSync(path.join(dir, 'users.acl'), acl);
   const port = await freePort();
   const args = [
@@ -113,7 +122,7 @@ export async function startRedis({ conf, acl, appendfsync, redisServer = 'redis-
     '--aclfile', path.join(dir, 'users.acl'), '--appendfsync', appendfsync,
     '--save', '', '--daemonize', 'no',
   ];
-  const child = spawn(redisServer, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = track(spawn(redisServer, args, { stdio: ['ignore', 'pipe', 'pipe'] }));
   let log = '';
   child.stdout.on('data', (d) => { log += d; });
   child.stderr.on('data', (d) => { log += d; });

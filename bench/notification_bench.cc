@@ -1,0 +1,336 @@
+// Measures the notification service end to end, against the real binary
+// and a private redis-server:
+//   1. baseline: Redis PUBLISH -> subscriber delivery latency (hiredis);
+//   2. record -> watcher latency (p50/p99) with 1, 100 and 1,000
+//      concurrent WatchEvents streams: the bench records events through the
+//      real write path (the same Redis Function every service calls) and
+//      timestamps them; every watcher notes when each event arrives;
+//   3. memory per idle watcher: RSS of a fresh notification process before
+//      and after 10,000 idle streams are open.
+// Not run by ctest.
+//
+// Usage: notification_bench [events per point, default 200]
+
+#include <grpcpp/grpcpp.h>
+#include <hiredis/hiredis.h>
+#include <httplib.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "accord/institution/v1/institution.pb.h"
+#include "accord/notification/v1/notification_service.grpc.pb.h"
+#include "common/events.h"
+#include "common/redis_client.h"
+#include "common/write_path.h"
+#include "google/protobuf/util/time_util.h"
+#include "tests/harness/processes.h"
+
+namespace accord {
+namespace {
+
+using notification::v1::NotificationService;
+using notification::v1::WatchEventsRequest;
+using notification::v1::WatchEventsResponse;
+
+// Latencies in microseconds from every thread.
+class Samples {
+ public:
+  void Add(double micros) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    values_.push_back(micros);
+  }
+  size_t size() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return values_.size();
+  }
+  void Clear() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    values_.clear();
+  }
+  double Percentile(double p) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (values_.empty()) return 0;
+    std::vector<double> sorted = values_;
+    std::sort(sorted.begin(), sorted.end());
+    const size_t index = std::min(
+        sorted.size() - 1, static_cast<size_t>(p * (sorted.size() - 1) + 0.5));
+    return sorted[index];
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<double> values_;
+};
+
+int64_t NowNanos() { return absl::ToUnixNanos(absl::Now()); }
+
+// One WatchEvents stream read by the callback API (no thread per stream).
+class BenchWatcher : public grpc::ClientReadReactor<WatchEventsResponse> {
+ public:
+  BenchWatcher(NotificationService::Stub& stub, Samples* samples,
+               std::atomic<int>* warmed, std::atomic<int>* done)
+      : samples_(samples), warmed_(warmed), done_(done) {
+    request_.mutable_inline_selector()->add_event_types("bench.v1.*");
+    request_.set_start_position("now");
+    request_.mutable_heartbeat_interval()->set_seconds(300);
+    stub.async()->WatchEvents(&context_, &request_, this);
+    StartRead(&response_);
+    StartCall();
+  }
+  void OnReadDone(bool ok) override {
+    if (!ok) return;
+    if (response_.has_event()) {
+      if (response_.event().type() == "bench.v1.warmup") {
+        warmed_->fetch_add(1);
+      } else if (samples_ != nullptr) {
+        int64_t sent = 0;
+        if (absl::SimpleAtoi(response_.event().request_id(), &sent)) {
+          samples_->Add(static_cast<double>(NowNanos() - sent) / 1000.0);
+        }
+      }
+    }
+    StartRead(&response_);
+  }
+  void OnDone(const grpc::Status&) override { done_->fetch_add(1); }
+  void Cancel() { context_.TryCancel(); }
+
+ private:
+  grpc::ClientContext context_;
+  WatchEventsRequest request_;
+  WatchEventsResponse response_;
+  Samples* samples_;
+  std::atomic<int>* warmed_;
+  std::atomic<int>* done_;
+};
+
+// A pool of channels, each its own TCP connection.
+std::vector<std::unique_ptr<NotificationService::Stub>> Stubs(
+    const std::string& address, int count) {
+  std::vector<std::unique_ptr<NotificationService::Stub>> stubs;
+  for (int i = 0; i < count; ++i) {
+    grpc::ChannelArguments arguments;
+    arguments.SetInt("grpc.use_local_subchannel_pool", 1);
+    arguments.SetInt("accord.bench_channel", i);  // no channel sharing
+    stubs.push_back(NotificationService::NewStub(grpc::CreateCustomChannel(
+        address, grpc::InsecureChannelCredentials(), arguments)));
+  }
+  return stubs;
+}
+
+absl::Status Record(WritePath& write_path, const std::string& type,
+                    int sequence) {
+  institution::v1::Institution payload;
+  payload.set_name(absl::StrCat("institutions/bench-", sequence));
+  ChangeContext context;
+  context.time = absl::Now();
+  context.request_id = absl::StrCat(NowNanos());
+  WritePlan plan;
+  plan.Emit(
+      MakeEvent("//accord/bench", type, payload.name(), payload, context));
+  return write_path.Commit(plan).status();
+}
+
+// The pid of the process whose command line holds `needle`.
+int FindPid(const std::string& needle) {
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    int pid = 0;
+    if (!absl::SimpleAtoi(entry.path().filename().string(), &pid)) continue;
+    std::ifstream file(entry.path() / "cmdline", std::ios::binary);
+    std::string cmdline((std::istreambuf_iterator<char>(file)),
+                        std::istreambuf_iterator<char>());
+    std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
+    if (cmdline.find("accord-notification") != std::string::npos &&
+        cmdline.find(needle) != std::string::npos) {
+      return pid;
+    }
+  }
+  return -1;
+}
+
+int64_t RssKiB(int pid) {
+  std::ifstream file(absl::StrCat("/proc/", pid, "/status"));
+  std::string line;
+  while (std::getline(file, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) {
+      int64_t kib = 0;
+      std::vector<std::string> parts =
+          absl::StrSplit(line, ' ', absl::SkipWhitespace());
+      if (parts.size() >= 2 && absl::SimpleAtoi(parts[1], &kib)) return kib;
+    }
+  }
+  return -1;
+}
+
+// Baseline: PUBLISH -> delivery to one hiredis subscriber.
+void Baseline(int port, int messages, Samples& samples) {
+  redisContext* subscriber = redisConnect("127.0.0.1", port);
+  redisContext* publisher = redisConnect("127.0.0.1", port);
+  freeReplyObject(redisCommand(subscriber, "SUBSCRIBE bench:baseline"));
+  std::thread reader([&] {
+    for (int i = 0; i < messages; ++i) {
+      void* raw = nullptr;
+      if (redisGetReply(subscriber, &raw) != REDIS_OK) return;
+      auto* reply = static_cast<redisReply*>(raw);
+      int64_t sent = 0;
+      if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 3 &&
+          absl::SimpleAtoi(
+              std::string(reply->element[2]->str, reply->element[2]->len),
+              &sent)) {
+        samples.Add(static_cast<double>(NowNanos() - sent) / 1000.0);
+      }
+      freeReplyObject(reply);
+    }
+  });
+  for (int i = 0; i < messages; ++i) {
+    const std::string now = absl::StrCat(NowNanos());
+    freeReplyObject(redisCommand(publisher, "PUBLISH bench:baseline %b",
+                                 now.data(), now.size()));
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  reader.join();
+  redisFree(subscriber);
+  redisFree(publisher);
+}
+
+bool WaitUntil(const std::function<bool()>& done, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (!done()) {
+    if (absl::Now() > deadline) return false;
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  return true;
+}
+
+void LatencyPoint(const std::string& address, WritePath& write_path,
+                  int watchers, int events, double baseline_p50) {
+  const int channels = std::max(1, std::min(16, watchers / 64));
+  auto stubs = Stubs(address, channels);
+  Samples samples;
+  std::atomic<int> warmed{0};
+  std::atomic<int> done{0};
+  std::vector<std::unique_ptr<BenchWatcher>> open;
+  for (int i = 0; i < watchers; ++i) {
+    open.push_back(std::make_unique<BenchWatcher>(*stubs[i % channels],
+                                                  &samples, &warmed, &done));
+  }
+  // Every stream is live once it has seen a warm-up event.
+  int sequence = 0;
+  const bool live = WaitUntil(
+      [&] {
+        (void)Record(write_path, "bench.v1.warmup", sequence++);
+        absl::SleepFor(absl::Milliseconds(100));
+        return warmed.load() >= watchers;
+      },
+      absl::Seconds(60));
+  if (!live) std::printf("  warning: not every watcher went live\n");
+  absl::SleepFor(absl::Milliseconds(300));
+  samples.Clear();
+  for (int i = 0; i < events; ++i) {
+    (void)Record(write_path, "bench.v1.recorded", i);
+    // Spaced out so each event is measured alone, not queued behind the
+    // previous fan-out (1,000 watchers at 10 events/s is 10k writes/s).
+    absl::SleepFor(absl::Milliseconds(watchers >= 1000 ? 100 : 5));
+  }
+  const size_t expected = static_cast<size_t>(watchers) * events;
+  WaitUntil([&] { return samples.size() >= expected; }, absl::Seconds(30));
+  const double p50 = samples.Percentile(0.50);
+  std::printf(
+      "watchers=%-5d deliveries=%-7zu record->watcher p50=%8.1f us  "
+      "p99=%8.1f us  (p50 = %.1fx the publish->deliver baseline)\n",
+      watchers, samples.size(), p50, samples.Percentile(0.99),
+      baseline_p50 > 0 ? p50 / baseline_p50 : 0);
+  for (auto& watcher : open) watcher->Cancel();
+  WaitUntil([&] { return done.load() >= watchers; }, absl::Seconds(30));
+}
+
+double WatcherGauge(int metrics_port) {
+  httplib::Client client("127.0.0.1", metrics_port);
+  auto result = client.Get("/metrics");
+  if (!result || result->status != 200) return -1;
+  for (absl::string_view line : absl::StrSplit(result->body, '\n')) {
+    if (absl::StartsWith(line, "accord_notification_watchers ")) {
+      double value = 0;
+      if (absl::SimpleAtod(line.substr(line.find(' ') + 1), &value)) {
+        return value;
+      }
+    }
+  }
+  return 0;
+}
+
+void MemoryPoint(const std::string& redis_url, int idle) {
+  testing::ServiceProcess service("accord-notification", redis_url,
+                                  {"--log_level=warning"});
+  const int pid = FindPid(service.address());
+  absl::SleepFor(absl::Seconds(1));
+  const int64_t before = RssKiB(pid);
+  auto stubs = Stubs(service.address(), 20);
+  std::atomic<int> warmed{0};
+  std::atomic<int> done{0};
+  std::vector<std::unique_ptr<BenchWatcher>> open;
+  for (int i = 0; i < idle; ++i) {
+    open.push_back(std::make_unique<BenchWatcher>(*stubs[i % stubs.size()],
+                                                  nullptr, &warmed, &done));
+  }
+  const bool all_open =
+      WaitUntil([&] { return WatcherGauge(service.metrics_port()) >= idle; },
+                absl::Seconds(120));
+  absl::SleepFor(absl::Seconds(2));
+  const int64_t after = RssKiB(pid);
+  std::printf(
+      "idle watchers=%d%s  server RSS %.1f MiB -> %.1f MiB: %.1f KiB per "
+      "idle watcher\n",
+      idle, all_open ? "" : " (not all registered!)", before / 1024.0,
+      after / 1024.0, static_cast<double>(after - before) / idle);
+  for (auto& watcher : open) watcher->Cancel();
+  WaitUntil([&] { return done.load() >= idle; }, absl::Seconds(60));
+}
+
+int Main(int argc, char** argv) {
+  int events = 200;
+  if (argc > 1) (void)absl::SimpleAtoi(argv[1], &events);
+  testing::RedisServer redis("everysec");
+  std::printf("notification bench: %d events per point, Redis on port %d\n",
+              events, redis.port());
+
+  Samples baseline;
+  Baseline(redis.port(), events, baseline);
+  const double baseline_p50 = baseline.Percentile(0.5);
+  std::printf(
+      "baseline  Redis PUBLISH->subscriber      p50=%8.1f us  "
+      "p99=%8.1f us\n",
+      baseline_p50, baseline.Percentile(0.99));
+
+  {
+    testing::ServiceProcess service("accord-notification", redis.url(),
+                                    {"--log_level=warning"});
+    RedisClient client({.url = *ParseRedisUrl(redis.url())});
+    WritePath write_path(client);
+    for (const int watchers : {1, 100, 1000}) {
+      LatencyPoint(service.address(), write_path, watchers, events,
+                   baseline_p50);
+    }
+  }
+  MemoryPoint(redis.url(), 10000);
+  return 0;
+}
+
+}  // namespace
+}  // namespace accord
+
+int main(int argc, char** argv) { return accord::Main(argc, argv); }

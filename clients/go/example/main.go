@@ -1,0 +1,138 @@
+// Command example is the Accord client example in Go: it watches for new
+// agreements, creates two institutions and an MOU between them, and prints
+// the MOU's `accord.agreement.v1.recorded` event when the watch stream
+// delivers it. It exits 0 once the event arrived, 1 on an error or after 15
+// seconds.
+//
+// Targets come from ACCORD_INSTITUTION_TARGET, ACCORD_AGREEMENT_TARGET and
+// ACCORD_NOTIFICATION_TARGET. Build it in GOPATH mode against the code that
+// ../generate.sh writes and Debian's Go libraries (see clients/README.md).
+package main
+
+import (
+	"context"
+	"fmt"
+	"math/rand"
+	"os"
+	"time"
+
+	agreementv1 "accord/agreement/v1"
+	institutionv1 "accord/institution/v1"
+	notificationv1 "accord/notification/v1"
+
+	"google.golang.org/grpc"
+	"google.golang.org/protobuf/types/known/durationpb"
+)
+
+const recorded = "accord.agreement.v1.recorded"
+
+func target(variable, fallback string) string {
+	if value := os.Getenv(variable); value != "" {
+		return value
+	}
+	return fallback
+}
+
+func dial(variable, fallback string) *grpc.ClientConn {
+	conn, err := grpc.Dial(target(variable, fallback), grpc.WithInsecure())
+	if err != nil {
+		fail("dial "+variable, err)
+	}
+	return conn
+}
+
+func fail(what string, err error) {
+	fmt.Fprintf(os.Stderr, "go example: %s failed: %v\n", what, err)
+	os.Exit(1)
+}
+
+func createInstitution(ctx context.Context, client institutionv1.InstitutionServiceClient,
+	id, text, countryCode string) string {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	institution, err := client.CreateInstitution(ctx, &institutionv1.CreateInstitutionRequest{
+		InstitutionId: id,
+		Institution: &institutionv1.Institution{
+			Names: []*institutionv1.InstitutionName{{
+				Text: text, Type: institutionv1.InstitutionName_TYPE_DISPLAY, LanguageCode: "en",
+			}},
+			Kind:        institutionv1.Institution_KIND_UNIVERSITY,
+			CountryCode: countryCode,
+		},
+	})
+	if err != nil {
+		fail("CreateInstitution", err)
+	}
+	return institution.GetName()
+}
+
+func main() {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	institutions := institutionv1.NewInstitutionServiceClient(
+		dial("ACCORD_INSTITUTION_TARGET", "127.0.0.1:50051"))
+	agreements := agreementv1.NewAgreementServiceClient(
+		dial("ACCORD_AGREEMENT_TARGET", "127.0.0.1:50052"))
+	notifications := notificationv1.NewNotificationServiceClient(
+		dial("ACCORD_NOTIFICATION_TARGET", "127.0.0.1:50053"))
+
+	// 1. Watch new agreements from now on, with a heartbeat every 200 ms.
+	stream, err := notifications.WatchEvents(ctx, &notificationv1.WatchEventsRequest{
+		Selector: &notificationv1.WatchEventsRequest_InlineSelector{
+			InlineSelector: &notificationv1.EventSelector{EventTypes: []string{recorded}},
+		},
+		StartPosition:     "now",
+		HeartbeatInterval: durationpb.New(200 * time.Millisecond),
+	})
+	if err != nil {
+		fail("WatchEvents", err)
+	}
+	// The first heartbeat says the stream is anchored: every event recorded
+	// from here on will be delivered.
+	first, err := stream.Recv()
+	if err != nil {
+		fail("WatchEvents", err)
+	}
+	fmt.Println("watching from position", first.GetHeartbeat().GetPosition())
+
+	// 2. Two institutions in different countries, with ids unique per run.
+	suffix := fmt.Sprintf("%d-%d", time.Now().UnixMilli(),
+		rand.New(rand.NewSource(time.Now().UnixNano())).Intn(1000000))
+	firstParty := createInstitution(ctx, institutions, "go-example-ir-"+suffix,
+		"Go Example University (Iran)", "IR")
+	secondParty := createInstitution(ctx, institutions, "go-example-ru-"+suffix,
+		"Go Example University (Russia)", "RU")
+	fmt.Println("created", firstParty, "and", secondParty)
+
+	// 3. A memorandum of understanding between them.
+	createCtx, createCancel := context.WithTimeout(ctx, 5*time.Second)
+	defer createCancel()
+	agreement, err := agreements.CreateAgreement(createCtx, &agreementv1.CreateAgreementRequest{
+		AgreementId: "go-example-mou-" + suffix,
+		Agreement: &agreementv1.Agreement{
+			Titles: []*agreementv1.LocalizedText{{
+				Text: "Memorandum of understanding on scientific cooperation", LanguageCode: "en",
+			}},
+			Kind:        agreementv1.Agreement_KIND_MEMORANDUM_OF_UNDERSTANDING,
+			Parties:     []string{firstParty, secondParty},
+			SigningDate: "2025-04-25",
+		},
+	})
+	if err != nil {
+		fail("CreateAgreement", err)
+	}
+	fmt.Println("created", agreement.GetName())
+
+	// 4. Read until the MOU's event arrives (heartbeats are skipped).
+	for {
+		message, err := stream.Recv()
+		if err != nil {
+			fail("waiting for the event", err)
+		}
+		event := message.GetEvent()
+		if event != nil && event.GetType() == recorded && event.GetSubject() == agreement.GetName() {
+			fmt.Println("event", event.GetPosition(), event.GetType(), event.GetSubject())
+			return
+		}
+	}
+}

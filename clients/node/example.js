@@ -1,0 +1,134 @@
+// Accord client example in Node.js: watches for new agreements, creates two
+// institutions and an MOU between them, and prints the MOU's
+// `accord.agreement.v1.recorded` event when the watch stream delivers it.
+// Exits 0 once the event arrived, 1 on an error or after 15 seconds.
+//
+// Targets come from ACCORD_INSTITUTION_TARGET, ACCORD_AGREEMENT_TARGET and
+// ACCORD_NOTIFICATION_TARGET. @grpc/proto-loader reads Accord's protos from
+// ../../proto at start-up (the google/* ones from google-proto-files), so
+// there is no separate generation step; `npm run generate` writes
+// TypeScript typings to gen/ for editors and TypeScript callers.
+'use strict';
+
+const path = require('path');
+const grpc = require('@grpc/grpc-js');
+const protoLoader = require('@grpc/proto-loader');
+
+const RECORDED = 'accord.agreement.v1.recorded';
+const TIMEOUT_MS = 15000;
+const protoDir = path.resolve(__dirname, '../../proto');
+
+const definition = protoLoader.loadSync(
+  [
+    'accord/institution/v1/institution_service.proto',
+    'accord/agreement/v1/agreement_service.proto',
+    'accord/notification/v1/notification_service.proto',
+  ],
+  {
+    includeDirs: [protoDir, path.join(protoDir, 'node_modules/google-proto-files')],
+    keepCase: true,
+    longs: String,
+    enums: String,
+    defaults: true,
+    oneofs: true,
+  });
+const accord = grpc.loadPackageDefinition(definition).accord;
+
+function target(variable, fallback) {
+  return process.env[variable] || fallback;
+}
+
+function fail(what, error) {
+  console.error(`node example: ${what} failed: ${error.code ?? ''} ${error.details ?? error.message}`);
+  process.exit(1);
+}
+
+// Promisifies one unary call with a 5-second deadline.
+function call(client, method, request) {
+  return new Promise((resolve, reject) => {
+    client[method](request, { deadline: Date.now() + 5000 }, (error, response) =>
+      error ? reject(error) : resolve(response));
+  });
+}
+
+async function createInstitution(client, id, text, countryCode) {
+  const institution = await call(client, 'CreateInstitution', {
+    institution_id: id,
+    institution: {
+      names: [{ text, type: 'TYPE_DISPLAY', language_code: 'en' }],
+      kind: 'KIND_UNIVERSITY',
+      country_code: countryCode,
+    },
+  });
+  return institution.name;
+}
+
+async function recordMou(institutions, agreements) {
+  // 2. Two institutions in different countries, with ids unique per run.
+  const suffix = `${Date.now()}-${Math.floor(Math.random() * 1e6)}`;
+  const first = await createInstitution(institutions, `node-example-ir-${suffix}`,
+    'Node Example University (Iran)', 'IR');
+  const second = await createInstitution(institutions, `node-example-ru-${suffix}`,
+    'Node Example University (Russia)', 'RU');
+  console.log('created', first, 'and', second);
+  // 3. A memorandum of understanding between them.
+  const agreement = await call(agreements, 'CreateAgreement', {
+    agreement_id: `node-example-mou-${suffix}`,
+    agreement: {
+      titles: [{ text: 'Memorandum of understanding on scientific cooperation', language_code: 'en' }],
+      kind: 'KIND_MEMORANDUM_OF_UNDERSTANDING',
+      parties: [first, second],
+      signing_date: '2025-04-25',
+    },
+  });
+  console.log('created', agreement.name);
+  return agreement.name;
+}
+
+function main() {
+  const credentials = grpc.credentials.createInsecure();
+  const institutions = new accord.institution.v1.InstitutionService(
+    target('ACCORD_INSTITUTION_TARGET', '127.0.0.1:50051'), credentials);
+  const agreements = new accord.agreement.v1.AgreementService(
+    target('ACCORD_AGREEMENT_TARGET', '127.0.0.1:50052'), credentials);
+  const notifications = new accord.notification.v1.NotificationService(
+    target('ACCORD_NOTIFICATION_TARGET', '127.0.0.1:50053'), credentials);
+
+  // 1. Watch new agreements from now on, with a heartbeat every 200 ms.
+  const stream = notifications.WatchEvents({
+    inline_selector: { event_types: [RECORDED] },
+    start_position: 'now',
+    heartbeat_interval: { seconds: 0, nanos: 200000000 },
+  }, { deadline: Date.now() + TIMEOUT_MS });
+
+  let anchored = false;
+  let agreementName = null;
+  const pending = [];  // events that arrive before CreateAgreement returns
+  const check = (event) => {
+    if (event.type === RECORDED && event.subject === agreementName) {
+      console.log('event', event.position, event.type, event.subject);
+      stream.cancel();
+      process.exit(0);
+    }
+  };
+  stream.on('data', (message) => {
+    if (!anchored) {
+      // The first heartbeat says the stream is anchored: every event
+      // recorded from here on will be delivered.
+      anchored = true;
+      console.log('watching from position', message.heartbeat?.position);
+      recordMou(institutions, agreements).then((name) => {
+        agreementName = name;
+        pending.splice(0).forEach(check);
+      }, (error) => fail('recording the MOU', error));
+      return;
+    }
+    if (message.kind !== 'event') return;
+    if (agreementName === null) pending.push(message.event);
+    else check(message.event);
+  });
+  stream.on('error', (error) => fail('WatchEvents', error));
+  stream.on('end', () => fail('WatchEvents', new Error('the stream ended before the event')));
+}
+
+main();

@@ -1,0 +1,113 @@
+#!/usr/bin/python3
+"""Accord client example in Python.
+
+Watches for new agreements, creates two institutions and an MOU between
+them, and prints the MOU's `accord.agreement.v1.recorded` event when the
+watch stream delivers it. Exits 0 once the event arrived, 1 on an error or
+after 15 seconds.
+
+Targets come from ACCORD_INSTITUTION_TARGET, ACCORD_AGREEMENT_TARGET and
+ACCORD_NOTIFICATION_TARGET. The stubs are looked up in ACCORD_PYTHON_GEN
+(default: gen/ beside this file; make them with generate.sh). Run with
+Debian's /usr/bin/python3, which has python3-grpcio and python3-protobuf.
+"""
+
+import os
+import random
+import sys
+import time
+
+sys.path.insert(
+    0, os.environ.get("ACCORD_PYTHON_GEN",
+                      os.path.join(os.path.dirname(os.path.abspath(__file__)), "gen")))
+
+import grpc  # noqa: E402
+from google.protobuf import duration_pb2  # noqa: E402
+
+from accord.agreement.v1 import agreement_pb2, agreement_service_pb2, agreement_service_pb2_grpc  # noqa: E402
+from accord.institution.v1 import institution_pb2, institution_service_pb2, institution_service_pb2_grpc  # noqa: E402
+from accord.notification.v1 import notification_service_pb2, notification_service_pb2_grpc  # noqa: E402
+
+RECORDED = "accord.agreement.v1.recorded"
+TIMEOUT_SECONDS = 15
+
+
+def target(variable, fallback):
+    return os.environ.get(variable) or fallback
+
+
+def create_institution(stub, institution_id, text, country_code):
+    institution = institution_pb2.Institution(
+        names=[institution_pb2.InstitutionName(
+            text=text, type=institution_pb2.InstitutionName.TYPE_DISPLAY, language_code="en")],
+        kind=institution_pb2.Institution.KIND_UNIVERSITY,
+        country_code=country_code)
+    request = institution_service_pb2.CreateInstitutionRequest(
+        institution=institution, institution_id=institution_id)
+    return stub.CreateInstitution(request, timeout=5).name
+
+
+def main():
+    deadline = time.monotonic() + TIMEOUT_SECONDS
+    institutions = institution_service_pb2_grpc.InstitutionServiceStub(
+        grpc.insecure_channel(target("ACCORD_INSTITUTION_TARGET", "127.0.0.1:50051")))
+    agreements = agreement_service_pb2_grpc.AgreementServiceStub(
+        grpc.insecure_channel(target("ACCORD_AGREEMENT_TARGET", "127.0.0.1:50052")))
+    notifications = notification_service_pb2_grpc.NotificationServiceStub(
+        grpc.insecure_channel(target("ACCORD_NOTIFICATION_TARGET", "127.0.0.1:50053")))
+
+    # 1. Watch new agreements from now on, with a heartbeat every 200 ms.
+    stream = notifications.WatchEvents(
+        notification_service_pb2.WatchEventsRequest(
+            inline_selector=notification_service_pb2.EventSelector(event_types=[RECORDED]),
+            start_position="now",
+            heartbeat_interval=duration_pb2.Duration(nanos=200_000_000)),
+        timeout=TIMEOUT_SECONDS)
+    # The first heartbeat says the stream is anchored: every event recorded
+    # from here on will be delivered.
+    first = next(stream)
+    print("watching from position", first.heartbeat.position, flush=True)
+
+    # 2. Two institutions in different countries, with ids unique per run.
+    suffix = "%d-%d" % (time.time() * 1000, random.randrange(1_000_000))
+    first_party = create_institution(
+        institutions, "py-example-ir-" + suffix, "Python Example University (Iran)", "IR")
+    second_party = create_institution(
+        institutions, "py-example-ru-" + suffix, "Python Example University (Russia)", "RU")
+    print("created", first_party, "and", second_party, flush=True)
+
+    # 3. A memorandum of understanding between them.
+    agreement = agreements.CreateAgreement(
+        agreement_service_pb2.CreateAgreementRequest(
+            agreement_id="py-example-mou-" + suffix,
+            agreement=agreement_pb2.Agreement(
+                titles=[agreement_pb2.LocalizedText(
+                    text="Memorandum of understanding on scientific cooperation",
+                    language_code="en")],
+                kind=agreement_pb2.Agreement.KIND_MEMORANDUM_OF_UNDERSTANDING,
+                parties=[first_party, second_party],
+                signing_date="2025-04-25")),
+        timeout=5)
+    print("created", agreement.name, flush=True)
+
+    # 4. Read until the MOU's event arrives (heartbeats are skipped).
+    for message in stream:
+        if message.WhichOneof("kind") != "event":
+            continue
+        event = message.event
+        if event.type == RECORDED and event.subject == agreement.name:
+            print("event", event.position, event.type, event.subject, flush=True)
+            stream.cancel()
+            return 0
+        if time.monotonic() > deadline:
+            break
+    print("python example: the event did not arrive", file=sys.stderr)
+    return 1
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except grpc.RpcError as error:
+        print("python example: %s: %s" % (error.code(), error.details()), file=sys.stderr)
+        sys.exit(1)
