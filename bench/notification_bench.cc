@@ -240,6 +240,23 @@ void LatencyPoint(const std::string& address, WritePath& write_path,
   if (!live) std::printf("  warning: not every watcher went live\n");
   absl::SleepFor(absl::Milliseconds(300));
   samples.Clear();
+  // A unary call every 10 ms during the fan-out shows whether it starves
+  // other callers.
+  Samples unary;
+  std::atomic<bool> measuring{true};
+  std::thread prober([&] {
+    auto stub = std::move(Stubs(address, 1)[0]);
+    while (measuring) {
+      notification::v1::ListSubscriptionsRequest request;
+      notification::v1::ListSubscriptionsResponse response;
+      grpc::ClientContext context;
+      const int64_t start = NowNanos();
+      if (stub->ListSubscriptions(&context, request, &response).ok()) {
+        unary.Add(static_cast<double>(NowNanos() - start) / 1000.0);
+      }
+      absl::SleepFor(absl::Milliseconds(10));
+    }
+  });
   for (int i = 0; i < events; ++i) {
     (void)Record(write_path, "bench.v1.recorded", i);
     // Spaced out so each event is measured alone, not queued behind the
@@ -248,12 +265,18 @@ void LatencyPoint(const std::string& address, WritePath& write_path,
   }
   const size_t expected = static_cast<size_t>(watchers) * events;
   WaitUntil([&] { return samples.size() >= expected; }, absl::Seconds(30));
+  measuring = false;
+  prober.join();
   const double p50 = samples.Percentile(0.50);
   std::printf(
       "watchers=%-5d deliveries=%-7zu record->watcher p50=%8.1f us  "
       "p99=%8.1f us  (p50 = %.1fx the publish->deliver baseline)\n",
       watchers, samples.size(), p50, samples.Percentile(0.99),
       baseline_p50 > 0 ? p50 / baseline_p50 : 0);
+  std::printf(
+      "              unary ListSubscriptions during fan-out: "
+      "p50=%8.1f us  p99=%8.1f us  (%zu calls)\n",
+      unary.Percentile(0.5), unary.Percentile(0.99), unary.size());
   for (auto& watcher : open) watcher->Cancel();
   WaitUntil([&] { return done.load() >= watchers; }, absl::Seconds(30));
 }
@@ -274,8 +297,9 @@ double WatcherGauge(int metrics_port) {
 }
 
 void MemoryPoint(const std::string& redis_url, int idle) {
-  testing::ServiceProcess service("accord-notification", redis_url,
-                                  {"--log_level=warning"});
+  testing::ServiceProcess service(
+      "accord-notification", redis_url,
+      {"--log_level=warning", "--insecure_no_auth"});
   const int pid = FindPid(service.address());
   absl::SleepFor(absl::Seconds(1));
   const int64_t before = RssKiB(pid);
@@ -317,8 +341,9 @@ int Main(int argc, char** argv) {
       baseline_p50, baseline.Percentile(0.99));
 
   {
-    testing::ServiceProcess service("accord-notification", redis.url(),
-                                    {"--log_level=warning"});
+    testing::ServiceProcess service(
+        "accord-notification", redis.url(),
+        {"--log_level=warning", "--insecure_no_auth"});
     RedisClient client({.url = *ParseRedisUrl(redis.url())});
     WritePath write_path(client);
     for (const int watchers : {1, 100, 1000}) {

@@ -14,6 +14,8 @@
 // Input and output use the protobuf JSON mapping. Errors print the gRPC code
 // and each field at fault, and exit non-zero.
 
+#include <grpcpp/grpcpp.h>
+
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -23,16 +25,17 @@
 #include <string>
 #include <vector>
 
-#include <grpcpp/grpcpp.h>
-
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "accord/auth/v1/auth.pb.h"
 #include "accord/institution/v1/institution_service.pb.h"
 #include "accord/notification/v1/notification_service.grpc.pb.h"
 #include "cli/importer.h"
 #include "cli/rpc_client.h"
+#include "common/auth.h"
 #include "common/config.h"
 #include "common/errors.h"
 #include "google/protobuf/util/json_util.h"
@@ -64,6 +67,8 @@ struct Options {
   std::string request_id;
   std::string from;
   std::string types;
+  std::string token;
+  std::string credentials_file;
   bool help = false;
 };
 
@@ -87,6 +92,9 @@ Verbs:
   watch                         print events as they arrive [--types=a.*,b]
                                 [--filter=F] [--from=POSITION|earliest|now]
   call METHOD JSON              call any unary method with a JSON request
+  make-key PRINCIPAL ROLES [INSTITUTION...]
+                                add a principal with a new API key to
+                                --credentials-file and print its token
 
 Flags (each also from the environment variable shown):
   --institution_target=HOST:PORT   ACCORD_INSTITUTION_TARGET (127.0.0.1:50051)
@@ -94,12 +102,13 @@ Flags (each also from the environment variable shown):
   --notification_target=HOST:PORT  ACCORD_NOTIFICATION_TARGET (127.0.0.1:50053)
   --deadline=DURATION              ACCORD_DEADLINE (10s)
   --output=json|table              ACCORD_OUTPUT (json: one resource per line)
+  --token=TOKEN                    ACCORD_TOKEN (sent as a bearer token)
   --help                           this text (also: accordctl VERB --help)
 )";
 
 // Resource-name collection → (singular type name, service).
 struct Collection {
-  std::string type;  // "Institution"
+  std::string type;    // "Institution"
   std::string plural;  // "Institutions"
 };
 
@@ -194,14 +203,13 @@ class Ctl {
  public:
   explicit Ctl(const Options& options)
       : options_(options),
-        client_(
-            {{"accord.institution.v1.InstitutionService",
-              Channel(options.institution_target)},
-             {"accord.agreement.v1.AgreementService",
-              Channel(options.agreement_target)},
-             {"accord.notification.v1.NotificationService",
-              Channel(options.notification_target)}},
-            options.deadline) {}
+        client_({{"accord.institution.v1.InstitutionService",
+                  Channel(options.institution_target)},
+                 {"accord.agreement.v1.AgreementService",
+                  Channel(options.agreement_target)},
+                 {"accord.notification.v1.NotificationService",
+                  Channel(options.notification_target)}},
+                options.deadline, options.token) {}
 
   int Run(const std::vector<std::string>& args) {
     const std::string& verb = args[0];
@@ -220,6 +228,7 @@ class Ctl {
     if (verb == "import" && rest.size() == 1) return Import(rest[0]);
     if (verb == "watch" && rest.empty()) return Watch();
     if (verb == "call" && rest.size() == 2) return Call(rest[0], rest[1]);
+    if (verb == "make-key" && rest.size() >= 2) return MakeKey(rest);
     std::cerr << "accordctl: bad use of \"" << verb << "\"; see --help\n";
     return kExitUsage;
   }
@@ -246,8 +255,8 @@ class Ctl {
     auto method = client_.FindMethod(method_name);
     if (!method.ok()) return method.status();
     std::unique_ptr<Message> request = client_.NewRequest(**method);
-    const auto parsed =
-        google::protobuf::util::JsonStringToMessage(request_json, request.get());
+    const auto parsed = google::protobuf::util::JsonStringToMessage(
+        request_json, request.get());
     if (!parsed.ok()) {
       return absl::InvalidArgumentError(
           absl::StrCat("bad JSON for ", (*method)->input_type()->full_name(),
@@ -288,7 +297,8 @@ class Ctl {
           ",\"showDeleted\":", options_.show_deleted ? "true" : "false",
           ",\"pageToken\":", Quoted(token));
       if (slash != std::string::npos) {
-        absl::StrAppend(&request, ",\"parent\":", Quoted(path.substr(0, slash)));
+        absl::StrAppend(&request,
+                        ",\"parent\":", Quoted(path.substr(0, slash)));
       }
       request += "}";
       auto response =
@@ -306,7 +316,8 @@ class Ctl {
       token = reflection->GetString(
           **response, descriptor->FindFieldByName("next_page_token"));
     } while (options_.all && !token.empty());
-    if (!token.empty()) std::cerr << "next page: --all, or token " << token << "\n";
+    if (!token.empty())
+      std::cerr << "next page: --all, or token " << token << "\n";
     return 0;
   }
 
@@ -346,7 +357,8 @@ class Ctl {
     const std::string json = absl::StrCat(
         "{\"", singular, "\":", body, ",\"updateMask\":", Quoted(options_.mask),
         ",\"requestId\":", Quoted(options_.request_id), "}");
-    if (auto parsed = google::protobuf::util::JsonStringToMessage(json, request.get());
+    if (auto parsed =
+            google::protobuf::util::JsonStringToMessage(json, request.get());
         !parsed.ok()) {
       return Fail(absl::InvalidArgumentError(parsed.message().as_string()));
     }
@@ -355,9 +367,8 @@ class Ctl {
     Message* resource =
         request->GetReflection()->MutableMessage(request.get(), resource_field);
     const auto* reflection = resource->GetReflection();
-    reflection->SetString(resource,
-                          resource->GetDescriptor()->FindFieldByName("name"),
-                          name);
+    reflection->SetString(
+        resource, resource->GetDescriptor()->FindFieldByName("name"), name);
     if (!options_.etag.empty()) {
       reflection->SetString(resource,
                             resource->GetDescriptor()->FindFieldByName("etag"),
@@ -373,10 +384,11 @@ class Ctl {
     auto collection = CollectionOfName(name);
     if (!collection.ok()) return Fail(collection.status());
     auto response = CallWith(
-        absl::StrCat(verb == "delete" ? "Delete" : "Undelete", collection->type),
-        absl::StrCat("{\"name\":", Quoted(name), ",\"etag\":",
-                     Quoted(options_.etag), ",\"requestId\":",
-                     Quoted(options_.request_id), "}"));
+        absl::StrCat(verb == "delete" ? "Delete" : "Undelete",
+                     collection->type),
+        absl::StrCat("{\"name\":", Quoted(name),
+                     ",\"etag\":", Quoted(options_.etag),
+                     ",\"requestId\":", Quoted(options_.request_id), "}"));
     if (!response.ok()) return Fail(response.status());
     Print(**response);
     return 0;
@@ -388,19 +400,19 @@ class Ctl {
     auto response = CallWith(
         "RecordAgreementAction",
         absl::StrCat("{\"agreement\":", Quoted(agreement), ",\"action\":", body,
-                     ",\"etag\":", Quoted(options_.etag), ",\"requestId\":",
-                     Quoted(options_.request_id), "}"));
+                     ",\"etag\":", Quoted(options_.etag),
+                     ",\"requestId\":", Quoted(options_.request_id), "}"));
     if (!response.ok()) return Fail(response.status());
     Print(**response);
     return 0;
   }
 
   int Search(const std::string& query) {
-    auto response = CallWith(
-        "SearchInstitutions",
-        absl::StrCat("{\"query\":", Quoted(query), ",\"filter\":",
-                     Quoted(options_.filter), ",\"pageSize\":",
-                     options_.page_size, "}"));
+    auto response =
+        CallWith("SearchInstitutions",
+                 absl::StrCat("{\"query\":", Quoted(query),
+                              ",\"filter\":", Quoted(options_.filter),
+                              ",\"pageSize\":", options_.page_size, "}"));
     if (!response.ok()) return Fail(response.status());
     const auto& matches =
         static_cast<const institution::v1::SearchInstitutionsResponse&>(
@@ -444,6 +456,10 @@ class Ctl {
     selector->set_filter(options_.filter);
     request.set_start_position(options_.from);
     grpc::ClientContext context;
+    if (!options_.token.empty()) {
+      context.AddMetadata("authorization",
+                          absl::StrCat("Bearer ", options_.token));
+    }
     auto reader = stub->WatchEvents(&context, request);
     notification::v1::WatchEventsResponse response;
     while (reader->Read(&response)) {
@@ -458,6 +474,54 @@ class Ctl {
     }
     const grpc::Status status = reader->Finish();
     if (!status.ok()) return Fail(FromGrpcStatus(status));
+    return 0;
+  }
+
+  // Adds a principal with a new API key to the credentials file (creating
+  // it if needed) and prints the token, which is stored nowhere else.
+  int MakeKey(const std::vector<std::string>& args) {
+    if (options_.credentials_file.empty()) {
+      std::cerr << "accordctl: make-key needs --credentials-file\n";
+      return kExitUsage;
+    }
+    auth::v1::CredentialsFile file;
+    {
+      std::ifstream existing(options_.credentials_file);
+      if (existing) {
+        std::stringstream text;
+        text << existing.rdbuf();
+        const auto parsed =
+            google::protobuf::util::JsonStringToMessage(text.str(), &file);
+        if (!parsed.ok()) {
+          return Fail(absl::InvalidArgumentError(parsed.message().as_string()));
+        }
+      }
+    }
+    auth::v1::PrincipalEntry* entry = file.add_principals();
+    entry->set_id(args[0]);
+    for (absl::string_view role : absl::StrSplit(args[1], ',')) {
+      auth::v1::Role value;
+      if (!auth::v1::Role_Parse(
+              absl::StrCat("ROLE_", absl::AsciiStrToUpper(role)), &value)) {
+        std::cerr << "accordctl: unknown role \"" << role
+                  << "\" (viewer, editor, subscriber, admin)\n";
+        return kExitUsage;
+      }
+      entry->add_roles(value);
+    }
+    for (size_t i = 2; i < args.size(); ++i) entry->add_institutions(args[i]);
+    NewToken token =
+        MakeToken(absl::StrCat(args[0], "-", file.principals_size()));
+    *entry->add_api_keys() = token.key;
+    std::string json;
+    google::protobuf::util::JsonPrintOptions print;
+    print.add_whitespace = true;
+    (void)google::protobuf::util::MessageToJsonString(file, &json, print);
+    std::ofstream out(options_.credentials_file, std::ios::trunc);
+    out << json;
+    if (!out)
+      return Fail(absl::InternalError("cannot write the credentials file"));
+    std::cout << token.token << "\n";
     return 0;
   }
 
@@ -486,7 +550,8 @@ int main(int argc, char** argv) {
   flags.AddHostPort("notification_target", &options.notification_target,
                     "notification service");
   flags.AddDuration("deadline", &options.deadline, "per-call deadline");
-  flags.AddChoice("output", &options.output, {"json", "table"}, "output format");
+  flags.AddChoice("output", &options.output, {"json", "table"},
+                  "output format");
   flags.AddString("filter", &options.filter, "AIP-160 filter");
   flags.AddString("order-by", &options.order_by, "order_by");
   flags.AddInt("page-size", &options.page_size, 0, 1000, "page size");
@@ -498,6 +563,10 @@ int main(int argc, char** argv) {
   flags.AddString("request-id", &options.request_id, "idempotency key");
   flags.AddString("from", &options.from, "watch start position");
   flags.AddString("types", &options.types, "event types to watch");
+  flags.AddString("token", &options.token,
+                  "bearer token (ACCORD_TOKEN); never printed");
+  flags.AddString("credentials-file", &options.credentials_file,
+                  "credentials file that make-key adds to");
 
   // Flags may come before or after the verb; the rest are arguments.
   std::vector<std::string> flag_args;

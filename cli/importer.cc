@@ -15,7 +15,8 @@ namespace {
 
 absl::Status ImportFile(
     const RpcClient& client, const std::string& path, ImportResult& result,
-    const std::function<void(const std::string&, const std::string&)>& on_call) {
+    const std::function<void(const std::string&, const std::string&)>&
+        on_call) {
   std::ifstream file(path);
   if (!file) return absl::NotFoundError(absl::StrCat("cannot read ", path));
   std::stringstream text;
@@ -38,7 +39,8 @@ absl::Status ImportFile(
     const auto& [method, request] = *entry.struct_value().fields().begin();
     std::string request_json;
     (void)google::protobuf::util::MessageToJsonString(request, &request_json);
-    absl::StatusOr<std::string> response = client.CallJson(method, request_json);
+    absl::StatusOr<std::string> response =
+        client.CallJson(method, request_json);
     if (!response.ok()) {
       return absl::Status(response.status().code(),
                           absl::StrCat(path, "[", i, "] ", method, ": ",
@@ -54,7 +56,8 @@ absl::Status ImportFile(
 
 absl::Status ImportPath(
     const RpcClient& client, const std::string& path, ImportResult& result,
-    const std::function<void(const std::string&, const std::string&)>& on_call) {
+    const std::function<void(const std::string&, const std::string&)>&
+        on_call) {
   std::error_code error;
   if (!std::filesystem::is_directory(path, error)) {
     return ImportFile(client, path, result, on_call);

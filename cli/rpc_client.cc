@@ -1,9 +1,9 @@
 #include "cli/rpc_client.h"
 
+#include <grpcpp/generic/generic_stub.h>
+
 #include <future>
 #include <utility>
-
-#include <grpcpp/generic/generic_stub.h>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -63,8 +63,10 @@ std::string FromByteBuffer(const grpc::ByteBuffer& buffer) {
 
 RpcClient::RpcClient(
     std::map<std::string, std::shared_ptr<grpc::Channel>> channels,
-    absl::Duration deadline)
-    : channels_(std::move(channels)), deadline_(deadline) {
+    absl::Duration deadline, std::string token)
+    : channels_(std::move(channels)),
+      deadline_(deadline),
+      token_(std::move(token)) {
   (void)Services();
 }
 
@@ -115,15 +117,18 @@ absl::StatusOr<std::unique_ptr<google::protobuf::Message>> RpcClient::Call(
   grpc::GenericStub stub(channel->second);
   grpc::ClientContext context;
   context.set_deadline(absl::ToChronoTime(absl::Now() + deadline_));
+  if (!token_.empty()) {
+    context.AddMetadata("authorization", absl::StrCat("Bearer ", token_));
+  }
   const grpc::ByteBuffer request_bytes =
       ToByteBuffer(request.SerializeAsString());
   grpc::ByteBuffer response_bytes;
   std::promise<grpc::Status> done;
-  stub.UnaryCall(&context,
-                 absl::StrCat("/", method.service()->full_name(), "/",
-                              method.name()),
-                 grpc::StubOptions(), &request_bytes, &response_bytes,
-                 [&done](grpc::Status status) { done.set_value(status); });
+  stub.UnaryCall(
+      &context,
+      absl::StrCat("/", method.service()->full_name(), "/", method.name()),
+      grpc::StubOptions(), &request_bytes, &response_bytes,
+      [&done](grpc::Status status) { done.set_value(status); });
   const grpc::Status status = done.get_future().get();
   if (!status.ok()) return FromGrpcStatus(status);
   std::unique_ptr<google::protobuf::Message> response(
@@ -146,7 +151,8 @@ absl::StatusOr<std::string> RpcClient::CallJson(
   if (!parsed.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(
         "request for ", (*method)->name(), " is not valid JSON for ",
-        (*method)->input_type()->full_name(), ": ", parsed.message().as_string()));
+        (*method)->input_type()->full_name(), ": ",
+        parsed.message().as_string()));
   }
   absl::StatusOr<std::unique_ptr<google::protobuf::Message>> response =
       Call(**method, *request);
@@ -160,7 +166,7 @@ absl::StatusOr<std::string> RpcClient::CallJson(
 
 std::string DescribeStatus(const absl::Status& status) {
   std::string text = absl::StrCat(absl::StatusCodeToString(status.code()), ": ",
-                                   status.message());
+                                  status.message());
   for (const FieldViolation& violation : FieldViolationsOf(status)) {
     absl::StrAppend(&text, "\n  field ", violation.field, ": ",
                     violation.description);

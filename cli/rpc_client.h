@@ -12,11 +12,11 @@
 //   ACCORD_ASSIGN_OR_RETURN(std::string json,
 //       client.CallJson("GetInstitution", R"({"name": "institutions/tums"})"));
 
+#include <grpcpp/grpcpp.h>
+
 #include <map>
 #include <memory>
 #include <string>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -29,9 +29,10 @@ namespace accord::cli {
 class RpcClient {
  public:
   // Channels by full service name, e.g. "accord.agreement.v1.AgreementService".
+  // `token`, when set, is sent as `authorization: Bearer <token>`.
   explicit RpcClient(
       std::map<std::string, std::shared_ptr<grpc::Channel>> channels,
-      absl::Duration deadline = absl::Seconds(10));
+      absl::Duration deadline = absl::Seconds(10), std::string token = "");
 
   // Finds a method by its name ("CreateInstitution"), its lowerCamel name
   // ("createInstitution") or "Service/Method".
@@ -54,6 +55,7 @@ class RpcClient {
  private:
   std::map<std::string, std::shared_ptr<grpc::Channel>> channels_;
   absl::Duration deadline_;
+  std::string token_;
 };
 
 // Formats a status for people: code, message and each field violation.

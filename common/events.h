@@ -19,9 +19,18 @@
 
 namespace accord {
 
-// Who is acting and under which request, for events and audit.
+struct Principal;
+
+// Who is acting, through which method and under which request, for
+// authorisation, events and the audit trail.
 struct ChangeContext {
   std::string principal = "anonymous";
+  // The authenticated caller; null for the service's own internal writes,
+  // which skip per-object authorisation.
+  const Principal* caller = nullptr;
+  // Full method name, e.g.
+  // "/accord.agreement.v1.AgreementService/CreateAgreement".
+  std::string method;
   std::string request_id;
   absl::Time time;
 };

@@ -8,14 +8,15 @@
 // Example:
 //   return Respond(ops_.Get(request->name()), response);
 
+#include <grpcpp/grpcpp.h>
+
 #include <memory>
 #include <utility>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/auth.h"
 #include "common/errors.h"
 #include "common/events.h"
 #include "common/list.h"
@@ -32,14 +33,35 @@ grpc::Status Respond(absl::StatusOr<T> result, T* response) {
   return grpc::Status::OK;
 }
 
-// Who acts and when. Until authentication lands every caller is
-// "anonymous".
+// An internal change, made by the service itself.
 inline ChangeContext ContextFor(absl::string_view request_id) {
   ChangeContext context;
   context.request_id = std::string(request_id);
   context.time = absl::Now();
   return context;
 }
+
+// A change made by an authenticated caller through `method`.
+inline ChangeContext ContextFor(const Principal& caller,
+                                absl::string_view method,
+                                absl::string_view request_id) {
+  ChangeContext context = ContextFor(request_id);
+  context.principal = caller.id;
+  context.caller = &caller;
+  context.method = std::string(method);
+  return context;
+}
+
+// Authenticates and authorises the call, or returns its gRPC error.
+// Example:
+//   ACCORD_AUTHORIZE(caller, auth_, context, Access::kRead);
+#define ACCORD_AUTHORIZE(principal, authenticator, server_context, access) \
+  absl::StatusOr<::accord::Principal> principal##_or_error =               \
+      (authenticator).Authorize(*(server_context), (access));              \
+  if (!principal##_or_error.ok()) {                                        \
+    return ::accord::ToGrpcStatus(principal##_or_error.status());          \
+  }                                                                        \
+  [[maybe_unused]] const ::accord::Principal& principal = *principal##_or_error
 
 // The page-token codec, created on first use (Redis may be down at start).
 class SharedPageTokenCodec {
@@ -63,12 +85,13 @@ absl::StatusOr<ListPage<T>> ListCollection(
     SharedPageTokenCodec& codec, RecordStore& store,
     absl::string_view collection, const ListRequestFields& request,
     const std::vector<std::string>& allowed_order,
-    const std::function<bool(absl::string_view)>& include = nullptr) {
+    const std::function<bool(absl::string_view)>& include = nullptr,
+    const std::function<bool(const T&)>& visible = nullptr) {
   ACCORD_ASSIGN_OR_RETURN(const PageTokenCodec* tokens, codec.Get());
   ACCORD_ASSIGN_OR_RETURN(
       ListQuery query,
       ParseListQuery(*tokens, *T::descriptor(), request, allowed_order));
-  return ListResources<T>(store, *tokens, collection, query, include);
+  return ListResources<T>(store, *tokens, collection, query, include, visible);
 }
 
 }  // namespace accord

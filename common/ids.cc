@@ -52,8 +52,7 @@ std::vector<absl::string_view> SplitSegments(absl::string_view name) {
 // Quoted and C-escaped, so control bytes cannot garble logs.
 std::string Quote(absl::string_view text) {
   const bool truncated = text.size() > kMaxEchoLength;
-  return absl::StrCat("\"",
-                      absl::CHexEscape(text.substr(0, kMaxEchoLength)),
+  return absl::StrCat("\"", absl::CHexEscape(text.substr(0, kMaxEchoLength)),
                       truncated ? "...\"" : "\"");
 }
 
@@ -127,14 +126,13 @@ absl::StatusOr<std::vector<std::string>> ParseNestedResourceName(
                               " instead of \"", collections[i], "\""));
     }
     if (id.empty()) {
-      return InvalidField(
-          field, absl::StrCat(expected, "; the ", collections[i],
-                              " id is empty"));
+      return InvalidField(field, absl::StrCat(expected, "; the ",
+                                              collections[i], " id is empty"));
     }
     if (!IsValidId(id, /*allow_leading_digit=*/i > 0)) {
       return InvalidField(
-          field, absl::StrCat(expected, "; the ", collections[i],
-                              " id ", Quote(id), " is invalid"));
+          field, absl::StrCat(expected, "; the ", collections[i], " id ",
+                              Quote(id), " is invalid"));
     }
     ids.emplace_back(id);
   }

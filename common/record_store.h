@@ -95,7 +95,8 @@ template <typename T>
 absl::StatusOr<ListPage<T>> ListResources(
     RecordStore& store, const PageTokenCodec& codec,
     absl::string_view collection, const ListQuery& query,
-    const std::function<bool(absl::string_view)>& include = nullptr) {
+    const std::function<bool(absl::string_view)>& include = nullptr,
+    const std::function<bool(const T&)>& visible = nullptr) {
   std::vector<std::pair<std::vector<std::string>, T>> matches;
   absl::Status parse_status;
   const std::string after = query.ordered_by_name() && !query.cursor.empty()
@@ -111,6 +112,7 @@ absl::StatusOr<ListPage<T>> ListResources(
           return false;
         }
         if (!query.filter.Matches(*message)) return true;
+        if (visible && !visible(*message)) return true;
         std::vector<std::string> key = query.CursorOf(*message, record.name);
         if (!query.cursor.empty() && !query.Before(query.cursor, key)) {
           return true;

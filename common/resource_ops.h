@@ -26,6 +26,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
+#include "common/auth.h"
 #include "common/errors.h"
 #include "common/events.h"
 #include "common/ids.h"
@@ -70,6 +71,15 @@ struct ResourceTraits {
   std::function<absl::Status(const T* before, const T* after, WritePlan& plan)>
       plan_change;
 
+  // The institutions a record belongs to for authorisation: an editor may
+  // change it only if it acts for one of them (before and after the
+  // change). May read other records (a session's committee).
+  std::function<absl::StatusOr<std::vector<std::string>>(const T&)> scope;
+
+  // Optional. Whether `caller` may see the record at all; records it may
+  // not see are reported as absent (NOT_FOUND), never as forbidden.
+  std::function<absl::StatusOr<bool>(const Principal&, const T&)> visible;
+
   // Fills the event's routing attributes (institutions, country codes).
   std::function<void(const T&, events::v1::Event&)> annotate_event;
 };
@@ -113,6 +123,7 @@ class ResourceOps {
     resource.clear_delete_time();
     resource.clear_etag();
     ACCORD_RETURN_IF_ERROR(traits_.validate(resource));
+    ACCORD_RETURN_IF_ERROR(CheckEditable(resource, context));
     if (traits_.complete) ACCORD_RETURN_IF_ERROR(traits_.complete(resource));
 
     SetTimestamp(*resource.mutable_create_time(), context.time);
@@ -132,10 +143,43 @@ class ResourceOps {
     return CommitChange(resource, "created", context, plan);
   }
 
-  absl::StatusOr<T> Get(absl::string_view name) {
+  // `caller` null reads without visibility checks (internal use).
+  absl::StatusOr<T> Get(absl::string_view name,
+                        const Principal* caller = nullptr) {
     ACCORD_RETURN_IF_ERROR(CheckName(name, "name"));
     ACCORD_ASSIGN_OR_RETURN(StoredRecord record, Load(name));
-    return ParseRecord<T>(record);
+    ACCORD_ASSIGN_OR_RETURN(T resource, ParseRecord<T>(record));
+    if (caller != nullptr) {
+      ACCORD_ASSIGN_OR_RETURN(bool visible, Visible(*caller, resource));
+      if (!visible) return NotFound(name);
+    }
+    return resource;
+  }
+
+  // Whether `caller` may see `resource` (see ResourceTraits::visible).
+  absl::StatusOr<bool> Visible(const Principal& caller, const T& resource) {
+    if (!traits_.visible) return true;
+    return traits_.visible(caller, resource);
+  }
+
+  // PERMISSION_DENIED unless the change's caller may edit `resource`.
+  absl::Status CheckEditable(const T& resource,
+                             const ChangeContext& context) const {
+    if (context.caller == nullptr || !traits_.scope) return absl::OkStatus();
+    if (traits_.visible) {
+      ACCORD_ASSIGN_OR_RETURN(bool visible,
+                              traits_.visible(*context.caller, resource));
+      if (!visible) return NotFound(resource.name());
+    }
+    ACCORD_ASSIGN_OR_RETURN(std::vector<std::string> scope,
+                            traits_.scope(resource));
+    if (!context.caller->CanEdit(scope)) {
+      return PermissionDenied(absl::StrCat(
+          context.caller->id, " may not change ",
+          resource.name().empty() ? traits_.singular : resource.name(),
+          ": it acts for none of its institutions"));
+    }
+    return absl::OkStatus();
   }
 
   // `patch` carries the name, the new values and optionally the etag the
@@ -165,6 +209,7 @@ class ResourceOps {
             absl::StrCat(patch.name(), " is deleted; undelete it first"),
             "DELETED");
       }
+      ACCORD_RETURN_IF_ERROR(CheckEditable(current, context));
       if (!patch.etag().empty() && patch.etag() != record.etag) {
         return EtagMismatch(patch.name());
       }
@@ -175,6 +220,7 @@ class ResourceOps {
       google::protobuf::util::FieldMaskUtil::MergeMessageTo(patch, mask,
                                                             options, &updated);
       ACCORD_RETURN_IF_ERROR(traits_.validate(updated));
+      ACCORD_RETURN_IF_ERROR(CheckEditable(updated, context));
       if (traits_.complete) ACCORD_RETURN_IF_ERROR(traits_.complete(updated));
       SetTimestamp(*updated.mutable_update_time(), context.time);
       updated.set_etag(NewEtag());
@@ -185,7 +231,7 @@ class ResourceOps {
                       EtagMismatch(patch.name()));
       ACCORD_RETURN_IF_ERROR(traits_.plan_change(&current, &updated, plan));
       absl::StatusOr<T> result =
-          CommitChange(updated, "updated", context, plan);
+          CommitChange(updated, "updated", context, plan, false, record.etag);
       if (!result.ok() && ReasonOf(result.status()) == "ETAG_MISMATCH" &&
           patch.etag().empty()) {
         continue;
@@ -220,12 +266,14 @@ class ResourceOps {
   absl::StatusOr<StoredRecord> Load(absl::string_view name) {
     ACCORD_ASSIGN_OR_RETURN(std::optional<StoredRecord> record,
                             store_.Get(name));
-    if (!record.has_value()) {
-      return ErrorWithReason(absl::StatusCode::kNotFound,
-                             absl::StrCat(name, " does not exist"),
-                             "NOT_FOUND");
-    }
+    if (!record.has_value()) return NotFound(name);
     return *std::move(record);
+  }
+
+  // The one answer for absent and invisible records alike.
+  static absl::Status NotFound(absl::string_view name) {
+    return ErrorWithReason(absl::StatusCode::kNotFound,
+                           absl::StrCat(name, " does not exist"), "NOT_FOUND");
   }
 
   // Writes `resource` (already changed by the caller) if its stored etag
@@ -237,8 +285,9 @@ class ResourceOps {
                                  absl::string_view request_id,
                                  const ChangeContext& context,
                                  const T& before) {
-    const std::string scope =
-        absl::StrCat(verb, ":", traits_.collection);
+    const std::string scope = absl::StrCat(verb, ":", traits_.collection);
+    ACCORD_RETURN_IF_ERROR(CheckEditable(before, context));
+    ACCORD_RETURN_IF_ERROR(CheckEditable(resource, context));
     SetTimestamp(*resource.mutable_update_time(), context.time);
     resource.set_etag(NewEtag());
     WritePlan plan;
@@ -246,12 +295,13 @@ class ResourceOps {
     plan.ExpectEtag(RecordKey(resource.name()), std::string(expected_etag),
                     EtagMismatch(resource.name()));
     ACCORD_RETURN_IF_ERROR(traits_.plan_change(&before, &resource, plan));
-    return CommitChange(resource, verb, context, plan);
+    return CommitChange(resource, verb, context, plan, false,
+                        std::string(expected_etag));
   }
 
   // The first result of an earlier custom call with this request_id.
-  absl::StatusOr<std::optional<T>> ReplayedCustom(absl::string_view verb,
-                                                  absl::string_view request_id) {
+  absl::StatusOr<std::optional<T>> ReplayedCustom(
+      absl::string_view verb, absl::string_view request_id) {
     ACCORD_RETURN_IF_ERROR(CheckRequestId(request_id));
     return Replayed(absl::StrCat(verb, ":", traits_.collection), request_id);
   }
@@ -352,6 +402,7 @@ class ResourceOps {
     if (replay.has_value()) return *std::move(replay);
     ACCORD_ASSIGN_OR_RETURN(StoredRecord record, Load(name));
     ACCORD_ASSIGN_OR_RETURN(T current, ParseRecord<T>(record));
+    ACCORD_RETURN_IF_ERROR(CheckEditable(current, context));
     if (record.deleted == delete_it) {
       return delete_it
                  ? ErrorWithReason(absl::StatusCode::kNotFound,
@@ -376,15 +427,23 @@ class ResourceOps {
     ACCORD_RETURN_IF_ERROR(traits_.plan_change(
         delete_it ? &current : nullptr, delete_it ? nullptr : &changed, plan));
     return CommitChange(changed, delete_it ? "deleted" : "undeleted", context,
-                        plan, /*deleted=*/delete_it);
+                        plan, /*deleted=*/delete_it, record.etag);
   }
 
   absl::StatusOr<T> CommitChange(const T& resource, absl::string_view verb,
                                  const ChangeContext& context, WritePlan& plan,
-                                 bool deleted = false) {
+                                 bool deleted = false,
+                                 const std::string& old_etag = "") {
     const std::string serialized = resource.SerializeAsString();
     plan.PutRecord(RecordKey(resource.name()), serialized, resource.etag(),
                    deleted);
+    // The audit trail is written in the same atomic step as the change.
+    plan.Write({"XADD", kAuditStream, "*", "principal", context.principal,
+                "method", context.method, "resource", resource.name(), "time",
+                absl::FormatTime(absl::RFC3339_full, context.time,
+                                 absl::UTCTimeZone()),
+                "request_id", context.request_id, "old_etag", old_etag,
+                "new_etag", resource.etag()});
     const std::string type =
         verb == "created" && !traits_.created_event_type.empty()
             ? traits_.created_event_type

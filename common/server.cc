@@ -118,6 +118,9 @@ void RegisterServerFlags(FlagSet& flag_set, ServerFlags& flags) {
                   "Redis connections kept open");
   flag_set.AddDuration("shutdown_grace", &flags.shutdown_grace,
                        "how long in-flight calls may run after SIGTERM");
+  flag_set.AddInt("max_message_bytes", &flags.max_message_bytes, 1024, 64 << 20,
+                  "largest request accepted, in bytes");
+  RegisterAuthFlags(flag_set, flags.auth);
   flag_set.AddChoice("log_format", &flags.log_format, {"kv", "json"},
                      "log line format");
   flag_set.AddChoice("log_level", &flags.log_level,
@@ -152,8 +155,12 @@ int RunServer(const ServerFlags& flags,
 
   grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(flags.listen, grpc::InsecureServerCredentials(),
+  builder.AddListeningPort(flags.listen,
+                           hooks.credentials != nullptr
+                               ? hooks.credentials
+                               : grpc::InsecureServerCredentials(),
                            &port);
+  builder.SetMaxReceiveMessageSize(static_cast<int>(flags.max_message_bytes));
   for (grpc::Service* service : services) builder.RegisterService(service);
   std::vector<
       std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>

@@ -24,6 +24,7 @@
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "common/auth.h"
 #include "common/config.h"
 
 namespace accord {
@@ -38,6 +39,8 @@ struct ServerFlags {
   absl::Duration shutdown_grace = absl::Seconds(10);
   absl::Duration redis_timeout = absl::Seconds(2);
   int64_t redis_pool_size = 16;
+  int64_t max_message_bytes = 4 << 20;
+  AuthFlags auth;
 };
 
 void RegisterServerFlags(FlagSet& flag_set, ServerFlags& flags);
@@ -56,6 +59,9 @@ struct ServerHooks {
   // Called once when shutdown begins, before the server drains: end open
   // streams here.
   std::function<void()> on_shutdown;
+  // How the server authenticates connections (TLS, mutual TLS); null means
+  // plaintext.
+  std::shared_ptr<grpc::ServerCredentials> credentials;
 };
 
 // Serves until SIGTERM/SIGINT; returns the process exit code.

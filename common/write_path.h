@@ -39,6 +39,8 @@ namespace accord {
 // The stream every event goes to, and the prefix of its pub/sub channels.
 inline constexpr char kEventStream[] = "accord:events";
 inline constexpr char kEventChannelPrefix[] = "accord:events:";
+// The append-only audit trail: one entry per accepted change.
+inline constexpr char kAuditStream[] = "accord:audit";
 
 // Field names of a record hash: the serialized resource, its etag, and
 // "1"/"0" for soft-deleted or live.

@@ -65,10 +65,21 @@ export ACCORD_INSTITUTION_TARGET="127.0.0.1:$institution_port"
 export ACCORD_AGREEMENT_TARGET="127.0.0.1:$agreement_port"
 export ACCORD_NOTIFICATION_TARGET="127.0.0.1:$notification_port"
 
+# Every call is authenticated: an admin key for this demo, and the agreement
+# service's own key for its calls to the institution service. Only salted
+# hashes go into the credentials file.
+export ACCORD_CREDENTIALS_FILE="$run_dir/credentials.json"
+export ACCORD_TOKEN
+ACCORD_TOKEN=$("$bin/accordctl" make-key demo-operator admin \
+  --credentials-file="$ACCORD_CREDENTIALS_FILE")
+"$bin/accordctl" make-key agreement-service viewer \
+  --credentials-file="$ACCORD_CREDENTIALS_FILE" >"$run_dir/agreement-token"
+
 "$bin/accord-institution" --listen="$ACCORD_INSTITUTION_TARGET" \
   >"$run_dir/institution.log" 2>&1 &
 pids+=($!)
 "$bin/accord-agreement" --listen="$ACCORD_AGREEMENT_TARGET" \
+  --institution_token_file="$run_dir/agreement-token" \
   >"$run_dir/agreement.log" 2>&1 &
 pids+=($!)
 "$bin/accord-notification" --listen="$ACCORD_NOTIFICATION_TARGET" \
@@ -126,5 +137,6 @@ if $keep_running; then
   echo "  agreement      $ACCORD_AGREEMENT_TARGET"
   echo "  notification   $ACCORD_NOTIFICATION_TARGET"
   echo "  process ids    ${pids[*]}"
+  echo "  admin token    export ACCORD_TOKEN=$ACCORD_TOKEN"
   echo "Use accordctl with the ACCORD_*_TARGET values above; stop with: kill ${pids[*]}"
 fi

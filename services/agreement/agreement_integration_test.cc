@@ -2,6 +2,8 @@
 // real accord-institution binary, against a real redis-server; all on free
 // loopback ports. Includes the whole seed scenario of ../shared/seed.
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
 #include <hiredis/hiredis.h>
 
 #include <atomic>
@@ -9,9 +11,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
 #include "accord/agreement/v1/agreement_service.grpc.pb.h"
@@ -47,8 +46,8 @@ class AgreementServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
     redis_ = std::make_unique<RedisServer>();
-    institution_ = std::make_unique<ServiceProcess>("accord-institution",
-                                                    redis_->url());
+    institution_ =
+        std::make_unique<ServiceProcess>("accord-institution", redis_->url());
     agreement_ = std::make_unique<ServiceProcess>(
         "accord-agreement", redis_->url(),
         std::vector<std::string>{
@@ -133,7 +132,8 @@ class AgreementServiceTest : public ::testing::Test {
     request.set_name(name);
     Agreement agreement;
     grpc::ClientContext context;
-    const grpc::Status status = stub_->GetAgreement(&context, request, &agreement);
+    const grpc::Status status =
+        stub_->GetAgreement(&context, request, &agreement);
     EXPECT_TRUE(status.ok()) << name << ": " << status.error_message();
     return agreement;
   }
@@ -217,7 +217,8 @@ TEST_F(AgreementServiceTest, SeedScenarioIsRecordedAndReadBackFieldByField) {
   EXPECT_EQ(treaty.actions(2).kind(), AgreementAction::KIND_APPROVAL);
   EXPECT_EQ(treaty.actions(2).acting_body(), "institutions/state-duma-ru");
   EXPECT_EQ(treaty.actions(3).kind(), AgreementAction::KIND_APPROVAL);
-  EXPECT_EQ(treaty.actions(3).acting_body(), "institutions/federation-council-ru");
+  EXPECT_EQ(treaty.actions(3).acting_body(),
+            "institutions/federation-council-ru");
   EXPECT_TRUE(treaty.actions(3).has_record_time());
   EXPECT_EQ(treaty.state(), Agreement::STATE_SIGNED);
   ASSERT_EQ(treaty.party_statuses_size(), 2);
@@ -272,12 +273,13 @@ TEST_F(AgreementServiceTest, SeedScenarioIsRecordedAndReadBackFieldByField) {
                 ElementsAre("officials/mohammad-hossein-niknam",
                             "officials/hadi-goudarzi"));
   }
-  EXPECT_THAT(titles,
-              UnorderedElementsAre(
-                  "Establish a permanent joint committee",
-                  "Launch a university network",
-                  "Hold a meeting of the presidents of top medical universities",
-                  "Develop a platform for Russian students to study in Iran"));
+  EXPECT_THAT(
+      titles,
+      UnorderedElementsAre(
+          "Establish a permanent joint committee",
+          "Launch a university network",
+          "Hold a meeting of the presidents of top medical universities",
+          "Develop a platform for Russian students to study in Iran"));
 
   // One event per accepted change; the "new MOU" and milestone events.
   const auto types = EventTypes();
@@ -294,7 +296,8 @@ TEST_F(AgreementServiceTest, SeedScenarioIsRecordedAndReadBackFieldByField) {
     if (event.type() == "accord.agreement.v1.recorded" &&
         event.subject() == kMou) {
       EXPECT_THAT(event.country_codes(), ElementsAre("IR", "RU"));
-      EXPECT_THAT(event.committees(), ElementsAre("committees/iran-russia-jec"));
+      EXPECT_THAT(event.committees(),
+                  ElementsAre("committees/iran-russia-jec"));
       EXPECT_THAT(event.cooperation_areas(),
                   ::testing::Contains("cell-and-gene-therapy"));
     }
@@ -314,8 +317,9 @@ TEST_F(AgreementServiceTest, LifecycleIsDerivedAndNonsenseIsRejected) {
   const int64_t events_before = events_->Count();
 
   Agreement result;
-  grpc::Status status = Record("agreements/ab", AgreementAction::KIND_RATIFICATION,
-                               "institutions/a", "2025-05-01", &result);
+  grpc::Status status =
+      Record("agreements/ab", AgreementAction::KIND_RATIFICATION,
+             "institutions/a", "2025-05-01", &result);
   EXPECT_EQ(status.error_code(), grpc::FAILED_PRECONDITION) << "ratify first";
   EXPECT_EQ(FieldOf(status), "action.kind");
 
@@ -377,7 +381,8 @@ TEST_F(AgreementServiceTest, LifecycleIsDerivedAndNonsenseIsRejected) {
     request.set_date(date);
     v1::QueryAgreementsInForceResponse response;
     grpc::ClientContext context;
-    const grpc::Status call = stub_->QueryAgreementsInForce(&context, request, &response);
+    const grpc::Status call =
+        stub_->QueryAgreementsInForce(&context, request, &response);
     EXPECT_TRUE(call.ok()) << call.error_message();
     return response.agreements_size();
   };
@@ -431,7 +436,8 @@ TEST_F(AgreementServiceTest, UnknownReferencesNameTheirFields) {
   EXPECT_EQ(events_->Count(), 3) << "only the three institutions";
 }
 
-TEST_F(AgreementServiceTest, InstitutionServiceDownMeansUnavailableAndNothingStored) {
+TEST_F(AgreementServiceTest,
+       InstitutionServiceDownMeansUnavailableAndNothingStored) {
   CreateParties();
   const int64_t events_before = events_->Count();
   institution_->Kill();
@@ -451,11 +457,16 @@ TEST_F(AgreementServiceTest, RetriedCreateIsIdempotentAndEtagsSerialiseEdits) {
   CreateParties();
   Agreement first;
   Agreement second;
-  ASSERT_TRUE(Create(Draft(), "", &first, "11111111-2222-4333-8444-555555555555").ok());
-  ASSERT_TRUE(Create(Draft(), "", &second, "11111111-2222-4333-8444-555555555555").ok());
+  ASSERT_TRUE(
+      Create(Draft(), "", &first, "11111111-2222-4333-8444-555555555555").ok());
+  ASSERT_TRUE(
+      Create(Draft(), "", &second, "11111111-2222-4333-8444-555555555555")
+          .ok());
   EXPECT_EQ(first.name(), second.name());
   auto types = EventTypes();
-  EXPECT_EQ(std::count(types.begin(), types.end(), "accord.agreement.v1.recorded"), 1);
+  EXPECT_EQ(
+      std::count(types.begin(), types.end(), "accord.agreement.v1.recorded"),
+      1);
 
   // Two writers with the same etag: exactly one action is appended.
   std::atomic<int> ok{0};
@@ -464,8 +475,9 @@ TEST_F(AgreementServiceTest, RetriedCreateIsIdempotentAndEtagsSerialiseEdits) {
   for (const char* party : {"institutions/a", "institutions/b"}) {
     writers.emplace_back([&, party] {
       Agreement result;
-      const grpc::Status status = Record(first.name(), AgreementAction::KIND_SIGNATURE,
-                                         party, "2025-04-25", &result, first.etag());
+      const grpc::Status status =
+          Record(first.name(), AgreementAction::KIND_SIGNATURE, party,
+                 "2025-04-25", &result, first.etag());
       if (status.ok()) ++ok;
       if (status.error_code() == grpc::ABORTED) ++aborted;
     });
@@ -476,11 +488,13 @@ TEST_F(AgreementServiceTest, RetriedCreateIsIdempotentAndEtagsSerialiseEdits) {
   EXPECT_EQ(Get(first.name()).actions_size(), 1);
 }
 
-TEST_F(AgreementServiceTest, EveryAcceptedChangeIsPublishedOnceWithItsPosition) {
+TEST_F(AgreementServiceTest,
+       EveryAcceptedChangeIsPublishedOnceWithItsPosition) {
   CreateParties();
   redisContext* subscriber = redisConnect("127.0.0.1", redis_->port());
   ASSERT_NE(subscriber, nullptr);
-  freeReplyObject(redisCommand(subscriber, "PSUBSCRIBE accord:events:accord.agreement.*"));
+  freeReplyObject(
+      redisCommand(subscriber, "PSUBSCRIBE accord:events:accord.agreement.*"));
   Agreement created;
   ASSERT_TRUE(Create(Draft(), "ab", &created).ok());
   Agreement rejected;
@@ -492,8 +506,8 @@ TEST_F(AgreementServiceTest, EveryAcceptedChangeIsPublishedOnceWithItsPosition) 
   EXPECT_EQ(std::string(reply->element[2]->str),
             "accord:events:accord.agreement.v1.recorded");
   events::v1::Event published;
-  ASSERT_TRUE(published.ParseFromArray(reply->element[3]->str,
-                                       static_cast<int>(reply->element[3]->len)));
+  ASSERT_TRUE(published.ParseFromArray(
+      reply->element[3]->str, static_cast<int>(reply->element[3]->len)));
   freeReplyObject(reply);
   const auto stored = events_->All();
   ASSERT_EQ(stored.back().type(), "accord.agreement.v1.recorded");
@@ -511,11 +525,13 @@ TEST_F(AgreementServiceTest, MilestonesMoveThroughDatedStatesAndComeDue) {
   Agreement created;
   ASSERT_TRUE(Create(Draft(), "ab", &created).ok());
   auto milestone = [&](const std::string& id, const std::string& due) {
-    return Json("createMilestone",
-                absl::StrCat(R"({"parent": "agreements/ab", "milestoneId": ")",
-                             id, R"(", "milestone": {"titles": [{"text": ")", id,
-                             R"("}], "dueDate": ")", due,
-                             R"(", "recordDate": "2025-01-01", "owners": ["institutions/a"]}})"));
+    return Json(
+        "createMilestone",
+        absl::StrCat(
+            R"({"parent": "agreements/ab", "milestoneId": ")", id,
+            R"(", "milestone": {"titles": [{"text": ")", id,
+            R"("}], "dueDate": ")", due,
+            R"(", "recordDate": "2025-01-01", "owners": ["institutions/a"]}})"));
   };
   ASSERT_TRUE(milestone("late", "2025-01-01").ok());
   ASSERT_TRUE(milestone("soon", "2025-06-10").ok());
@@ -541,7 +557,8 @@ TEST_F(AgreementServiceTest, MilestonesMoveThroughDatedStatesAndComeDue) {
   Milestone achieved;
   {
     grpc::ClientContext context;
-    ASSERT_TRUE(stub_->TransitionMilestone(&context, transition, &achieved).ok());
+    ASSERT_TRUE(
+        stub_->TransitionMilestone(&context, transition, &achieved).ok());
   }
   EXPECT_EQ(achieved.state(), Milestone::STATE_ACHIEVED);
   EXPECT_EQ(achieved.done_date(), "2025-05-30");
@@ -559,8 +576,12 @@ TEST_F(AgreementServiceTest, MilestonesMoveThroughDatedStatesAndComeDue) {
     EXPECT_EQ(response.overdue_size(), 0) << "achieved ones are not due";
   }
   auto types = EventTypes();
-  EXPECT_EQ(std::count(types.begin(), types.end(), "accord.milestone.v1.recorded"), 3);
-  EXPECT_EQ(std::count(types.begin(), types.end(), "accord.milestone.v1.state_changed"), 1);
+  EXPECT_EQ(
+      std::count(types.begin(), types.end(), "accord.milestone.v1.recorded"),
+      3);
+  EXPECT_EQ(std::count(types.begin(), types.end(),
+                       "accord.milestone.v1.state_changed"),
+            1);
 
   // Listing across all agreements, and a milestone under a missing parent.
   v1::ListMilestonesRequest list;
@@ -572,9 +593,10 @@ TEST_F(AgreementServiceTest, MilestonesMoveThroughDatedStatesAndComeDue) {
     ASSERT_TRUE(stub_->ListMilestones(&context, list, &listed).ok());
   }
   EXPECT_EQ(listed.milestones_size(), 3);
-  const auto orphan = Json("createMilestone",
-                           R"({"parent": "agreements/none", "milestone": {"titles": [{"text": "x"}]}})");
-  EXPECT_EQ(orphan.status().code(), absl::StatusCode::kInvalidArgument);
+  const auto orphan = Json(
+      "createMilestone",
+      R"({"parent": "agreements/none", "milestone": {"titles": [{"text": "x"}]}})");
+  EXPECT_EQ(orphan.status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST_F(AgreementServiceTest, SessionsLiveUnderTheirCommittee) {
@@ -583,16 +605,20 @@ TEST_F(AgreementServiceTest, SessionsLiveUnderTheirCommittee) {
       "names": [{"text": "Joint committee"}], "kind": "KIND_JOINT_ECONOMIC_COMMITTEE",
       "memberInstitutions": ["institutions/a", "institutions/b"]}})")
                   .ok());
-  ASSERT_TRUE(Json("createSession", R"({"parent": "committees/jec", "sessionId": "18",
+  ASSERT_TRUE(
+      Json("createSession", R"({"parent": "committees/jec", "sessionId": "18",
       "session": {"number": 18, "startDate": "2025-04-22", "endDate": "2025-04-24"}})")
-                  .ok());
-  const auto bad_dates = Json("createSession", R"({"parent": "committees/jec", "sessionId": "19",
+          .ok());
+  const auto bad_dates =
+      Json("createSession", R"({"parent": "committees/jec", "sessionId": "19",
       "session": {"number": 19, "startDate": "2025-04-22", "endDate": "2025-04-21"}})");
   EXPECT_EQ(bad_dates.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(FieldViolationsOf(bad_dates.status()).at(0).field, "session.end_date");
-  const auto no_committee = Json("createSession", R"({"parent": "committees/none",
+  EXPECT_EQ(FieldViolationsOf(bad_dates.status()).at(0).field,
+            "session.end_date");
+  const auto no_committee =
+      Json("createSession", R"({"parent": "committees/none",
       "session": {"number": 1, "startDate": "2025-04-22"}})");
-  EXPECT_EQ(no_committee.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(no_committee.status().code(), absl::StatusCode::kNotFound);
 
   v1::ListSessionsRequest list;
   list.set_parent("committees/-");

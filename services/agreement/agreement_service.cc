@@ -32,6 +32,15 @@ constexpr char kAllSessions[] = "sessions";
 constexpr char kAllMilestones[] = "milestones";
 constexpr int kMaxHorizonDays = 3660;
 
+std::string Method(absl::string_view name) {
+  return absl::StrCat("/accord.agreement.v1.AgreementService/", name);
+}
+
+std::vector<std::string> ToVector(
+    const google::protobuf::RepeatedPtrField<std::string>& values) {
+  return {values.begin(), values.end()};
+}
+
 std::string Today() {
   return absl::FormatTime("%Y-%m-%d", absl::Now(), absl::UTCTimeZone());
 }
@@ -42,8 +51,26 @@ std::string ParentOf(absl::string_view name) {
   return std::string(name.substr(0, collection));
 }
 
+// AIP-133: creating under a parent that does not exist is NOT_FOUND.
+absl::Status ParentNotFound(absl::string_view parent) {
+  return ErrorWithReason(absl::StatusCode::kNotFound,
+                         absl::StrCat(parent, " does not exist"),
+                         "PARENT_NOT_FOUND", "parent");
+}
+
+// A parent read for authorisation: its absence is the caller's NOT_FOUND
+// on `parent`.
+template <typename T>
+absl::StatusOr<T> AsParent(absl::StatusOr<T> loaded, absl::string_view parent) {
+  if (!loaded.ok() && loaded.status().code() == absl::StatusCode::kNotFound) {
+    return ParentNotFound(parent);
+  }
+  return loaded;
+}
+
 absl::Status NotLive(const std::string& field, absl::string_view name) {
-  return InvalidField(field, absl::StrCat(name, " does not exist or is deleted"));
+  return InvalidField(field,
+                      absl::StrCat(name, " does not exist or is deleted"));
 }
 
 template <typename Repeated>
@@ -82,8 +109,10 @@ void StampActions(Agreement& agreement, absl::Time now) {
 }  // namespace
 
 AgreementServiceImpl::AgreementServiceImpl(RedisClient& redis,
-                                           InstitutionDirectory& directory)
+                                           InstitutionDirectory& directory,
+                                           Authenticator& auth)
     : redis_(redis),
+      auth_(auth),
       directory_(directory),
       store_(redis),
       write_path_(redis),
@@ -100,11 +129,13 @@ ResourceTraits<Agreement> AgreementServiceImpl::AgreementTraits() {
   traits.event_prefix = "accord.agreement.v1";
   traits.created_event_type = "accord.agreement.v1.recorded";
   traits.source = kSource;
-  traits.writable_fields = {
-      "titles",      "kind",        "parties",           "signatories",
-      "witnesses",   "signing_date", "signing_place",    "occasion",
-      "parent_agreement", "cooperation_areas", "keywords", "objectives",
-      "sources",     "expiry_date"};
+  traits.writable_fields = {"titles",           "kind",
+                            "parties",          "signatories",
+                            "witnesses",        "signing_date",
+                            "signing_place",    "occasion",
+                            "parent_agreement", "cooperation_areas",
+                            "keywords",         "objectives",
+                            "sources",          "expiry_date"};
   traits.validate = ValidateAgreement;
   traits.complete = [this](Agreement& agreement) -> absl::Status {
     ACCORD_ASSIGN_OR_RETURN(auto found,
@@ -120,9 +151,9 @@ ResourceTraits<Agreement> AgreementServiceImpl::AgreementTraits() {
                           WritePlan& plan) {
     if (after == nullptr) return absl::OkStatus();
     if (!after->parent_agreement().empty()) {
-      plan.ExpectLive(RecordKey(after->parent_agreement()),
-                      NotLive("agreement.parent_agreement",
-                              after->parent_agreement()));
+      plan.ExpectLive(
+          RecordKey(after->parent_agreement()),
+          NotLive("agreement.parent_agreement", after->parent_agreement()));
     }
     if (!after->occasion().empty()) {
       plan.ExpectLive(RecordKey(after->occasion()),
@@ -130,8 +161,19 @@ ResourceTraits<Agreement> AgreementServiceImpl::AgreementTraits() {
     }
     return absl::OkStatus();
   };
+  traits.scope = [](const Agreement& agreement)
+      -> absl::StatusOr<std::vector<std::string>> {
+    return ToVector(agreement.parties());
+  };
+  traits.visible = [](const Principal& caller,
+                      const Agreement& agreement) -> absl::StatusOr<bool> {
+    return caller.CanSee(agreement.restricted(), ToVector(agreement.parties()));
+  };
   traits.annotate_event = [](const Agreement& agreement,
                              events::v1::Event& event) {
+    if (agreement.restricted()) {
+      *event.mutable_restricted_to() = agreement.parties();
+    }
     AddUnique(agreement.parties(), event.mutable_institutions());
     AddUnique(agreement.party_country_codes(), event.mutable_country_codes());
     AddUnique(agreement.cooperation_areas(), event.mutable_cooperation_areas());
@@ -151,9 +193,13 @@ ResourceTraits<Committee> AgreementServiceImpl::CommitteeTraits() {
   traits.singular = "committee";
   traits.event_prefix = "accord.committee.v1";
   traits.source = kSource;
-  traits.writable_fields = {"names",     "kind",  "member_institutions",
-                            "co_chairs", "establishing_agreement",
-                            "state",     "sources"};
+  traits.writable_fields = {"names",
+                            "kind",
+                            "member_institutions",
+                            "co_chairs",
+                            "establishing_agreement",
+                            "state",
+                            "sources"};
   traits.validate = ValidateCommittee;
   traits.complete = [this](Committee& committee) -> absl::Status {
     ACCORD_ASSIGN_OR_RETURN(auto found,
@@ -174,6 +220,10 @@ ResourceTraits<Committee> AgreementServiceImpl::CommitteeTraits() {
     }
     return absl::OkStatus();
   };
+  traits.scope = [](const Committee& committee)
+      -> absl::StatusOr<std::vector<std::string>> {
+    return ToVector(committee.member_institutions());
+  };
   traits.annotate_event = [](const Committee& committee,
                              events::v1::Event& event) {
     AddUnique(committee.member_institutions(), event.mutable_institutions());
@@ -193,9 +243,9 @@ ResourceTraits<Session> AgreementServiceImpl::SessionTraits() {
   traits.event_prefix = "accord.session.v1";
   traits.created_event_type = "accord.committee.v1.session_recorded";
   traits.source = kSource;
-  traits.writable_fields = {"number",      "start_date",        "end_date",
-                            "place",       "participants",      "agreements_signed",
-                            "decisions",   "sources"};
+  traits.writable_fields = {"number",    "start_date",   "end_date",
+                            "place",     "participants", "agreements_signed",
+                            "decisions", "sources"};
   traits.check_name = CheckSessionName;
   traits.validate = ValidateSession;
   traits.complete = [this](Session& session) -> absl::Status {
@@ -205,7 +255,7 @@ ResourceTraits<Session> AgreementServiceImpl::SessionTraits() {
                           WritePlan& plan) {
     if (after == nullptr) return absl::OkStatus();
     const std::string committee = ParentOf(after->name());
-    plan.ExpectLive(RecordKey(committee), NotLive("parent", committee));
+    plan.ExpectLive(RecordKey(committee), ParentNotFound(committee));
     for (int i = 0; i < after->agreements_signed_size(); ++i) {
       plan.ExpectLive(
           RecordKey(after->agreements_signed(i)),
@@ -214,6 +264,15 @@ ResourceTraits<Session> AgreementServiceImpl::SessionTraits() {
     }
     plan.Write({"ZADD", IndexKey(kAllSessions), "0", after->name()});
     return absl::OkStatus();
+  };
+  // A session belongs to its committee's members.
+  traits.scope =
+      [this](
+          const Session& session) -> absl::StatusOr<std::vector<std::string>> {
+    ACCORD_ASSIGN_OR_RETURN(Committee committee,
+                            AsParent(committees_.Get(ParentOf(session.name())),
+                                     ParentOf(session.name())));
+    return ToVector(committee.member_institutions());
   };
   traits.annotate_event = [](const Session& session, events::v1::Event& event) {
     event.add_committees(ParentOf(session.name()));
@@ -238,9 +297,9 @@ ResourceTraits<Milestone> AgreementServiceImpl::MilestoneTraits() {
   traits.created_event_type = "accord.milestone.v1.recorded";
   traits.source = kSource;
   // State and transitions change only through TransitionMilestone.
-  traits.writable_fields = {"titles",      "descriptions", "owners",
-                            "proposers",   "due_date",     "due_session",
-                            "committee",   "sources"};
+  traits.writable_fields = {"titles",    "descriptions", "owners",
+                            "proposers", "due_date",     "due_session",
+                            "committee", "sources"};
   traits.check_name = CheckMilestoneName;
   traits.validate = ValidateMilestone;
   traits.complete = [this](Milestone& milestone) -> absl::Status {
@@ -250,7 +309,7 @@ ResourceTraits<Milestone> AgreementServiceImpl::MilestoneTraits() {
                           WritePlan& plan) {
     if (after == nullptr) return absl::OkStatus();
     const std::string parent = ParentOf(after->name());
-    plan.ExpectLive(RecordKey(parent), NotLive("parent", parent));
+    plan.ExpectLive(RecordKey(parent), ParentNotFound(parent));
     if (!after->due_session().empty()) {
       plan.ExpectLive(RecordKey(after->due_session()),
                       NotLive("milestone.due_session", after->due_session()));
@@ -262,8 +321,42 @@ ResourceTraits<Milestone> AgreementServiceImpl::MilestoneTraits() {
     plan.Write({"ZADD", IndexKey(kAllMilestones), "0", after->name()});
     return absl::OkStatus();
   };
-  traits.annotate_event = [](const Milestone& milestone,
-                             events::v1::Event& event) {
+  // A milestone belongs to its owners and to its parent's parties or
+  // members; it is as visible as its parent agreement.
+  traits.scope = [this](const Milestone& milestone)
+      -> absl::StatusOr<std::vector<std::string>> {
+    std::vector<std::string> scope = ToVector(milestone.owners());
+    const std::string parent = ParentOf(milestone.name());
+    if (absl::StartsWith(parent, "committees/")) {
+      ACCORD_ASSIGN_OR_RETURN(Committee committee,
+                              AsParent(committees_.Get(parent), parent));
+      scope.insert(scope.end(), committee.member_institutions().begin(),
+                   committee.member_institutions().end());
+    } else {
+      ACCORD_ASSIGN_OR_RETURN(Agreement agreement,
+                              AsParent(agreements_.Get(parent), parent));
+      scope.insert(scope.end(), agreement.parties().begin(),
+                   agreement.parties().end());
+    }
+    return scope;
+  };
+  traits.visible = [this](const Principal& caller,
+                          const Milestone& milestone) -> absl::StatusOr<bool> {
+    const std::string parent = ParentOf(milestone.name());
+    if (!absl::StartsWith(parent, "agreements/")) return true;
+    ACCORD_ASSIGN_OR_RETURN(Agreement agreement,
+                            AsParent(agreements_.Get(parent), parent));
+    return caller.CanSee(agreement.restricted(), ToVector(agreement.parties()));
+  };
+  traits.annotate_event = [this](const Milestone& milestone,
+                                 events::v1::Event& event) {
+    const std::string parent_name = ParentOf(milestone.name());
+    if (absl::StartsWith(parent_name, "agreements/")) {
+      const absl::StatusOr<Agreement> agreement = agreements_.Get(parent_name);
+      if (agreement.ok() && agreement->restricted()) {
+        *event.mutable_restricted_to() = agreement->parties();
+      }
+    }
     const std::string parent = ParentOf(milestone.name());
     if (absl::StartsWith(parent, "committees/")) {
       event.add_committees(parent);
@@ -281,31 +374,40 @@ ResourceTraits<Milestone> AgreementServiceImpl::MilestoneTraits() {
 // ---- Agreements ----
 
 grpc::Status AgreementServiceImpl::CreateAgreement(
-    grpc::ServerContext*, const v1::CreateAgreementRequest* request,
+    grpc::ServerContext* context, const v1::CreateAgreementRequest* request,
     Agreement* response) {
-  const ChangeContext context = ContextFor(request->request_id());
+  ACCORD_AUTHORIZE(caller, auth_, context, Access::kWrite);
+  const ChangeContext change =
+      ContextFor(caller, Method("CreateAgreement"), request->request_id());
   Agreement agreement = request->agreement();
-  StampActions(agreement, context.time);
-  return Respond(agreements_.Create(std::move(agreement),
-                                    request->agreement_id(),
-                                    request->request_id(), context),
-                 response);
+  StampActions(agreement, change.time);
+  return Respond(
+      agreements_.Create(std::move(agreement), request->agreement_id(),
+                         request->request_id(), change),
+      response);
 }
 
 grpc::Status AgreementServiceImpl::GetAgreement(
-    grpc::ServerContext*, const v1::GetAgreementRequest* request,
+    grpc::ServerContext* context, const v1::GetAgreementRequest* request,
     Agreement* response) {
-  return Respond(agreements_.Get(request->name()), response);
+  ACCORD_AUTHORIZE(caller, auth_, context, Access::kRead);
+  return Respond(agreements_.Get(request->name(), &caller), response);
 }
 
 grpc::Status AgreementServiceImpl::ListAgreements(
-    grpc::ServerContext*, const v1::ListAgreementsRequest* request,
+    grpc::ServerContext* context, const v1::ListAgreementsRequest* request,
     v1::ListAgreementsResponse* response) {
+  ACCORD_AUTHORIZE(caller, auth_, context, Access::kRead);
   absl::StatusOr<ListPage<Agreement>> page = ListCollection<Agreement>(
       codec_, store_, "agreements",
       {request->page_size(), request->page_token(), request->filter(),
        request->order_by(), request->show_deleted(), ""},
-      {"name", "create_time", "update_time", "signing_date", "kind", "state"});
+      {"name", "create_time", "update_time", "signing_date", "kind", "state"},
+      nullptr, [&caller](const Agreement& agreement) {
+        return caller.CanSee(
+            agreement.restricted(),
+            {agreement.parties().begin(), agreement.parties().end()});
+      });
   if (!page.ok()) return ToGrpcStatus(page.status());
   for (Agreement& agreement : page->items) {
     *response->add_agreements() = std::move(agreement);
@@ -315,44 +417,49 @@ grpc::Status AgreementServiceImpl::ListAgreements(
 }
 
 grpc::Status AgreementServiceImpl::UpdateAgreement(
-    grpc::ServerContext*, const v1::UpdateAgreementRequest* request,
+    grpc::ServerContext* context, const v1::UpdateAgreementRequest* request,
     Agreement* response) {
+  ACCORD_AUTHORIZE(caller, auth_, context, Access::kWrite);
   return Respond(
-      agreements_.Update(request->agreement(), request->update_mask(),
-                         request->request_id(),
-                         ContextFor(request->request_id())),
+      agreements_.Update(
+          request->agreement(), request->update_mask(), request->request_id(),
+          ContextFor(caller, Method("UpdateAgreement"), request->request_id())),
       response);
 }
 
 grpc::Status AgreementServiceImpl::DeleteAgreement(
-    grpc::ServerContext*, const v1::DeleteAgreementRequest* request,
+    grpc::ServerContext* context, const v1::DeleteAgreementRequest* request,
     Agreement* response) {
+  ACCORD_AUTHORIZE(caller, auth_, context, Access::kWrite);
   return Respond(
-      agreements_.Delete(request->name(), request->etag(),
-                         request->request_id(),
-                         ContextFor(request->request_id())),
+      agreements_.Delete(
+          request->name(), request->etag(), request->request_id(),
+          ContextFor(caller, Method("DeleteAgreement"), request->request_id())),
       response);
 }
 
 grpc::Status AgreementServiceImpl::UndeleteAgreement(
-    grpc::ServerContext*, const v1::UndeleteAgreementRequest* request,
+    grpc::ServerContext* context, const v1::UndeleteAgreementRequest* request,
     Agreement* response) {
-  return Respond(
-      agreements_.Undelete(request->name(), request->etag(),
-                           request->request_id(),
-                           ContextFor(request->request_id())),
-      response);
+  ACCORD_AUTHORIZE(caller, auth_, context, Access::kWrite);
+  return Respond(agreements_.Undelete(
+                     request->name(), request->etag(), request->request_id(),
+                     ContextFor(caller, Method("UndeleteAgreement"),
+                                request->request_id())),
+                 response);
 }
 
 absl::StatusOr<Agreement> AgreementServiceImpl::RecordAction(
-    const v1::RecordAgreementActionRequest& request) {
-  ACCORD_RETURN_IF_ERROR(agreements_.CheckName(request.agreement(), "agreement"));
+    const v1::RecordAgreementActionRequest& request, const Principal& caller) {
+  ACCORD_RETURN_IF_ERROR(
+      agreements_.CheckName(request.agreement(), "agreement"));
   if (!request.has_action()) return InvalidField("action", "must be set");
   ACCORD_ASSIGN_OR_RETURN(
       std::optional<Agreement> replay,
       agreements_.ReplayedCustom("action_recorded", request.request_id()));
   if (replay.has_value()) return *std::move(replay);
-  const ChangeContext context = ContextFor(request.request_id());
+  const ChangeContext context =
+      ContextFor(caller, Method("RecordAgreementAction"), request.request_id());
   ACCORD_ASSIGN_OR_RETURN(StoredRecord record,
                           agreements_.Load(request.agreement()));
   ACCORD_ASSIGN_OR_RETURN(Agreement agreement, ParseRecord<Agreement>(record));
@@ -368,18 +475,17 @@ absl::StatusOr<Agreement> AgreementServiceImpl::RecordAction(
   action.clear_record_time();
   Violations violations;
   if (!action.party().empty()) {
-    for (const auto& violation :
-         FieldViolationsOf(ParseResourceName(action.party(), "institutions",
-                                             "action.party")
-                               .status())) {
+    for (const auto& violation : FieldViolationsOf(
+             ParseResourceName(action.party(), "institutions", "action.party")
+                 .status())) {
       violations.Add(violation.field, violation.description);
     }
   }
   if (!action.acting_body().empty()) {
-    for (const auto& violation :
-         FieldViolationsOf(ParseResourceName(action.acting_body(),
-                                             "institutions", "action.acting_body")
-                               .status())) {
+    for (const auto& violation : FieldViolationsOf(
+             ParseResourceName(action.acting_body(), "institutions",
+                               "action.acting_body")
+                 .status())) {
       violations.Add(violation.field, violation.description);
     }
   }
@@ -398,20 +504,23 @@ absl::StatusOr<Agreement> AgreementServiceImpl::RecordAction(
 }
 
 grpc::Status AgreementServiceImpl::RecordAgreementAction(
-    grpc::ServerContext*, const v1::RecordAgreementActionRequest* request,
-    Agreement* response) {
-  return Respond(RecordAction(*request), response);
+    grpc::ServerContext* context,
+    const v1::RecordAgreementActionRequest* request, Agreement* response) {
+  ACCORD_AUTHORIZE(caller, auth_, context, Access::kWrite);
+  return Respond(RecordAction(*request, caller), response);
 }
 
 absl::StatusOr<v1::QueryAgreementsInForceResponse>
-AgreementServiceImpl::InForce(const v1::QueryAgreementsInForceRequest& request) {
+AgreementServiceImpl::InForce(const v1::QueryAgreementsInForceRequest& request,
+                              const Principal& caller) {
   Violations violations;
   const bool by_institution = request.institutions_size() > 0;
   if (by_institution == (request.country_codes_size() > 0) ||
       (by_institution && request.institutions_size() != 2) ||
       (!by_institution && request.country_codes_size() != 2)) {
-    violations.Add(by_institution ? "institutions" : "country_codes",
-                   "give exactly two institutions or exactly two country codes");
+    violations.Add(
+        by_institution ? "institutions" : "country_codes",
+        "give exactly two institutions or exactly two country codes");
   }
   for (int i = 0; i < request.institutions_size(); ++i) {
     for (const auto& violation : FieldViolationsOf(
@@ -435,8 +544,8 @@ AgreementServiceImpl::InForce(const v1::QueryAgreementsInForceRequest& request) 
 
   v1::QueryAgreementsInForceResponse response;
   absl::Status parse_status;
-  ACCORD_RETURN_IF_ERROR(store_.Scan(
-      "agreements", "", [&](const StoredRecord& record) {
+  ACCORD_RETURN_IF_ERROR(
+      store_.Scan("agreements", "", [&](const StoredRecord& record) {
         if (record.deleted) return true;
         absl::StatusOr<Agreement> agreement = ParseRecord<Agreement>(record);
         if (!agreement.ok()) {
@@ -452,7 +561,10 @@ AgreementServiceImpl::InForce(const v1::QueryAgreementsInForceRequest& request) 
               return std::find(among.begin(), among.end(), value) !=
                      among.end();
             });
-        if (both && InForceOn(*agreement, date)) {
+        if (both && InForceOn(*agreement, date) &&
+            caller.CanSee(
+                agreement->restricted(),
+                {agreement->parties().begin(), agreement->parties().end()})) {
           *response.add_agreements() = *std::move(agreement);
         }
         return true;
@@ -462,14 +574,17 @@ AgreementServiceImpl::InForce(const v1::QueryAgreementsInForceRequest& request) 
 }
 
 grpc::Status AgreementServiceImpl::QueryAgreementsInForce(
-    grpc::ServerContext*, const v1::QueryAgreementsInForceRequest* request,
+    grpc::ServerContext* context,
+    const v1::QueryAgreementsInForceRequest* request,
     v1::QueryAgreementsInForceResponse* response) {
-  return Respond(InForce(*request), response);
+  ACCORD_AUTHORIZE(caller, auth_, context, Access::kRead);
+  return Respond(InForce(*request, caller), response);
 }
 
 grpc::Status AgreementServiceImpl::ListCooperationAreas(
-    grpc::ServerContext*, const v1::ListCooperationAreasRequest*,
+    grpc::ServerContext* context, const v1::ListCooperationAreasRequest*,
     v1::ListCooperationAreasResponse* response) {
+  ACCORD_AUTHORIZE(caller, auth_, context, Access::kRead);
   for (const v1::CooperationArea& area : CooperationAreas()) {
     *response->add_cooperation_areas() = area;
   }
@@ -479,28 +594,31 @@ grpc::Status AgreementServiceImpl::ListCooperationAreas(
 // ---- Committees ----
 
 grpc::Status AgreementServiceImpl::CreateCommittee(
-    grpc::ServerContext*, const v1::CreateCommitteeRequest* request,
+    grpc::ServerContext* context, const v1::CreateCommitteeRequest* request,
     Committee* response) {
+  ACCORD_AUTHORIZE(caller, auth_, context, Access::kWrite);
   Committee committee = request->committee();
   if (committee.state() == Committee::STATE_UNSPECIFIED) {
     committee.set_state(Committee::STATE_ACTIVE);
   }
-  return Respond(committees_.Create(std::move(committee),
-                                    request->committee_id(),
-                                    request->request_id(),
-                                    ContextFor(request->request_id())),
-                 response);
+  return Respond(
+      committees_.Create(
+          std::move(committee), request->committee_id(), request->request_id(),
+          ContextFor(caller, Method("CreateCommittee"), request->request_id())),
+      response);
 }
 
 grpc::Status AgreementServiceImpl::GetCommittee(
-    grpc::ServerContext*, const v1::GetCommitteeRequest* request,
+    grpc::ServerContext* context, const v1::GetCommitteeRequest* request,
     Committee* response) {
-  return Respond(committees_.Get(request->name()), response);
+  ACCORD_AUTHORIZE(caller, auth_, context, Access::kRead);
+  return Respond(committees_.Get(request->name(), &caller), response);
 }
 
 grpc::Status AgreementServiceImpl::ListCommittees(
-    grpc::ServerContext*, const v1::ListCommitteesRequest* request,
+    grpc::ServerContext* context, const v1::ListCommitteesRequest* request,
     v1::ListCommitteesResponse* response) {
+  ACCORD_AUTHORIZE(caller, auth_, context, Access::kRead);
   absl::StatusOr<ListPage<Committee>> page = ListCollection<Committee>(
       codec_, store_, "committees",
       {request->page_size(), request->page_token(), request->filter(),
@@ -515,59 +633,66 @@ grpc::Status AgreementServiceImpl::ListCommittees(
 }
 
 grpc::Status AgreementServiceImpl::UpdateCommittee(
-    grpc::ServerContext*, const v1::UpdateCommitteeRequest* request,
+    grpc::ServerContext* context, const v1::UpdateCommitteeRequest* request,
     Committee* response) {
+  ACCORD_AUTHORIZE(caller, auth_, context, Access::kWrite);
   return Respond(
-      committees_.Update(request->committee(), request->update_mask(),
-                         request->request_id(),
-                         ContextFor(request->request_id())),
+      committees_.Update(
+          request->committee(), request->update_mask(), request->request_id(),
+          ContextFor(caller, Method("UpdateCommittee"), request->request_id())),
       response);
 }
 
 grpc::Status AgreementServiceImpl::DeleteCommittee(
-    grpc::ServerContext*, const v1::DeleteCommitteeRequest* request,
+    grpc::ServerContext* context, const v1::DeleteCommitteeRequest* request,
     Committee* response) {
+  ACCORD_AUTHORIZE(caller, auth_, context, Access::kWrite);
   return Respond(
-      committees_.Delete(request->name(), request->etag(),
-                         request->request_id(),
-                         ContextFor(request->request_id())),
+      committees_.Delete(
+          request->name(), request->etag(), request->request_id(),
+          ContextFor(caller, Method("DeleteCommittee"), request->request_id())),
       response);
 }
 
 grpc::Status AgreementServiceImpl::UndeleteCommittee(
-    grpc::ServerContext*, const v1::UndeleteCommitteeRequest* request,
+    grpc::ServerContext* context, const v1::UndeleteCommitteeRequest* request,
     Committee* response) {
-  return Respond(
-      committees_.Undelete(request->name(), request->etag(),
-                           request->request_id(),
-                           ContextFor(request->request_id())),
-      response);
+  ACCORD_AUTHORIZE(caller, auth_, context, Access::kWrite);
+  return Respond(committees_.Undelete(
+                     request->name(), request->etag(), request->request_id(),
+                     ContextFor(caller, Method("UndeleteCommittee"),
+                                request->request_id())),
+                 response);
 }
 
 // ---- Sessions ----
 
 grpc::Status AgreementServiceImpl::CreateSession(
-    grpc::ServerContext*, const v1::CreateSessionRequest* request,
+    grpc::ServerContext* context, const v1::CreateSessionRequest* request,
     Session* response) {
+  ACCORD_AUTHORIZE(caller, auth_, context, Access::kWrite);
   const absl::Status parent =
       ParseResourceName(request->parent(), "committees", "parent").status();
   if (!parent.ok()) return ToGrpcStatus(parent);
-  return Respond(sessions_.Create(request->session(), request->session_id(),
-                                  request->request_id(),
-                                  ContextFor(request->request_id()),
-                                  request->parent()),
-                 response);
+  return Respond(
+      sessions_.Create(
+          request->session(), request->session_id(), request->request_id(),
+          ContextFor(caller, Method("CreateSession"), request->request_id()),
+          request->parent()),
+      response);
 }
 
 grpc::Status AgreementServiceImpl::GetSession(
-    grpc::ServerContext*, const v1::GetSessionRequest* request,
+    grpc::ServerContext* context, const v1::GetSessionRequest* request,
     Session* response) {
-  return Respond(sessions_.Get(request->name()), response);
+  ACCORD_AUTHORIZE(caller, auth_, context, Access::kRead);
+  return Respond(sessions_.Get(request->name(), &caller), response);
 }
 
 grpc::Status AgreementServiceImpl::ListSessions(
-    grpc::ServerContext*, const v1::ListSessionsRequest* request,
+    grpc::ServerContext* context, const v1::ListSessionsRequest* request,
     v1::ListSessionsResponse* response) {
+  ACCORD_AUTHORIZE(caller, auth_, context, Access::kRead);
   std::string collection;
   if (request->parent() == "committees/-") {
     collection = kAllSessions;
@@ -577,8 +702,8 @@ grpc::Status AgreementServiceImpl::ListSessions(
     if (!parent.ok()) return ToGrpcStatus(parent);
     collection = absl::StrCat(request->parent(), "/sessions");
   }
-  ListRequestFields fields{request->page_size(), request->page_token(),
-                           request->filter(), request->order_by(),
+  ListRequestFields fields{request->page_size(),    request->page_token(),
+                           request->filter(),       request->order_by(),
                            request->show_deleted(), request->parent()};
   absl::StatusOr<ListPage<Session>> page = ListCollection<Session>(
       codec_, store_, collection, fields,
@@ -592,40 +717,48 @@ grpc::Status AgreementServiceImpl::ListSessions(
 }
 
 grpc::Status AgreementServiceImpl::UpdateSession(
-    grpc::ServerContext*, const v1::UpdateSessionRequest* request,
+    grpc::ServerContext* context, const v1::UpdateSessionRequest* request,
     Session* response) {
-  return Respond(sessions_.Update(request->session(), request->update_mask(),
-                                  request->request_id(),
-                                  ContextFor(request->request_id())),
-                 response);
+  ACCORD_AUTHORIZE(caller, auth_, context, Access::kWrite);
+  return Respond(
+      sessions_.Update(
+          request->session(), request->update_mask(), request->request_id(),
+          ContextFor(caller, Method("UpdateSession"), request->request_id())),
+      response);
 }
 
 grpc::Status AgreementServiceImpl::DeleteSession(
-    grpc::ServerContext*, const v1::DeleteSessionRequest* request,
+    grpc::ServerContext* context, const v1::DeleteSessionRequest* request,
     Session* response) {
-  return Respond(sessions_.Delete(request->name(), request->etag(),
-                                  request->request_id(),
-                                  ContextFor(request->request_id())),
-                 response);
+  ACCORD_AUTHORIZE(caller, auth_, context, Access::kWrite);
+  return Respond(
+      sessions_.Delete(
+          request->name(), request->etag(), request->request_id(),
+          ContextFor(caller, Method("DeleteSession"), request->request_id())),
+      response);
 }
 
 grpc::Status AgreementServiceImpl::UndeleteSession(
-    grpc::ServerContext*, const v1::UndeleteSessionRequest* request,
+    grpc::ServerContext* context, const v1::UndeleteSessionRequest* request,
     Session* response) {
-  return Respond(sessions_.Undelete(request->name(), request->etag(),
-                                    request->request_id(),
-                                    ContextFor(request->request_id())),
-                 response);
+  ACCORD_AUTHORIZE(caller, auth_, context, Access::kWrite);
+  return Respond(
+      sessions_.Undelete(
+          request->name(), request->etag(), request->request_id(),
+          ContextFor(caller, Method("UndeleteSession"), request->request_id())),
+      response);
 }
 
 // ---- Milestones ----
 
 grpc::Status AgreementServiceImpl::CreateMilestone(
-    grpc::ServerContext*, const v1::CreateMilestoneRequest* request,
+    grpc::ServerContext* context, const v1::CreateMilestoneRequest* request,
     Milestone* response) {
+  ACCORD_AUTHORIZE(caller, auth_, context, Access::kWrite);
   const absl::Status parent = CheckMilestoneParent(request->parent(), "parent");
   if (!parent.ok()) return ToGrpcStatus(parent);
-  const ChangeContext context = ContextFor(request->request_id());
+  const ChangeContext change =
+      ContextFor(caller, Method("CreateMilestone"), request->request_id());
   Milestone milestone = request->milestone();
   if (milestone.state() == Milestone::STATE_UNSPECIFIED) {
     milestone.set_state(Milestone::STATE_PROPOSED);
@@ -635,31 +768,31 @@ grpc::Status AgreementServiceImpl::CreateMilestone(
   milestone.clear_done_date();
   v1::MilestoneTransition* first = milestone.add_transitions();
   first->set_state(milestone.state());
-  first->set_transition_date(milestone.record_date().empty()
-                                 ? Today()
-                                 : milestone.record_date());
+  first->set_transition_date(
+      milestone.record_date().empty() ? Today() : milestone.record_date());
   *first->mutable_sources() = milestone.sources();
   ResourceOps<Milestone>::SetTimestamp(*first->mutable_record_time(),
-                                       context.time);
+                                       change.time);
   if (milestone.state() == Milestone::STATE_ACHIEVED) {
     milestone.set_done_date(first->transition_date());
   }
-  return Respond(milestones_.Create(std::move(milestone),
-                                    request->milestone_id(),
-                                    request->request_id(), context,
-                                    request->parent()),
-                 response);
+  return Respond(
+      milestones_.Create(std::move(milestone), request->milestone_id(),
+                         request->request_id(), change, request->parent()),
+      response);
 }
 
 grpc::Status AgreementServiceImpl::GetMilestone(
-    grpc::ServerContext*, const v1::GetMilestoneRequest* request,
+    grpc::ServerContext* context, const v1::GetMilestoneRequest* request,
     Milestone* response) {
-  return Respond(milestones_.Get(request->name()), response);
+  ACCORD_AUTHORIZE(caller, auth_, context, Access::kRead);
+  return Respond(milestones_.Get(request->name(), &caller), response);
 }
 
 grpc::Status AgreementServiceImpl::ListMilestones(
-    grpc::ServerContext*, const v1::ListMilestonesRequest* request,
+    grpc::ServerContext* context, const v1::ListMilestonesRequest* request,
     v1::ListMilestonesResponse* response) {
+  ACCORD_AUTHORIZE(caller, auth_, context, Access::kRead);
   std::string collection;
   std::function<bool(absl::string_view)> include;
   if (request->parent() == "agreements/-" ||
@@ -676,12 +809,17 @@ grpc::Status AgreementServiceImpl::ListMilestones(
     if (!parent.ok()) return ToGrpcStatus(parent);
     collection = absl::StrCat(request->parent(), "/milestones");
   }
-  ListRequestFields fields{request->page_size(), request->page_token(),
-                           request->filter(), request->order_by(),
+  ListRequestFields fields{request->page_size(),    request->page_token(),
+                           request->filter(),       request->order_by(),
                            request->show_deleted(), request->parent()};
   absl::StatusOr<ListPage<Milestone>> page = ListCollection<Milestone>(
       codec_, store_, collection, fields,
-      {"name", "create_time", "update_time", "due_date", "state"}, include);
+      {"name", "create_time", "update_time", "due_date", "state"}, include,
+      [this, &caller](const Milestone& milestone) {
+        const absl::StatusOr<bool> visible =
+            milestones_.Visible(caller, milestone);
+        return visible.ok() && *visible;
+      });
   if (!page.ok()) return ToGrpcStatus(page.status());
   for (Milestone& milestone : page->items) {
     *response->add_milestones() = std::move(milestone);
@@ -691,44 +829,49 @@ grpc::Status AgreementServiceImpl::ListMilestones(
 }
 
 grpc::Status AgreementServiceImpl::UpdateMilestone(
-    grpc::ServerContext*, const v1::UpdateMilestoneRequest* request,
+    grpc::ServerContext* context, const v1::UpdateMilestoneRequest* request,
     Milestone* response) {
+  ACCORD_AUTHORIZE(caller, auth_, context, Access::kWrite);
   return Respond(
-      milestones_.Update(request->milestone(), request->update_mask(),
-                         request->request_id(),
-                         ContextFor(request->request_id())),
+      milestones_.Update(
+          request->milestone(), request->update_mask(), request->request_id(),
+          ContextFor(caller, Method("UpdateMilestone"), request->request_id())),
       response);
 }
 
 grpc::Status AgreementServiceImpl::DeleteMilestone(
-    grpc::ServerContext*, const v1::DeleteMilestoneRequest* request,
+    grpc::ServerContext* context, const v1::DeleteMilestoneRequest* request,
     Milestone* response) {
+  ACCORD_AUTHORIZE(caller, auth_, context, Access::kWrite);
   return Respond(
-      milestones_.Delete(request->name(), request->etag(),
-                         request->request_id(),
-                         ContextFor(request->request_id())),
+      milestones_.Delete(
+          request->name(), request->etag(), request->request_id(),
+          ContextFor(caller, Method("DeleteMilestone"), request->request_id())),
       response);
 }
 
 grpc::Status AgreementServiceImpl::UndeleteMilestone(
-    grpc::ServerContext*, const v1::UndeleteMilestoneRequest* request,
+    grpc::ServerContext* context, const v1::UndeleteMilestoneRequest* request,
     Milestone* response) {
-  return Respond(
-      milestones_.Undelete(request->name(), request->etag(),
-                           request->request_id(),
-                           ContextFor(request->request_id())),
-      response);
+  ACCORD_AUTHORIZE(caller, auth_, context, Access::kWrite);
+  return Respond(milestones_.Undelete(
+                     request->name(), request->etag(), request->request_id(),
+                     ContextFor(caller, Method("UndeleteMilestone"),
+                                request->request_id())),
+                 response);
 }
 
 absl::StatusOr<Milestone> AgreementServiceImpl::Transition(
-    const v1::TransitionMilestoneRequest& request) {
+    const v1::TransitionMilestoneRequest& request, const Principal& caller) {
   ACCORD_RETURN_IF_ERROR(milestones_.CheckName(request.name(), "name"));
   ACCORD_ASSIGN_OR_RETURN(
       std::optional<Milestone> replay,
       milestones_.ReplayedCustom("state_changed", request.request_id()));
   if (replay.has_value()) return *std::move(replay);
-  const ChangeContext context = ContextFor(request.request_id());
-  ACCORD_ASSIGN_OR_RETURN(StoredRecord record, milestones_.Load(request.name()));
+  const ChangeContext context =
+      ContextFor(caller, Method("TransitionMilestone"), request.request_id());
+  ACCORD_ASSIGN_OR_RETURN(StoredRecord record,
+                          milestones_.Load(request.name()));
   ACCORD_ASSIGN_OR_RETURN(Milestone milestone, ParseRecord<Milestone>(record));
   if (record.deleted) {
     return ErrorWithReason(absl::StatusCode::kFailedPrecondition,
@@ -764,14 +907,15 @@ absl::StatusOr<Milestone> AgreementServiceImpl::Transition(
 }
 
 grpc::Status AgreementServiceImpl::TransitionMilestone(
-    grpc::ServerContext*, const v1::TransitionMilestoneRequest* request,
+    grpc::ServerContext* context, const v1::TransitionMilestoneRequest* request,
     Milestone* response) {
-  return Respond(Transition(*request), response);
+  ACCORD_AUTHORIZE(caller, auth_, context, Access::kWrite);
+  return Respond(Transition(*request, caller), response);
 }
 
 absl::StatusOr<v1::QueryDueMilestonesResponse>
 AgreementServiceImpl::DueMilestones(
-    const v1::QueryDueMilestonesRequest& request) {
+    const v1::QueryDueMilestonesRequest& request, const Principal& caller) {
   Violations violations;
   const std::string as_of =
       request.as_of_date().empty() ? Today() : request.as_of_date();
@@ -802,8 +946,8 @@ AgreementServiceImpl::DueMilestones(
   std::vector<Milestone> overdue;
   std::vector<Milestone> upcoming;
   absl::Status parse_status;
-  ACCORD_RETURN_IF_ERROR(store_.Scan(
-      kAllMilestones, "", [&](const StoredRecord& record) {
+  ACCORD_RETURN_IF_ERROR(
+      store_.Scan(kAllMilestones, "", [&](const StoredRecord& record) {
         if (record.deleted || !absl::StartsWith(record.name, prefix)) {
           return true;
         }
@@ -812,6 +956,12 @@ AgreementServiceImpl::DueMilestones(
           parse_status = milestone.status();
           return false;
         }
+        absl::StatusOr<bool> visible = milestones_.Visible(caller, *milestone);
+        if (!visible.ok()) {
+          parse_status = visible.status();
+          return false;
+        }
+        if (!*visible) return true;
         if (milestone->state() == Milestone::STATE_ACHIEVED ||
             milestone->state() == Milestone::STATE_CANCELLED ||
             milestone->due_date().empty()) {
@@ -842,9 +992,10 @@ AgreementServiceImpl::DueMilestones(
 }
 
 grpc::Status AgreementServiceImpl::QueryDueMilestones(
-    grpc::ServerContext*, const v1::QueryDueMilestonesRequest* request,
+    grpc::ServerContext* context, const v1::QueryDueMilestonesRequest* request,
     v1::QueryDueMilestonesResponse* response) {
-  return Respond(DueMilestones(*request), response);
+  ACCORD_AUTHORIZE(caller, auth_, context, Access::kRead);
+  return Respond(DueMilestones(*request, caller), response);
 }
 
 }  // namespace accord::agreement

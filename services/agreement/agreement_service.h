@@ -9,6 +9,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "accord/agreement/v1/agreement_service.grpc.pb.h"
+#include "common/auth.h"
 #include "common/handler_support.h"
 #include "common/list.h"
 #include "common/record_store.h"
@@ -21,7 +22,8 @@ namespace accord::agreement {
 
 class AgreementServiceImpl final : public v1::AgreementService::Service {
  public:
-  AgreementServiceImpl(RedisClient& redis, InstitutionDirectory& directory);
+  AgreementServiceImpl(RedisClient& redis, InstitutionDirectory& directory,
+                       Authenticator& auth);
 
   grpc::Status CreateAgreement(grpc::ServerContext* context,
                                const v1::CreateAgreementRequest* request,
@@ -126,15 +128,17 @@ class AgreementServiceImpl final : public v1::AgreementService::Service {
   ResourceTraits<v1::Milestone> MilestoneTraits();
 
   absl::StatusOr<v1::Agreement> RecordAction(
-      const v1::RecordAgreementActionRequest& request);
+      const v1::RecordAgreementActionRequest& request, const Principal& caller);
   absl::StatusOr<v1::Milestone> Transition(
-      const v1::TransitionMilestoneRequest& request);
+      const v1::TransitionMilestoneRequest& request, const Principal& caller);
   absl::StatusOr<v1::QueryAgreementsInForceResponse> InForce(
-      const v1::QueryAgreementsInForceRequest& request);
+      const v1::QueryAgreementsInForceRequest& request,
+      const Principal& caller);
   absl::StatusOr<v1::QueryDueMilestonesResponse> DueMilestones(
-      const v1::QueryDueMilestonesRequest& request);
+      const v1::QueryDueMilestonesRequest& request, const Principal& caller);
 
   RedisClient& redis_;
+  Authenticator& auth_;
   InstitutionDirectory& directory_;
   RecordStore store_;
   WritePath write_path_;

@@ -53,8 +53,9 @@ void CheckTexts(Violations& violations, const std::string& field,
   }
 }
 
-void CheckSources(Violations& violations, const std::string& field,
-                  const google::protobuf::RepeatedPtrField<v1::Source>& sources) {
+void CheckSources(
+    Violations& violations, const std::string& field,
+    const google::protobuf::RepeatedPtrField<v1::Source>& sources) {
   violations.CheckCount(field, sources.size(), kMaxListLength);
   for (int i = 0; i < sources.size(); ++i) {
     const std::string path = absl::StrCat(field, "[", i, "]");
@@ -93,7 +94,8 @@ void CheckUnique(Violations& violations, const std::string& field,
   std::set<std::string> seen;
   for (int i = 0; i < values.size(); ++i) {
     if (!seen.insert(values[i]).second) {
-      violations.Add(absl::StrCat(field, "[", i, "]"), "repeats an earlier entry");
+      violations.Add(absl::StrCat(field, "[", i, "]"),
+                     "repeats an earlier entry");
     }
   }
 }
@@ -168,13 +170,15 @@ absl::Status ValidateAgreement(const Agreement& agreement) {
     violations.CheckText(path + ".capacity", witness.capacity(), kMaxNameLength,
                          false);
   }
-  violations.CheckPartialDate("agreement.signing_date", agreement.signing_date());
+  violations.CheckPartialDate("agreement.signing_date",
+                              agreement.signing_date());
   if (agreement.has_signing_place()) {
-    CheckPlace(violations, "agreement.signing_place", agreement.signing_place());
+    CheckPlace(violations, "agreement.signing_place",
+               agreement.signing_place());
   }
   if (!agreement.occasion().empty()) {
-    AddNameViolations(violations,
-                      CheckSessionName(agreement.occasion(), "agreement.occasion"));
+    AddNameViolations(violations, CheckSessionName(agreement.occasion(),
+                                                   "agreement.occasion"));
   }
   CheckReference(violations, "agreement.parent_agreement",
                  agreement.parent_agreement(), "agreements", false);
@@ -278,7 +282,8 @@ absl::Status ValidateSession(const Session& session) {
     CheckDateOrder(violations, "session.end_date", session.start_date(),
                    session.end_date(), "start_date");
   }
-  if (session.has_place()) CheckPlace(violations, "session.place", session.place());
+  if (session.has_place())
+    CheckPlace(violations, "session.place", session.place());
   violations.CheckCount("session.participants", session.participants_size(),
                         kMaxListLength);
   for (int i = 0; i < session.participants_size(); ++i) {
@@ -292,7 +297,8 @@ absl::Status ValidateSession(const Session& session) {
                          kMaxNameLength, false);
   }
   for (int i = 0; i < session.agreements_signed_size(); ++i) {
-    CheckReference(violations, absl::StrCat("session.agreements_signed[", i, "]"),
+    CheckReference(violations,
+                   absl::StrCat("session.agreements_signed[", i, "]"),
                    session.agreements_signed(i), "agreements", true);
   }
   CheckUnique(violations, "session.agreements_signed",
@@ -354,10 +360,11 @@ absl::Status ValidateTransition(const Milestone& milestone,
   if (!violations.empty()) return violations.ToStatus();
   if (milestone.state() == Milestone::STATE_ACHIEVED ||
       milestone.state() == Milestone::STATE_CANCELLED) {
-    return ErrorWithReason(absl::StatusCode::kFailedPrecondition,
-                           absl::StrCat(milestone.name(), " is already ",
-                                        Milestone::State_Name(milestone.state())),
-                           "MILESTONE_CLOSED", "transition.state");
+    return ErrorWithReason(
+        absl::StatusCode::kFailedPrecondition,
+        absl::StrCat(milestone.name(), " is already ",
+                     Milestone::State_Name(milestone.state())),
+        "MILESTONE_CLOSED", "transition.state");
   }
   if (transition.state() == milestone.state()) {
     return ErrorWithReason(absl::StatusCode::kFailedPrecondition,
@@ -388,8 +395,9 @@ References ReferencesOf(const Agreement& agreement) {
   }
   for (int i = 0; i < agreement.witnesses_size(); ++i) {
     const auto& witness = agreement.witnesses(i);
-    references.AddOfficial(witness.official(),
-                           absl::StrCat("agreement.witnesses[", i, "].official"));
+    references.AddOfficial(
+        witness.official(),
+        absl::StrCat("agreement.witnesses[", i, "].official"));
     if (!witness.institution().empty()) {
       references.AddInstitution(
           witness.institution(),
@@ -414,8 +422,9 @@ References ReferencesOf(const Committee& committee) {
         absl::StrCat("committee.member_institutions[", i, "]"));
   }
   for (int i = 0; i < committee.co_chairs_size(); ++i) {
-    references.AddOfficial(committee.co_chairs(i).official(),
-                           absl::StrCat("committee.co_chairs[", i, "].official"));
+    references.AddOfficial(
+        committee.co_chairs(i).official(),
+        absl::StrCat("committee.co_chairs[", i, "].official"));
   }
   return references;
 }

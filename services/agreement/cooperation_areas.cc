@@ -16,8 +16,8 @@ constexpr Term kTerms[] = {
     {"health", "Health", ""},
     {"health-system-organisation", "Organisation of state health systems",
      "health"},
-    {"communicable-diseases", "Prevention and treatment of communicable diseases",
-     "health"},
+    {"communicable-diseases",
+     "Prevention and treatment of communicable diseases", "health"},
     {"non-communicable-diseases",
      "Prevention and treatment of non-communicable diseases", "health"},
     {"mother-and-child-health", "Mother and child health", "health"},
@@ -67,10 +67,9 @@ const std::vector<v1::CooperationArea>& CooperationAreas() {
 
 bool IsCooperationArea(absl::string_view id) {
   const auto& areas = CooperationAreas();
-  return std::any_of(areas.begin(), areas.end(),
-                     [id](const v1::CooperationArea& area) {
-                       return area.id() == id;
-                     });
+  return std::any_of(
+      areas.begin(), areas.end(),
+      [id](const v1::CooperationArea& area) { return area.id() == id; });
 }
 
 }  // namespace accord::agreement

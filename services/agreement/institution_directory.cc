@@ -32,13 +32,17 @@ Batch Dedupe(const std::vector<std::pair<std::string, std::string>>& refs) {
 // Calls `call` until it answers, retrying UNAVAILABLE with a short backoff
 // inside one overall deadline.
 template <typename Call>
-grpc::Status CallWithRetry(absl::Duration deadline, Call call) {
+grpc::Status CallWithRetry(absl::Duration deadline, const std::string& token,
+                           Call call) {
   const absl::Time give_up = absl::Now() + deadline;
   absl::Duration backoff = absl::Milliseconds(50);
   grpc::Status status;
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
     grpc::ClientContext context;
     context.set_deadline(absl::ToChronoTime(give_up));
+    if (!token.empty()) {
+      context.AddMetadata("authorization", absl::StrCat("Bearer ", token));
+    }
     status = call(context);
     if (status.error_code() != grpc::StatusCode::UNAVAILABLE) return status;
     if (absl::Now() + backoff >= give_up) break;
@@ -75,9 +79,9 @@ absl::Status MissingToInvalid(const grpc::Status& status, const Batch& batch,
 }
 
 absl::Status Unavailable(const grpc::Status& status) {
-  return absl::UnavailableError(absl::StrCat(
-      "the institution service cannot check references: ",
-      status.error_message()));
+  return absl::UnavailableError(
+      absl::StrCat("the institution service cannot check references: ",
+                   status.error_message()));
 }
 
 }  // namespace
@@ -91,9 +95,11 @@ void References::AddOfficial(std::string name, std::string field) {
 }
 
 InstitutionDirectory::InstitutionDirectory(
-    std::shared_ptr<grpc::Channel> channel, absl::Duration deadline)
+    std::shared_ptr<grpc::Channel> channel, absl::Duration deadline,
+    std::string token)
     : stub_(institution::v1::InstitutionService::NewStub(std::move(channel))),
-      deadline_(deadline) {}
+      deadline_(deadline),
+      token_(std::move(token)) {}
 
 absl::StatusOr<absl::flat_hash_map<std::string, institution::v1::Institution>>
 InstitutionDirectory::Resolve(const References& references) {
@@ -104,7 +110,7 @@ InstitutionDirectory::Resolve(const References& references) {
     for (const std::string& name : institutions.names) request.add_names(name);
     institution::v1::BatchGetInstitutionsResponse response;
     const grpc::Status status =
-        CallWithRetry(deadline_, [&](grpc::ClientContext& context) {
+        CallWithRetry(deadline_, token_, [&](grpc::ClientContext& context) {
           return stub_->BatchGetInstitutions(&context, request, &response);
         });
     if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
@@ -125,7 +131,7 @@ InstitutionDirectory::Resolve(const References& references) {
     for (const std::string& name : officials.names) request.add_names(name);
     institution::v1::BatchGetOfficialsResponse response;
     const grpc::Status status =
-        CallWithRetry(deadline_, [&](grpc::ClientContext& context) {
+        CallWithRetry(deadline_, token_, [&](grpc::ClientContext& context) {
           return stub_->BatchGetOfficials(&context, request, &response);
         });
     if (status.error_code() == grpc::StatusCode::NOT_FOUND) {

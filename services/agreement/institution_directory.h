@@ -11,12 +11,12 @@
 //   ACCORD_ASSIGN_OR_RETURN(auto found, directory.Resolve(references));
 //   found.at("institutions/tums").country_code();  // "IR"
 
+#include <grpcpp/grpcpp.h>
+
 #include <memory>
 #include <string>
 #include <utility>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
@@ -39,8 +39,10 @@ class References {
 
 class InstitutionDirectory {
  public:
+  // `token`, when set, is sent as `authorization: Bearer <token>`: the
+  // agreement service calls with its own credentials.
   InstitutionDirectory(std::shared_ptr<grpc::Channel> channel,
-                       absl::Duration deadline);
+                       absl::Duration deadline, std::string token = "");
 
   // The live institutions named, by name. INVALID_ARGUMENT naming the
   // fields whose institution or official is missing or deleted;
@@ -51,6 +53,7 @@ class InstitutionDirectory {
  private:
   std::unique_ptr<institution::v1::InstitutionService::Stub> stub_;
   absl::Duration deadline_;
+  std::string token_;
 };
 
 }  // namespace accord::agreement

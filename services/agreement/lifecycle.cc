@@ -111,8 +111,7 @@ absl::Status OutOfOrder(const std::string& field, const std::string& why) {
                          "ACTION_OUT_OF_ORDER", field);
 }
 
-absl::Status CheckActionAgainst(const Agreement& agreement,
-                                const LogState& log,
+absl::Status CheckActionAgainst(const Agreement& agreement, const LogState& log,
                                 const AgreementAction& action,
                                 const std::string& field) {
   Violations violations;
@@ -150,10 +149,10 @@ absl::Status CheckActionAgainst(const Agreement& agreement,
       IsPartialDate(action.action_date()) &&
       CompareDates(action.action_date(), agreement.signing_date()) < 0 &&
       kind != AgreementAction::KIND_ACCESSION) {
-    violations.Add(field + ".action_date",
-                   absl::StrCat(action.action_date(),
-                                " is before the signing date ",
-                                agreement.signing_date()));
+    violations.Add(
+        field + ".action_date",
+        absl::StrCat(action.action_date(), " is before the signing date ",
+                     agreement.signing_date()));
   }
   for (int i = 0; i < action.sources_size(); ++i) {
     const std::string path = absl::StrCat(field, ".sources[", i, "]");
@@ -187,9 +186,9 @@ absl::Status CheckActionAgainst(const Agreement& agreement,
     case AgreementAction::KIND_SIGNATURE:
     case AgreementAction::KIND_ACCESSION:
       if (party.signed_up) {
-        return OutOfOrder(field + ".kind",
-                          absl::StrCat(action.party(),
-                                       " has already signed or acceded"));
+        return OutOfOrder(
+            field + ".kind",
+            absl::StrCat(action.party(), " has already signed or acceded"));
       }
       break;
     case AgreementAction::KIND_APPROVAL:
@@ -203,10 +202,10 @@ absl::Status CheckActionAgainst(const Agreement& agreement,
                                        " before it signed"));
       }
       if (CompareDates(action.action_date(), party.signature_date) < 0) {
-        return OutOfOrder(field + ".action_date",
-                          absl::StrCat(action.action_date(), " is before ",
-                                       action.party(), "'s signature on ",
-                                       party.signature_date));
+        return OutOfOrder(
+            field + ".action_date",
+            absl::StrCat(action.action_date(), " is before ", action.party(),
+                         "'s signature on ", party.signature_date));
       }
       if (party.withdrawn) {
         return OutOfOrder(field + ".kind",
@@ -215,8 +214,9 @@ absl::Status CheckActionAgainst(const Agreement& agreement,
       if ((kind == AgreementAction::KIND_RATIFICATION ||
            kind == AgreementAction::KIND_ACCEPTANCE) &&
           party.ratified) {
-        return OutOfOrder(field + ".kind",
-                          absl::StrCat(action.party(), " has already ratified"));
+        return OutOfOrder(
+            field + ".kind",
+            absl::StrCat(action.party(), " has already ratified"));
       }
       break;
     case AgreementAction::KIND_ENTRY_INTO_FORCE:
@@ -241,8 +241,9 @@ absl::Status CheckActionAgainst(const Agreement& agreement,
     case AgreementAction::KIND_TERMINATION:
     case AgreementAction::KIND_EXPIRY:
       if (log.first_signature_date.empty()) {
-        return OutOfOrder(field + ".kind",
-                          absl::StrCat(KindName(kind), " before any signature"));
+        return OutOfOrder(
+            field + ".kind",
+            absl::StrCat(KindName(kind), " before any signature"));
       }
       break;
     default:
@@ -270,9 +271,9 @@ absl::Status CheckAction(const Agreement& agreement,
 absl::Status CheckActions(const Agreement& agreement) {
   LogState log;
   for (int i = 0; i < agreement.actions_size(); ++i) {
-    const absl::Status status = CheckActionAgainst(
-        agreement, log, agreement.actions(i),
-        absl::StrCat("agreement.actions[", i, "]"));
+    const absl::Status status =
+        CheckActionAgainst(agreement, log, agreement.actions(i),
+                           absl::StrCat("agreement.actions[", i, "]"));
     if (!status.ok()) return status;
     log.Apply(agreement.actions(i));
   }
@@ -323,8 +324,8 @@ void DeriveLifecycle(Agreement& agreement) {
   } else if (terminated || all_withdrawn) {
     state = Agreement::STATE_TERMINATED;
   } else if (log.in_force) {
-    state = log.suspended ? Agreement::STATE_SUSPENDED
-                          : Agreement::STATE_IN_FORCE;
+    state =
+        log.suspended ? Agreement::STATE_SUSPENDED : Agreement::STATE_IN_FORCE;
   } else if (all_ratified) {
     state = Agreement::STATE_RATIFIED;
   } else if (all_signed) {
@@ -347,8 +348,9 @@ bool InForceOn(const Agreement& agreement, absl::string_view date) {
     if (CompareDates(effective, date) > 0) continue;
     steps.emplace_back(Padded(effective), action.kind());
   }
-  std::stable_sort(steps.begin(), steps.end(),
-                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::stable_sort(
+      steps.begin(), steps.end(),
+      [](const auto& a, const auto& b) { return a.first < b.first; });
   // Steps carry the party too: when every party has withdrawn by `date`,
   // nothing binds anyone any more.
   std::set<std::string> withdrawn;

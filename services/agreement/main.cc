@@ -1,11 +1,36 @@
 // accord-agreement: serves accord.agreement.v1.AgreementService.
 
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "common/audit_service.h"
+#include "common/auth.h"
 #include "common/config.h"
 #include "common/redis_client.h"
 #include "common/server.h"
 #include "common/write_path.h"
 #include "services/agreement/agreement_service.h"
 #include "services/agreement/institution_directory.h"
+
+namespace {
+
+int Fail(absl::string_view message) {
+  std::fprintf(stderr, "accord-agreement: %s\n", std::string(message).c_str());
+  return 2;
+}
+
+absl::StatusOr<std::string> ReadTrimmed(const std::string& path) {
+  std::ifstream file(path);
+  if (!file) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  std::stringstream contents;
+  contents << file.rdbuf();
+  return std::string(absl::StripAsciiWhitespace(contents.str()));
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   accord::BlockShutdownSignals();
@@ -23,25 +48,52 @@ int main(int argc, char** argv) {
   flag_set.AddDuration("institution_deadline", &institution_deadline,
                        "deadline for checking references with the "
                        "institution service, retries included");
+  std::string institution_token_file;
+  std::string institution_tls_ca;
+  flag_set.AddString("institution_token_file", &institution_token_file,
+                     "file holding this service's own bearer token for the "
+                     "institution service");
+  flag_set.AddString("institution_tls_ca", &institution_tls_ca,
+                     "CA (PEM) of the institution service; enables TLS to it");
   flag_set.ParseOrExit(argc, argv);
   accord::ApplyLogFlags(flags);
 
-  accord::RedisClient redis({.url = flags.redis,
-                             .pool_size = static_cast<int>(flags.redis_pool_size),
-                             .command_timeout = flags.redis_timeout});
+  accord::RedisClient redis(
+      {.url = flags.redis,
+       .pool_size = static_cast<int>(flags.redis_pool_size),
+       .command_timeout = flags.redis_timeout});
   accord::WritePath write_path(redis);
+  absl::StatusOr<std::unique_ptr<accord::Authenticator>> auth =
+      accord::Authenticator::Create(flags.auth);
+  if (!auth.ok()) return Fail(auth.status().message());
+  std::string token;
+  if (!institution_token_file.empty()) {
+    absl::StatusOr<std::string> read = ReadTrimmed(institution_token_file);
+    if (!read.ok()) return Fail(read.status().message());
+    token = *read;
+  }
+  std::shared_ptr<grpc::ChannelCredentials> channel_credentials =
+      grpc::InsecureChannelCredentials();
+  if (!institution_tls_ca.empty()) {
+    absl::StatusOr<std::string> ca = ReadTrimmed(institution_tls_ca);
+    if (!ca.ok()) return Fail(ca.status().message());
+    grpc::SslCredentialsOptions options;
+    options.pem_root_certs = *ca;
+    channel_credentials = grpc::SslCredentials(options);
+  }
   accord::agreement::InstitutionDirectory directory(
-      grpc::CreateChannel(institution_target,
-                          grpc::InsecureChannelCredentials()),
-      institution_deadline);
-  accord::agreement::AgreementServiceImpl service(redis, directory);
-  return accord::RunServer(
-      flags, {&service},
-      {.readiness =
-           [&] {
-             absl::Status status = redis.Ping();
-             if (status.ok()) status = write_path.LoadFunctions();
-             return status;
-           },
-       .on_shutdown = nullptr});
+      grpc::CreateChannel(institution_target, channel_credentials),
+      institution_deadline, token);
+  accord::agreement::AgreementServiceImpl service(redis, directory, **auth);
+  accord::AuditServiceImpl audit(redis, **auth);
+  return accord::RunServer(flags, {&service, &audit},
+                           {.readiness =
+                                [&] {
+                                  absl::Status status = redis.Ping();
+                                  if (status.ok())
+                                    status = write_path.LoadFunctions();
+                                  return status;
+                                },
+                            .on_shutdown = nullptr,
+                            .credentials = (*auth)->ServerCredentials()});
 }

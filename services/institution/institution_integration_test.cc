@@ -1,17 +1,16 @@
 // Drives the real accord-institution binary over gRPC against a real
 // redis-server (AOF, appendfsync always), both on free loopback ports.
 
+#include <gmock/gmock.h>
+#include <grpcpp/generic/generic_stub.h>
+#include <gtest/gtest.h>
+#include <httplib.h>
+
 #include <atomic>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
-#include <httplib.h>
-
-#include <grpcpp/generic/generic_stub.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -62,8 +61,8 @@ class InstitutionServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
     redis_ = std::make_unique<RedisServer>();
-    service_ = std::make_unique<ServiceProcess>("accord-institution",
-                                                redis_->url());
+    service_ =
+        std::make_unique<ServiceProcess>("accord-institution", redis_->url());
     Connect();
     events_ = std::make_unique<EventLog>(redis_->url());
   }
@@ -133,8 +132,8 @@ class InstitutionServiceTest : public ::testing::Test {
 
 TEST_F(InstitutionServiceTest, CreateThenGetReturnsEveryField) {
   Institution tums = University("Tehran University of Medical Sciences");
-  *tums.add_names() = Name("دانشگاه علوم پزشکی تهران",
-                           InstitutionName::TYPE_DISPLAY, "fa");
+  *tums.add_names() =
+      Name("دانشگاه علوم پزشکی تهران", InstitutionName::TYPE_DISPLAY, "fa");
   *tums.add_names() = Name("TUMS", InstitutionName::TYPE_ACRONYM, "en");
   auto* ror = tums.add_external_ids();
   ror->set_scheme(v1::ExternalId::SCHEME_ROR);
@@ -221,8 +220,8 @@ TEST_F(InstitutionServiceTest, RejectedWritesNameTheFieldAndWriteNothing) {
   {
     Institution bad = University("No kind");
     bad.clear_kind();
-    cases.push_back({"no kind", bad, "f", grpc::INVALID_ARGUMENT,
-                     "institution.kind"});
+    cases.push_back(
+        {"no kind", bad, "f", grpc::INVALID_ARGUMENT, "institution.kind"});
   }
 
   for (const Case& test_case : cases) {
@@ -326,9 +325,9 @@ TEST_F(InstitutionServiceTest, ConcurrentUpdatesWithTheSameEtagExactlyOneWins) {
 
 TEST_F(InstitutionServiceTest, RetriedCreateWithSameRequestIdCreatesOnce) {
   Institution first;
-  ASSERT_TRUE(
-      Create(University("Once"), "", &first, "5b1c1f1e-aaaa-4bbb-8ccc-1234567890ab")
-          .ok());
+  ASSERT_TRUE(Create(University("Once"), "", &first,
+                     "5b1c1f1e-aaaa-4bbb-8ccc-1234567890ab")
+                  .ok());
   Institution second;
   ASSERT_TRUE(Create(University("Once"), "", &second,
                      "5b1c1f1e-aaaa-4bbb-8ccc-1234567890ab")
@@ -478,7 +477,8 @@ TEST_F(InstitutionServiceTest, PaginationOverThousandsHasNoDuplicatesOrGaps) {
   }
   for (std::thread& creator : creators) creator.join();
 
-  for (const std::string& order_by : {std::string(""), std::string("create_time")}) {
+  for (const std::string& order_by :
+       {std::string(""), std::string("create_time")}) {
     std::set<std::string> seen;
     int pages = 0;
     int added = 0;
@@ -493,9 +493,9 @@ TEST_F(InstitutionServiceTest, PaginationOverThousandsHasNoDuplicatesOrGaps) {
             << "duplicate " << institution.name();
       }
       // Records added between pages, before and after the cursor.
-      MustCreate(University("Added"), absl::StrFormat("u%05d-%s-%d", pages * 2 + 1,
-                                                      order_by.empty() ? "n" : "c",
-                                                      pages));
+      MustCreate(University("Added"),
+                 absl::StrFormat("u%05d-%s-%d", pages * 2 + 1,
+                                 order_by.empty() ? "n" : "c", pages));
       ++added;
       request.set_page_token(response.next_page_token());
       ++pages;
@@ -545,17 +545,19 @@ TEST_F(InstitutionServiceTest, BatchGetIsAllOrNothing) {
 
 TEST_F(InstitutionServiceTest, SearchFindsAnyNameAcrossScriptsRanked) {
   Institution tums = University("Tehran University of Medical Sciences");
-  *tums.add_names() = Name("دانشگاه علوم پزشکی تهران",
-                           InstitutionName::TYPE_DISPLAY, "fa");
+  *tums.add_names() =
+      Name("دانشگاه علوم پزشکی تهران", InstitutionName::TYPE_DISPLAY, "fa");
   *tums.add_names() = Name("TUMS", InstitutionName::TYPE_ACRONYM, "en");
   MustCreate(tums, "tums");
-  Institution hematology = University("National Medical Research Center for Hematology", "RU");
+  Institution hematology =
+      University("National Medical Research Center for Hematology", "RU");
   hematology.set_kind(Institution::KIND_RESEARCH_CENTRE);
   *hematology.add_names() =
       Name("Национальный медицинский исследовательский центр гематологии",
            InstitutionName::TYPE_DISPLAY, "ru");
-  *hematology.add_names() = Name("Russian National Research Center for Hematology",
-                                 InstitutionName::TYPE_ALIAS, "en");
+  *hematology.add_names() =
+      Name("Russian National Research Center for Hematology",
+           InstitutionName::TYPE_ALIAS, "en");
   MustCreate(hematology, "hematology");
   MustCreate(University("Université de Téhéran", "IR"), "ut");
 
@@ -581,7 +583,8 @@ TEST_F(InstitutionServiceTest, SearchFindsAnyNameAcrossScriptsRanked) {
 
   response = search("ГЕМАТОЛОГИИ");
   ASSERT_EQ(response.matches_size(), 1);
-  EXPECT_EQ(response.matches(0).institution().name(), "institutions/hematology");
+  EXPECT_EQ(response.matches(0).institution().name(),
+            "institutions/hematology");
 
   response = search("russian national research center");
   ASSERT_EQ(response.matches_size(), 1);
@@ -651,8 +654,8 @@ TEST_F(InstitutionServiceTest, OfficialsNeedLiveInstitutions) {
 TEST_F(InstitutionServiceTest, NothingAcknowledgedIsLostAcrossRestarts) {
   std::vector<Institution> acknowledged;
   for (int i = 0; i < 20; ++i) {
-    acknowledged.push_back(
-        MustCreate(University(absl::StrCat("Durable ", i)), absl::StrCat("d", i)));
+    acknowledged.push_back(MustCreate(University(absl::StrCat("Durable ", i)),
+                                      absl::StrCat("d", i)));
   }
   // The service restarts cleanly...
   EXPECT_EQ(service_->Stop(), 0);
@@ -724,8 +727,9 @@ TEST_F(InstitutionServiceTest, SigtermShutsDownCleanlyAndLogsStructuredLines) {
   (void)Get("institutions/missing", &read);
   EXPECT_EQ(service_->Stop(), 0);
   const std::string log = service_->ReadLog();
-  EXPECT_THAT(log, HasSubstr("msg=rpc method=/accord.institution.v1."
-                             "InstitutionService/GetInstitution code=NOT_FOUND"));
+  EXPECT_THAT(log,
+              HasSubstr("msg=rpc method=/accord.institution.v1."
+                        "InstitutionService/GetInstitution code=NOT_FOUND"));
   EXPECT_THAT(log, HasSubstr("peer="));
   EXPECT_THAT(log, HasSubstr("msg=\"shutting down\""));
   EXPECT_THAT(log, HasSubstr("msg=stopped"));
@@ -740,8 +744,8 @@ TEST_F(InstitutionServiceTest, ReflectionListsTheService) {
   context.set_deadline(std::chrono::system_clock::now() +
                        std::chrono::seconds(10));
   auto call = stub.PrepareCall(
-      &context, "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
-      &queue);
+      &context,
+      "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo", &queue);
   auto step = [&queue](intptr_t expected) {
     void* tag = nullptr;
     bool ok = false;
@@ -785,17 +789,16 @@ TEST(InstitutionBinaryTest, NotServingUntilRedisIsReachable) {
   ServiceProcess service("accord-institution",
                          absl::StrCat("redis://127.0.0.1:", redis_port), {},
                          /*wait_until_serving=*/false);
-  ASSERT_TRUE(accord::testing::WaitForHealth(service.Channel(), false,
-                                             absl::Seconds(5))
-                  .ok());
+  ASSERT_TRUE(
+      accord::testing::WaitForHealth(service.Channel(), false, absl::Seconds(5))
+          .ok());
   absl::SleepFor(absl::Seconds(1));
   EXPECT_TRUE(accord::testing::WaitForHealth(service.Channel(), false,
                                              absl::Milliseconds(200))
                   .ok())
       << "still NOT_SERVING while Redis is missing";
-  EXPECT_TRUE(accord::testing::WaitForHealth(service.Channel(), true,
-                                             absl::Milliseconds(500),
-                                             "liveness")
+  EXPECT_TRUE(accord::testing::WaitForHealth(
+                  service.Channel(), true, absl::Milliseconds(500), "liveness")
                   .ok())
       << "alive all the same";
   accord::testing::ChildProcess redis;
@@ -803,9 +806,9 @@ TEST(InstitutionBinaryTest, NotServingUntilRedisIsReachable) {
   redis.Start({"redis-server", "--port", absl::StrCat(redis_port), "--bind",
                "127.0.0.1", "--dir", dir, "--save", ""},
               dir + "/redis.log");
-  EXPECT_TRUE(accord::testing::WaitForHealth(service.Channel(), true,
-                                             absl::Seconds(10))
-                  .ok());
+  EXPECT_TRUE(
+      accord::testing::WaitForHealth(service.Channel(), true, absl::Seconds(10))
+          .ok());
   EXPECT_EQ(service.Stop(), 0);
   redis.Kill();
 }

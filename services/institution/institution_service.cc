@@ -25,6 +25,10 @@ using v1::Institution;
 using v1::Official;
 
 constexpr char kSource[] = "//accord/institution";
+
+std::string Method(absl::string_view name) {
+  return absl::StrCat("/accord.institution.v1.InstitutionService/", name);
+}
 // Hash of institution name -> folded names, one per line in `names` order.
 constexpr char kSearchIndex[] = "accord:search:institutions";
 constexpr int kMaxBatch = 1000;
@@ -66,6 +70,14 @@ ResourceTraits<Official> OfficialTraits() {
     }
     return absl::OkStatus();
   };
+  traits.scope =
+      [](const Official& official) -> absl::StatusOr<std::vector<std::string>> {
+    std::vector<std::string> scope;
+    for (const auto& position : official.positions()) {
+      scope.push_back(position.institution());
+    }
+    return scope;
+  };
   traits.annotate_event = [](const Official& official,
                              events::v1::Event& event) {
     std::set<std::string> institutions;
@@ -79,8 +91,10 @@ ResourceTraits<Official> OfficialTraits() {
 
 }  // namespace
 
-InstitutionServiceImpl::InstitutionServiceImpl(RedisClient& redis)
+InstitutionServiceImpl::InstitutionServiceImpl(RedisClient& redis,
+                                               Authenticator& auth)
     : redis_(redis),
+      auth_(auth),
       store_(redis),
       write_path_(redis),
       institutions_(store_, write_path_, InstitutionTraits()),
@@ -100,6 +114,11 @@ ResourceTraits<Institution> InstitutionServiceImpl::InstitutionTraits() {
   traits.plan_change = [this](const Institution* before,
                               const Institution* after, WritePlan& plan) {
     return PlanInstitutionChange(before, after, plan);
+  };
+  // An editor acts for an institution and for the institutions under it.
+  traits.scope = [](const Institution& institution)
+      -> absl::StatusOr<std::vector<std::string>> {
+    return std::vector<std::string>{institution.name(), institution.parent()};
   };
   traits.annotate_event = [](const Institution& institution,
                              events::v1::Event& event) {
@@ -178,27 +197,32 @@ absl::Status InstitutionServiceImpl::CheckNoCycle(
 }
 
 grpc::Status InstitutionServiceImpl::CreateInstitution(
-    grpc::ServerContext*, const v1::CreateInstitutionRequest* request,
+    grpc::ServerContext* context, const v1::CreateInstitutionRequest* request,
     Institution* response) {
+  ACCORD_AUTHORIZE(caller, auth_, context, Access::kWrite);
   Institution institution = request->institution();
   if (institution.state() == Institution::STATE_UNSPECIFIED) {
     institution.set_state(Institution::STATE_ACTIVE);
   }
-  return Respond(institutions_.Create(
-                     std::move(institution), request->institution_id(),
-                     request->request_id(), ContextFor(request->request_id())),
-                 response);
+  return Respond(
+      institutions_.Create(std::move(institution), request->institution_id(),
+                           request->request_id(),
+                           ContextFor(caller, Method("CreateInstitution"),
+                                      request->request_id())),
+      response);
 }
 
 grpc::Status InstitutionServiceImpl::GetInstitution(
-    grpc::ServerContext*, const v1::GetInstitutionRequest* request,
+    grpc::ServerContext* context, const v1::GetInstitutionRequest* request,
     Institution* response) {
+  ACCORD_AUTHORIZE(caller, auth_, context, Access::kRead);
   return Respond(institutions_.Get(request->name()), response);
 }
 
 grpc::Status InstitutionServiceImpl::ListInstitutions(
-    grpc::ServerContext*, const v1::ListInstitutionsRequest* request,
+    grpc::ServerContext* context, const v1::ListInstitutionsRequest* request,
     v1::ListInstitutionsResponse* response) {
+  ACCORD_AUTHORIZE(caller, auth_, context, Access::kRead);
   absl::StatusOr<ListPage<Institution>> page = ListCollection<Institution>(
       codec_, store_, "institutions",
       {request->page_size(), request->page_token(), request->filter(),
@@ -213,29 +237,36 @@ grpc::Status InstitutionServiceImpl::ListInstitutions(
 }
 
 grpc::Status InstitutionServiceImpl::UpdateInstitution(
-    grpc::ServerContext*, const v1::UpdateInstitutionRequest* request,
+    grpc::ServerContext* context, const v1::UpdateInstitutionRequest* request,
     Institution* response) {
-  return Respond(institutions_.Update(
-                     request->institution(), request->update_mask(),
-                     request->request_id(), ContextFor(request->request_id())),
-                 response);
+  ACCORD_AUTHORIZE(caller, auth_, context, Access::kWrite);
+  return Respond(
+      institutions_.Update(request->institution(), request->update_mask(),
+                           request->request_id(),
+                           ContextFor(caller, Method("UpdateInstitution"),
+                                      request->request_id())),
+      response);
 }
 
 grpc::Status InstitutionServiceImpl::DeleteInstitution(
-    grpc::ServerContext*, const v1::DeleteInstitutionRequest* request,
+    grpc::ServerContext* context, const v1::DeleteInstitutionRequest* request,
     Institution* response) {
-  return Respond(institutions_.Delete(request->name(), request->etag(),
-                                      request->request_id(),
-                                      ContextFor(request->request_id())),
+  ACCORD_AUTHORIZE(caller, auth_, context, Access::kWrite);
+  return Respond(institutions_.Delete(
+                     request->name(), request->etag(), request->request_id(),
+                     ContextFor(caller, Method("DeleteInstitution"),
+                                request->request_id())),
                  response);
 }
 
 grpc::Status InstitutionServiceImpl::UndeleteInstitution(
-    grpc::ServerContext*, const v1::UndeleteInstitutionRequest* request,
+    grpc::ServerContext* context, const v1::UndeleteInstitutionRequest* request,
     Institution* response) {
-  return Respond(institutions_.Undelete(request->name(), request->etag(),
-                                        request->request_id(),
-                                        ContextFor(request->request_id())),
+  ACCORD_AUTHORIZE(caller, auth_, context, Access::kWrite);
+  return Respond(institutions_.Undelete(
+                     request->name(), request->etag(), request->request_id(),
+                     ContextFor(caller, Method("UndeleteInstitution"),
+                                request->request_id())),
                  response);
 }
 
@@ -284,8 +315,10 @@ absl::StatusOr<std::vector<T>> BatchGet(
 }
 
 grpc::Status InstitutionServiceImpl::BatchGetInstitutions(
-    grpc::ServerContext*, const v1::BatchGetInstitutionsRequest* request,
+    grpc::ServerContext* context,
+    const v1::BatchGetInstitutionsRequest* request,
     v1::BatchGetInstitutionsResponse* response) {
+  ACCORD_AUTHORIZE(caller, auth_, context, Access::kRead);
   absl::StatusOr<std::vector<Institution>> found =
       BatchGet(store_, institutions_, request->names());
   if (!found.ok()) return ToGrpcStatus(found.status());
@@ -392,29 +425,34 @@ absl::StatusOr<v1::SearchInstitutionsResponse> InstitutionServiceImpl::Search(
 }
 
 grpc::Status InstitutionServiceImpl::SearchInstitutions(
-    grpc::ServerContext*, const v1::SearchInstitutionsRequest* request,
+    grpc::ServerContext* context, const v1::SearchInstitutionsRequest* request,
     v1::SearchInstitutionsResponse* response) {
+  ACCORD_AUTHORIZE(caller, auth_, context, Access::kRead);
   return Respond(Search(*request), response);
 }
 
 grpc::Status InstitutionServiceImpl::CreateOfficial(
-    grpc::ServerContext*, const v1::CreateOfficialRequest* request,
+    grpc::ServerContext* context, const v1::CreateOfficialRequest* request,
     Official* response) {
-  return Respond(officials_.Create(request->official(), request->official_id(),
-                                   request->request_id(),
-                                   ContextFor(request->request_id())),
-                 response);
+  ACCORD_AUTHORIZE(caller, auth_, context, Access::kWrite);
+  return Respond(
+      officials_.Create(
+          request->official(), request->official_id(), request->request_id(),
+          ContextFor(caller, Method("CreateOfficial"), request->request_id())),
+      response);
 }
 
 grpc::Status InstitutionServiceImpl::GetOfficial(
-    grpc::ServerContext*, const v1::GetOfficialRequest* request,
+    grpc::ServerContext* context, const v1::GetOfficialRequest* request,
     Official* response) {
+  ACCORD_AUTHORIZE(caller, auth_, context, Access::kRead);
   return Respond(officials_.Get(request->name()), response);
 }
 
 grpc::Status InstitutionServiceImpl::ListOfficials(
-    grpc::ServerContext*, const v1::ListOfficialsRequest* request,
+    grpc::ServerContext* context, const v1::ListOfficialsRequest* request,
     v1::ListOfficialsResponse* response) {
+  ACCORD_AUTHORIZE(caller, auth_, context, Access::kRead);
   absl::StatusOr<ListPage<Official>> page = ListCollection<Official>(
       codec_, store_, "officials",
       {request->page_size(), request->page_token(), request->filter(),
@@ -429,35 +467,42 @@ grpc::Status InstitutionServiceImpl::ListOfficials(
 }
 
 grpc::Status InstitutionServiceImpl::UpdateOfficial(
-    grpc::ServerContext*, const v1::UpdateOfficialRequest* request,
+    grpc::ServerContext* context, const v1::UpdateOfficialRequest* request,
     Official* response) {
-  return Respond(officials_.Update(request->official(), request->update_mask(),
-                                   request->request_id(),
-                                   ContextFor(request->request_id())),
-                 response);
+  ACCORD_AUTHORIZE(caller, auth_, context, Access::kWrite);
+  return Respond(
+      officials_.Update(
+          request->official(), request->update_mask(), request->request_id(),
+          ContextFor(caller, Method("UpdateOfficial"), request->request_id())),
+      response);
 }
 
 grpc::Status InstitutionServiceImpl::DeleteOfficial(
-    grpc::ServerContext*, const v1::DeleteOfficialRequest* request,
+    grpc::ServerContext* context, const v1::DeleteOfficialRequest* request,
     Official* response) {
+  ACCORD_AUTHORIZE(caller, auth_, context, Access::kWrite);
   return Respond(
-      officials_.Delete(request->name(), request->etag(), request->request_id(),
-                        ContextFor(request->request_id())),
+      officials_.Delete(
+          request->name(), request->etag(), request->request_id(),
+          ContextFor(caller, Method("DeleteOfficial"), request->request_id())),
       response);
 }
 
 grpc::Status InstitutionServiceImpl::UndeleteOfficial(
-    grpc::ServerContext*, const v1::UndeleteOfficialRequest* request,
+    grpc::ServerContext* context, const v1::UndeleteOfficialRequest* request,
     Official* response) {
-  return Respond(officials_.Undelete(request->name(), request->etag(),
-                                     request->request_id(),
-                                     ContextFor(request->request_id())),
+  ACCORD_AUTHORIZE(caller, auth_, context, Access::kWrite);
+  return Respond(officials_.Undelete(
+                     request->name(), request->etag(), request->request_id(),
+                     ContextFor(caller, Method("UndeleteOfficial"),
+                                request->request_id())),
                  response);
 }
 
 grpc::Status InstitutionServiceImpl::BatchGetOfficials(
-    grpc::ServerContext*, const v1::BatchGetOfficialsRequest* request,
+    grpc::ServerContext* context, const v1::BatchGetOfficialsRequest* request,
     v1::BatchGetOfficialsResponse* response) {
+  ACCORD_AUTHORIZE(caller, auth_, context, Access::kRead);
   absl::StatusOr<std::vector<Official>> found =
       BatchGet(store_, officials_, request->names());
   if (!found.ok()) return ToGrpcStatus(found.status());

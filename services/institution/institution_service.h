@@ -11,6 +11,7 @@
 
 #include "absl/synchronization/mutex.h"
 #include "accord/institution/v1/institution_service.grpc.pb.h"
+#include "common/auth.h"
 #include "common/handler_support.h"
 #include "common/list.h"
 #include "common/record_store.h"
@@ -22,7 +23,7 @@ namespace accord::institution {
 
 class InstitutionServiceImpl final : public v1::InstitutionService::Service {
  public:
-  explicit InstitutionServiceImpl(RedisClient& redis);
+  InstitutionServiceImpl(RedisClient& redis, Authenticator& auth);
 
   grpc::Status CreateInstitution(grpc::ServerContext* context,
                                  const v1::CreateInstitutionRequest* request,
@@ -84,6 +85,7 @@ class InstitutionServiceImpl final : public v1::InstitutionService::Service {
   absl::Status CheckNoCycle(const v1::Institution& institution);
 
   RedisClient& redis_;
+  Authenticator& auth_;
   RecordStore store_;
   WritePath write_path_;
   ResourceOps<v1::Institution> institutions_;

@@ -1,5 +1,9 @@
 // accord-institution: serves accord.institution.v1.InstitutionService.
 
+#include <cstdio>
+
+#include "common/audit_service.h"
+#include "common/auth.h"
 #include "common/config.h"
 #include "common/log.h"
 #include "common/redis_client.h"
@@ -24,8 +28,16 @@ int main(int argc, char** argv) {
        .pool_size = static_cast<int>(flags.redis_pool_size),
        .command_timeout = flags.redis_timeout});
   accord::WritePath write_path(redis);
-  accord::institution::InstitutionServiceImpl service(redis);
-  return accord::RunServer(flags, {&service},
+  absl::StatusOr<std::unique_ptr<accord::Authenticator>> auth =
+      accord::Authenticator::Create(flags.auth);
+  if (!auth.ok()) {
+    std::fprintf(stderr, "accord-institution: %s\n",
+                 std::string(auth.status().message()).c_str());
+    return 2;
+  }
+  accord::institution::InstitutionServiceImpl service(redis, **auth);
+  accord::AuditServiceImpl audit(redis, **auth);
+  return accord::RunServer(flags, {&service, &audit},
                            {.readiness =
                                 [&] {
                                   // Ready once Redis answers and holds the
@@ -35,5 +47,6 @@ int main(int argc, char** argv) {
                                     status = write_path.LoadFunctions();
                                   return status;
                                 },
-                            .on_shutdown = nullptr});
+                            .on_shutdown = nullptr,
+                            .credentials = (*auth)->ServerCredentials()});
 }

@@ -99,8 +99,12 @@ void WorkerPool::Stop() {
 class Watcher : public grpc::ServerWriteReactor<WatchEventsResponse>,
                 public std::enable_shared_from_this<Watcher> {
  public:
-  Watcher(EventHub* hub, v1::WatchEventsRequest request)
-      : hub_(hub), request_(std::move(request)), last_write_(absl::Now()) {}
+  Watcher(EventHub* hub, v1::WatchEventsRequest request,
+          EventHub::SelectorResolver resolver)
+      : hub_(hub),
+        request_(std::move(request)),
+        resolver_(std::move(resolver)),
+        last_write_(absl::Now()) {}
 
   // Runs on the pool: resolves the selector and start position.
   void Begin() {
@@ -241,6 +245,9 @@ class Watcher : public grpc::ServerWriteReactor<WatchEventsResponse>,
       if (hub_->stopping_) {
         return absl::UnavailableError("the server is shutting down; retry");
       }
+      if (!hub_->started_) {
+        return absl::UnavailableError("the server is not ready yet; retry");
+      }
     }
     heartbeat_ = hub_->options_.default_heartbeat;
     if (request_.has_heartbeat_interval()) {
@@ -258,7 +265,7 @@ class Watcher : public grpc::ServerWriteReactor<WatchEventsResponse>,
                           "must be a stream position such as "
                           "\"1745582400000-0\", \"now\" or \"earliest\"");
     }
-    absl::StatusOr<EventSelector> selector = hub_->resolver_(request_);
+    absl::StatusOr<EventSelector> selector = resolver_();
     if (!selector.ok()) return selector.status();
     std::string cursor;
     if (start.empty() || start == "now") {
@@ -366,6 +373,7 @@ class Watcher : public grpc::ServerWriteReactor<WatchEventsResponse>,
 
   EventHub* const hub_;
   const v1::WatchEventsRequest request_;
+  const EventHub::SelectorResolver resolver_;
   absl::Duration heartbeat_ = absl::Seconds(15);
 
   absl::Mutex mutex_;
@@ -388,12 +396,10 @@ class Watcher : public grpc::ServerWriteReactor<WatchEventsResponse>,
 // ---------------------------------------------------------------------------
 // EventHub
 
-EventHub::EventHub(RedisClient& redis, EventHubOptions options,
-                   SelectorResolver resolver)
+EventHub::EventHub(RedisClient& redis, EventHubOptions options)
     : redis_(redis),
       stream_(redis),
       options_(std::move(options)),
-      resolver_(std::move(resolver)),
       pool_(options_.replay_threads) {
   DescribeHubMetrics();
 }
@@ -409,6 +415,7 @@ absl::Status EventHub::Start() {
   {
     absl::MutexLock lock(&mutex_);
     last_position_ = *head;
+    started_ = true;
   }
   pubsub_thread_ = std::thread([this] { PubSubLoop(); });
   heartbeat_thread_ = std::thread([this] { HeartbeatLoop(); });
@@ -429,8 +436,8 @@ void EventHub::Shutdown() {
 }
 
 grpc::ServerWriteReactor<WatchEventsResponse>* EventHub::Watch(
-    grpc::CallbackServerContext*, const v1::WatchEventsRequest* request) {
-  auto watcher = std::make_shared<Watcher>(this, *request);
+    const v1::WatchEventsRequest& request, SelectorResolver resolver) {
+  auto watcher = std::make_shared<Watcher>(this, request, std::move(resolver));
   bool stopping = false;
   size_t count = 0;
   {

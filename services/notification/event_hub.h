@@ -21,9 +21,9 @@
 // or not) and sends it in heartbeats when idle.
 //
 // Example:
-//   EventHub hub(redis, options, resolve_selector);
+//   EventHub hub(redis, options);
 //   ACCORD_RETURN_IF_ERROR(hub.Start());
-//   // in the service: return hub.Watch(context, request);
+//   // in the service: return hub.Watch(*request, resolve_selector);
 //   // on shutdown:    hub.Shutdown();
 
 #include <grpcpp/grpcpp.h>
@@ -83,13 +83,11 @@ class Watcher;
 
 class EventHub {
  public:
-  // Turns a request into the selector to apply (it may read a stored
+  // Gives the selector one call applies (it may read a stored
   // subscription); runs on the worker pool, never on a gRPC thread.
-  using SelectorResolver = std::function<absl::StatusOr<EventSelector>(
-      const v1::WatchEventsRequest&)>;
+  using SelectorResolver = std::function<absl::StatusOr<EventSelector>()>;
 
-  EventHub(RedisClient& redis, EventHubOptions options,
-           SelectorResolver resolver);
+  EventHub(RedisClient& redis, EventHubOptions options);
   ~EventHub();
   EventHub(const EventHub&) = delete;
   EventHub& operator=(const EventHub&) = delete;
@@ -103,8 +101,7 @@ class EventHub {
 
   // The reactor for one WatchEvents call.
   grpc::ServerWriteReactor<v1::WatchEventsResponse>* Watch(
-      grpc::CallbackServerContext* context,
-      const v1::WatchEventsRequest* request);
+      const v1::WatchEventsRequest& request, SelectorResolver resolver);
 
   int watcher_count();
   // The last position fanned out (for tests and benchmarks).
@@ -123,7 +120,6 @@ class EventHub {
   RedisClient& redis_;
   EventStream stream_;
   EventHubOptions options_;
-  SelectorResolver resolver_;
   WorkerPool pool_;
 
   absl::Mutex mutex_;
@@ -131,6 +127,9 @@ class EventHub {
       ABSL_GUARDED_BY(mutex_);
   std::string last_position_ ABSL_GUARDED_BY(mutex_);
   bool stopping_ ABSL_GUARDED_BY(mutex_) = false;
+  // Live fan-out runs; before that a watcher could miss the events
+  // between its replay and the hub's first position.
+  bool started_ ABSL_GUARDED_BY(mutex_) = false;
 
   std::atomic<bool> threads_stop_{false};
   std::thread pubsub_thread_;

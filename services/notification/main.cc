@@ -3,9 +3,11 @@
 
 #include <unistd.h>
 
+#include <cstdio>
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "common/auth.h"
 #include "common/config.h"
 #include "common/log.h"
 #include "common/redis_client.h"
@@ -110,11 +112,17 @@ int main(int argc, char** argv) {
        .pool_size = static_cast<int>(flags.redis_pool_size),
        .command_timeout = flags.redis_timeout});
   accord::WritePath write_path(redis);
+  absl::StatusOr<std::unique_ptr<accord::Authenticator>> auth =
+      accord::Authenticator::Create(flags.auth);
+  if (!auth.ok()) {
+    std::fprintf(stderr, "accord-notification: %s\n",
+                 std::string(auth.status().message()).c_str());
+    return 2;
+  }
   const accord::notification::UrlGuard guard(*std::move(allowed));
   accord::notification::NotificationServiceImpl service(
-      redis, guard, webhook.delivery_retention);
-  accord::notification::EventHub hub(redis, hub_options,
-                                     service.SelectorResolver());
+      redis, guard, **auth, webhook.delivery_retention);
+  accord::notification::EventHub hub(redis, hub_options);
   service.AttachHub(&hub);
   accord::notification::WebhookDispatcher dispatcher(
       redis, webhook, guard,
@@ -142,7 +150,8 @@ int main(int argc, char** argv) {
          }
          return status;
        },
-       .on_shutdown = [&] { hub.Shutdown(); }});
+       .on_shutdown = [&] { hub.Shutdown(); },
+       .credentials = (*auth)->ServerCredentials()});
   dispatcher.Stop();
   return code;
 }

@@ -13,6 +13,7 @@
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <openssl/sha.h>
 
 #include <atomic>
 #include <condition_variable>
@@ -29,6 +30,7 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "accord/institution/v1/institution_service.grpc.pb.h"
@@ -263,8 +265,9 @@ class NotificationServiceTest : public ::testing::Test {
  protected:
   void SetUp() override {
     redis_ = std::make_unique<RedisServer>("everysec");
-    institution_ =
-        std::make_unique<ServiceProcess>("accord-institution", redis_->url());
+    institution_ = std::make_unique<ServiceProcess>(
+        "accord-institution", redis_->url(),
+        std::vector<std::string>{"--insecure_no_auth"});
     institutions_ =
         institution::v1::InstitutionService::NewStub(institution_->Channel());
     StartNotification({});
@@ -280,6 +283,7 @@ class NotificationServiceTest : public ::testing::Test {
                                       "--consumer_name=test-consumer",
                                       "--webhook_lease=2s",
                                       "--log_level=warning"};
+    flags.insert(flags.end(), auth_flags_.begin(), auth_flags_.end());
     flags.insert(flags.end(), extra.begin(), extra.end());
     notification_.reset();
     notification_ = std::make_unique<ServiceProcess>("accord-notification",
@@ -365,6 +369,7 @@ class NotificationServiceTest : public ::testing::Test {
     return std::nullopt;
   }
 
+  std::vector<std::string> auth_flags_ = {"--insecure_no_auth"};
   std::unique_ptr<RedisServer> redis_;
   std::unique_ptr<ServiceProcess> institution_;
   std::unique_ptr<institution::v1::InstitutionService::Stub> institutions_;
@@ -938,6 +943,122 @@ TEST_F(NotificationServiceTest, ShutdownEndsOpenStreamsAndExitsCleanly) {
   std::optional<grpc::Status> status = watch.WaitStatus(absl::Seconds(5));
   ASSERT_TRUE(status.has_value());
   EXPECT_EQ(status->error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
+// An API key entry of the credentials file: sha256 over salt bytes then
+// the secret.
+std::string ApiKeyJson(const std::string& key_id, const std::string& secret) {
+  const std::string salt = "a1b2c3d4";
+  const std::string input = absl::StrCat(absl::HexStringToBytes(salt), secret);
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(input.data()), input.size(),
+         digest);
+  return absl::StrCat(
+      R"({"keyId":")", key_id, R"(","salt":")", salt, R"(","sha256":")",
+      absl::BytesToHexString(absl::string_view(
+          reinterpret_cast<const char*>(digest), sizeof(digest))),
+      R"("})");
+}
+
+TEST_F(NotificationServiceTest, SubscriptionsAreVisibleOnlyToTheirOwners) {
+  const std::string dir = MakeTempDir("accord-credentials");
+  {
+    std::ofstream file(dir + "/credentials.json");
+    file << R"({"principals":[)"
+         << R"({"id":"alice","roles":["ROLE_SUBSCRIBER"],)"
+         << R"("institutions":["institutions/tums"],"apiKeys":[)"
+         << ApiKeyJson("alice1", "alice-secret") << "]},"
+         << R"({"id":"bob","roles":["ROLE_SUBSCRIBER"],"apiKeys":[)"
+         << ApiKeyJson("bob1", "bob-secret") << "]}]}";
+  }
+  auth_flags_ = {absl::StrCat("--credentials_file=", dir, "/credentials.json")};
+  StartNotification({});
+  auto as = [](grpc::ClientContext& context, const std::string& token) {
+    context.AddMetadata("authorization", absl::StrCat("Bearer ", token));
+  };
+  const std::string alice = "alice1.alice-secret";
+  const std::string bob = "bob1.bob-secret";
+
+  Subscription stream;
+  stream.add_event_types("accord.institution.v1.*");
+  stream.mutable_stream();
+  {
+    v1::CreateSubscriptionRequest request;
+    *request.mutable_subscription() = stream;
+    request.set_subscription_id("alices");
+    grpc::ClientContext context;
+    Subscription created;
+    EXPECT_EQ(
+        stub_->CreateSubscription(&context, request, &created).error_code(),
+        grpc::StatusCode::UNAUTHENTICATED);
+  }
+  {
+    v1::CreateSubscriptionRequest request;
+    *request.mutable_subscription() = stream;
+    request.mutable_subscription()->set_owner("bob");
+    grpc::ClientContext context;
+    as(context, alice);
+    Subscription created;
+    const grpc::Status status =
+        stub_->CreateSubscription(&context, request, &created);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+    EXPECT_EQ(FieldOf(status), "subscription.owner");
+  }
+  {
+    v1::CreateSubscriptionRequest request;
+    *request.mutable_subscription() = stream;
+    request.set_subscription_id("alices");
+    grpc::ClientContext context;
+    as(context, alice);
+    Subscription created;
+    ASSERT_TRUE(stub_->CreateSubscription(&context, request, &created).ok());
+    EXPECT_EQ(created.owner(), "alice");
+  }
+  {
+    v1::GetSubscriptionRequest request;
+    request.set_name("subscriptions/alices");
+    grpc::ClientContext context;
+    as(context, bob);
+    Subscription read;
+    EXPECT_EQ(stub_->GetSubscription(&context, request, &read).error_code(),
+              grpc::StatusCode::NOT_FOUND);
+  }
+  {
+    v1::ListSubscriptionsRequest request;
+    grpc::ClientContext context;
+    as(context, bob);
+    v1::ListSubscriptionsResponse response;
+    ASSERT_TRUE(stub_->ListSubscriptions(&context, request, &response).ok());
+    EXPECT_EQ(response.subscriptions_size(), 0);
+  }
+  {
+    v1::WatchEventsRequest request;
+    request.set_subscription("subscriptions/alices");
+    grpc::ClientContext context;
+    as(context, bob);
+    auto reader = stub_->WatchEvents(&context, request);
+    WatchEventsResponse response;
+    EXPECT_FALSE(reader->Read(&response));
+    EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::NOT_FOUND);
+  }
+  {
+    v1::WatchEventsRequest request;
+    request.set_subscription("subscriptions/alices");
+    request.set_start_position("earliest");
+    grpc::ClientContext context;
+    as(context, alice);
+    context.set_deadline(std::chrono::system_clock::now() +
+                         std::chrono::seconds(10));
+    auto reader = stub_->WatchEvents(&context, request);
+    RecordInstitution("for-alice");
+    WatchEventsResponse response;
+    while (reader->Read(&response) && !response.has_event()) {
+    }
+    EXPECT_EQ(response.event().subject(), "institutions/for-alice");
+    context.TryCancel();
+    (void)reader->Finish();
+  }
+  std::filesystem::remove_all(dir);
 }
 
 // The signature verifies with the `standardwebhooks` npm package and the

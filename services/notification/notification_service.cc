@@ -82,13 +82,27 @@ absl::StatusOr<std::string> TakeSecret(Subscription& subscription) {
   return secret;
 }
 
+// Admins see every subscription; others those they or their institutions
+// own.
+bool Owns(const Principal& caller, const Subscription& subscription) {
+  return caller.IsAdmin() || subscription.owner() == caller.id ||
+         caller.institutions.count(subscription.owner()) > 0;
+}
+
+absl::Status NotFound(absl::string_view name, absl::string_view field) {
+  return ErrorWithReason(absl::StatusCode::kNotFound,
+                         absl::StrCat(name, " does not exist"), "NOT_FOUND",
+                         field);
+}
+
 }  // namespace
 
 NotificationServiceImpl::NotificationServiceImpl(
-    RedisClient& redis, const UrlGuard& guard,
+    RedisClient& redis, const UrlGuard& guard, Authenticator& auth,
     absl::Duration delivery_retention)
     : redis_(redis),
       guard_(guard),
+      auth_(auth),
       store_(redis),
       write_path_(redis),
       stream_(redis),
@@ -196,6 +210,17 @@ absl::Status NotificationServiceImpl::PlanSubscriptionChange(
   return absl::OkStatus();
 }
 
+absl::StatusOr<Subscription> NotificationServiceImpl::LoadOwned(
+    const Principal& caller, absl::string_view name, absl::string_view field) {
+  ACCORD_RETURN_IF_ERROR(subscriptions_.CheckName(name, field));
+  ACCORD_ASSIGN_OR_RETURN(std::optional<StoredRecord> record, store_.Get(name));
+  if (!record.has_value()) return NotFound(name, field);
+  ACCORD_ASSIGN_OR_RETURN(Subscription subscription,
+                          ParseRecord<Subscription>(*record));
+  if (!Owns(caller, subscription)) return NotFound(name, field);
+  return subscription;
+}
+
 absl::StatusOr<const PageTokenCodec*> NotificationServiceImpl::Codec() {
   absl::MutexLock lock(&codec_mutex_);
   if (codec_ == nullptr) {
@@ -207,10 +232,22 @@ absl::StatusOr<const PageTokenCodec*> NotificationServiceImpl::Codec() {
 }
 
 grpc::Status NotificationServiceImpl::CreateSubscription(
-    grpc::ServerContext*, const v1::CreateSubscriptionRequest* request,
+    grpc::ServerContext* context, const v1::CreateSubscriptionRequest* request,
     Subscription* response) {
   auto create = [&]() -> absl::StatusOr<Subscription> {
+    ACCORD_ASSIGN_OR_RETURN(Principal caller,
+                            auth_.Authorize(*context, Access::kSubscribe));
     Subscription subscription = request->subscription();
+    if (subscription.owner().empty() && !caller.IsAdmin()) {
+      subscription.set_owner(caller.id);
+    }
+    if (!Owns(caller, subscription)) {
+      return PermissionDenied(
+          absl::StrCat(caller.id,
+                       " may only create subscriptions owned by itself or "
+                       "an institution it acts for"),
+          "subscription.owner");
+    }
     ACCORD_ASSIGN_OR_RETURN(std::string secret, TakeSecret(subscription));
     if (subscription.has_webhook() && secret.empty()) {
       return InvalidField("subscription.webhook.signing_secret",
@@ -222,23 +259,32 @@ grpc::Status NotificationServiceImpl::CreateSubscription(
     ACCORD_ASSIGN_OR_RETURN(std::string head, stream_.Head());
     subscription.set_start_position(head);
     ScopedSecret scoped(std::move(secret));
-    return subscriptions_.Create(
-        std::move(subscription), request->subscription_id(),
-        request->request_id(), ContextFor(request->request_id()));
+    ChangeContext change = ContextFor(request->request_id());
+    change.principal = caller.id;
+    return subscriptions_.Create(std::move(subscription),
+                                 request->subscription_id(),
+                                 request->request_id(), change);
   };
   return Respond(create(), response);
 }
 
 grpc::Status NotificationServiceImpl::GetSubscription(
-    grpc::ServerContext*, const v1::GetSubscriptionRequest* request,
+    grpc::ServerContext* context, const v1::GetSubscriptionRequest* request,
     Subscription* response) {
-  return Respond(subscriptions_.Get(request->name()), response);
+  auto get = [&]() -> absl::StatusOr<Subscription> {
+    ACCORD_ASSIGN_OR_RETURN(Principal caller,
+                            auth_.Authorize(*context, Access::kSubscribe));
+    return LoadOwned(caller, request->name(), "name");
+  };
+  return Respond(get(), response);
 }
 
 grpc::Status NotificationServiceImpl::ListSubscriptions(
-    grpc::ServerContext*, const v1::ListSubscriptionsRequest* request,
+    grpc::ServerContext* context, const v1::ListSubscriptionsRequest* request,
     v1::ListSubscriptionsResponse* response) {
   auto list = [&]() -> absl::Status {
+    ACCORD_ASSIGN_OR_RETURN(Principal caller,
+                            auth_.Authorize(*context, Access::kSubscribe));
     ACCORD_ASSIGN_OR_RETURN(const PageTokenCodec* codec, Codec());
     ACCORD_ASSIGN_OR_RETURN(
         ListQuery query,
@@ -250,7 +296,9 @@ grpc::Status NotificationServiceImpl::ListSubscriptions(
     ACCORD_ASSIGN_OR_RETURN(
         ListPage<Subscription> page,
         ListResources<Subscription>(store_, *codec, "subscriptions", query));
+    // Others' subscriptions are left out (a page may come back short).
     for (Subscription& subscription : page.items) {
+      if (!Owns(caller, subscription)) continue;
       *response->add_subscriptions() = std::move(subscription);
     }
     response->set_next_page_token(page.next_page_token);
@@ -260,35 +308,59 @@ grpc::Status NotificationServiceImpl::ListSubscriptions(
 }
 
 grpc::Status NotificationServiceImpl::UpdateSubscription(
-    grpc::ServerContext*, const v1::UpdateSubscriptionRequest* request,
+    grpc::ServerContext* context, const v1::UpdateSubscriptionRequest* request,
     Subscription* response) {
   auto update = [&]() -> absl::StatusOr<Subscription> {
+    ACCORD_ASSIGN_OR_RETURN(Principal caller,
+                            auth_.Authorize(*context, Access::kSubscribe));
     Subscription patch = request->subscription();
+    ACCORD_RETURN_IF_ERROR(
+        LoadOwned(caller, patch.name(), "subscription.name").status());
+    if (!patch.owner().empty() && !Owns(caller, patch)) {
+      return PermissionDenied(
+          absl::StrCat(caller.id,
+                       " may only hand a subscription to itself or an "
+                       "institution it acts for"),
+          "subscription.owner");
+    }
     ACCORD_ASSIGN_OR_RETURN(std::string secret, TakeSecret(patch));
     ScopedSecret scoped(std::move(secret));
+    ChangeContext change = ContextFor(request->request_id());
+    change.principal = caller.id;
     return subscriptions_.Update(patch, request->update_mask(),
-                                 request->request_id(),
-                                 ContextFor(request->request_id()));
+                                 request->request_id(), change);
   };
   return Respond(update(), response);
 }
 
 grpc::Status NotificationServiceImpl::DeleteSubscription(
-    grpc::ServerContext*, const v1::DeleteSubscriptionRequest* request,
+    grpc::ServerContext* context, const v1::DeleteSubscriptionRequest* request,
     Subscription* response) {
-  return Respond(subscriptions_.Delete(request->name(), request->etag(),
-                                       request->request_id(),
-                                       ContextFor(request->request_id())),
-                 response);
+  auto remove = [&]() -> absl::StatusOr<Subscription> {
+    ACCORD_ASSIGN_OR_RETURN(Principal caller,
+                            auth_.Authorize(*context, Access::kSubscribe));
+    ACCORD_RETURN_IF_ERROR(LoadOwned(caller, request->name(), "name").status());
+    ChangeContext change = ContextFor(request->request_id());
+    change.principal = caller.id;
+    return subscriptions_.Delete(request->name(), request->etag(),
+                                 request->request_id(), change);
+  };
+  return Respond(remove(), response);
 }
 
 grpc::Status NotificationServiceImpl::UndeleteSubscription(
-    grpc::ServerContext*, const v1::UndeleteSubscriptionRequest* request,
-    Subscription* response) {
-  return Respond(subscriptions_.Undelete(request->name(), request->etag(),
-                                         request->request_id(),
-                                         ContextFor(request->request_id())),
-                 response);
+    grpc::ServerContext* context,
+    const v1::UndeleteSubscriptionRequest* request, Subscription* response) {
+  auto restore = [&]() -> absl::StatusOr<Subscription> {
+    ACCORD_ASSIGN_OR_RETURN(Principal caller,
+                            auth_.Authorize(*context, Access::kSubscribe));
+    ACCORD_RETURN_IF_ERROR(LoadOwned(caller, request->name(), "name").status());
+    ChangeContext change = ContextFor(request->request_id());
+    change.principal = caller.id;
+    return subscriptions_.Undelete(request->name(), request->etag(),
+                                   request->request_id(), change);
+  };
+  return Respond(restore(), response);
 }
 
 absl::StatusOr<Subscription> NotificationServiceImpl::SetState(
@@ -336,44 +408,43 @@ absl::StatusOr<Subscription> NotificationServiceImpl::SetState(
 }
 
 grpc::Status NotificationServiceImpl::PauseSubscription(
-    grpc::ServerContext*, const v1::PauseSubscriptionRequest* request,
+    grpc::ServerContext* context, const v1::PauseSubscriptionRequest* request,
     Subscription* response) {
-  return Respond(SetState(request->name(), request->etag(),
-                          Subscription::STATE_PAUSED, ""),
-                 response);
+  auto pause = [&]() -> absl::StatusOr<Subscription> {
+    ACCORD_ASSIGN_OR_RETURN(Principal caller,
+                            auth_.Authorize(*context, Access::kSubscribe));
+    ACCORD_RETURN_IF_ERROR(LoadOwned(caller, request->name(), "name").status());
+    return SetState(request->name(), request->etag(),
+                    Subscription::STATE_PAUSED, "");
+  };
+  return Respond(pause(), response);
 }
 
 grpc::Status NotificationServiceImpl::ResumeSubscription(
-    grpc::ServerContext*, const v1::ResumeSubscriptionRequest* request,
+    grpc::ServerContext* context, const v1::ResumeSubscriptionRequest* request,
     Subscription* response) {
-  absl::StatusOr<Subscription> resumed = SetState(
-      request->name(), request->etag(), Subscription::STATE_ACTIVE, "");
+  auto resume = [&]() -> absl::StatusOr<Subscription> {
+    ACCORD_ASSIGN_OR_RETURN(Principal caller,
+                            auth_.Authorize(*context, Access::kSubscribe));
+    ACCORD_RETURN_IF_ERROR(LoadOwned(caller, request->name(), "name").status());
+    return SetState(request->name(), request->etag(),
+                    Subscription::STATE_ACTIVE, "");
+  };
+  absl::StatusOr<Subscription> resumed = resume();
   if (resumed.ok() && on_delivery_due_) on_delivery_due_();
   return Respond(std::move(resumed), response);
 }
 
-EventHub::SelectorResolver NotificationServiceImpl::SelectorResolver() {
-  return [this](const v1::WatchEventsRequest& request) {
-    return ResolveSelector(request);
-  };
-}
-
 absl::StatusOr<EventSelector> NotificationServiceImpl::ResolveSelector(
-    const v1::WatchEventsRequest& request) {
+    const v1::WatchEventsRequest& request, const Principal& caller) {
   switch (request.selector_case()) {
     case v1::WatchEventsRequest::kSubscription: {
-      ACCORD_RETURN_IF_ERROR(
-          subscriptions_.CheckName(request.subscription(), "subscription"));
-      ACCORD_ASSIGN_OR_RETURN(std::optional<StoredRecord> record,
-                              store_.Get(request.subscription()));
-      if (!record.has_value() || record->deleted) {
-        return ErrorWithReason(
-            absl::StatusCode::kNotFound,
-            absl::StrCat(request.subscription(), " does not exist"),
-            "NOT_FOUND", "subscription");
+      ACCORD_ASSIGN_OR_RETURN(
+          Subscription subscription,
+          LoadOwned(caller, request.subscription(), "subscription"));
+      if (subscription.has_delete_time()) {
+        return NotFound(request.subscription(), "subscription");
       }
-      ACCORD_ASSIGN_OR_RETURN(Subscription subscription,
-                              ParseRecord<Subscription>(*record));
       if (!subscription.has_stream()) {
         return ErrorWithReason(
             absl::StatusCode::kFailedPrecondition,
@@ -406,7 +477,16 @@ absl::StatusOr<EventSelector> NotificationServiceImpl::ResolveSelector(
 grpc::ServerWriteReactor<v1::WatchEventsResponse>*
 NotificationServiceImpl::WatchEvents(grpc::CallbackServerContext* context,
                                      const v1::WatchEventsRequest* request) {
-  return hub_->Watch(context, request);
+  // Identifying the caller reads no Redis, so it may run on this thread;
+  // the rest waits for the hub's pool.
+  absl::StatusOr<Principal> caller =
+      auth_.Authorize(*context, Access::kSubscribe);
+  return hub_->Watch(*request,
+                     [this, caller = std::move(caller),
+                      request = *request]() -> absl::StatusOr<EventSelector> {
+                       if (!caller.ok()) return caller.status();
+                       return ResolveSelector(request, *caller);
+                     });
 }
 
 absl::StatusOr<v1::ListEventsResponse> NotificationServiceImpl::ListEventsPage(
@@ -476,15 +556,19 @@ absl::StatusOr<v1::ListEventsResponse> NotificationServiceImpl::ListEventsPage(
 }
 
 grpc::Status NotificationServiceImpl::ListEvents(
-    grpc::ServerContext*, const v1::ListEventsRequest* request,
+    grpc::ServerContext* context, const v1::ListEventsRequest* request,
     v1::ListEventsResponse* response) {
+  absl::Status allowed = auth_.Authorize(*context, Access::kSubscribe).status();
+  if (!allowed.ok()) return ToGrpcStatus(allowed);
   return Respond(ListEventsPage(*request), response);
 }
 
 grpc::Status NotificationServiceImpl::GetEvent(
-    grpc::ServerContext*, const v1::GetEventRequest* request,
+    grpc::ServerContext* context, const v1::GetEventRequest* request,
     events::v1::Event* response) {
   auto get = [&]() -> absl::StatusOr<events::v1::Event> {
+    ACCORD_RETURN_IF_ERROR(
+        auth_.Authorize(*context, Access::kSubscribe).status());
     absl::string_view position = request->name();
     if (!absl::ConsumePrefix(&position, "events/") ||
         !IsValidPosition(position) ||
@@ -577,15 +661,29 @@ NotificationServiceImpl::ListDeliveriesPage(
 }
 
 grpc::Status NotificationServiceImpl::ListDeliveries(
-    grpc::ServerContext*, const v1::ListDeliveriesRequest* request,
+    grpc::ServerContext* context, const v1::ListDeliveriesRequest* request,
     v1::ListDeliveriesResponse* response) {
-  return Respond(ListDeliveriesPage(*request), response);
+  auto list = [&]() -> absl::StatusOr<v1::ListDeliveriesResponse> {
+    ACCORD_ASSIGN_OR_RETURN(Principal caller,
+                            auth_.Authorize(*context, Access::kSubscribe));
+    ACCORD_RETURN_IF_ERROR(
+        LoadOwned(caller, request->parent(), "parent").status());
+    return ListDeliveriesPage(*request);
+  };
+  return Respond(list(), response);
 }
 
 grpc::Status NotificationServiceImpl::GetDelivery(
-    grpc::ServerContext*, const v1::GetDeliveryRequest* request,
+    grpc::ServerContext* context, const v1::GetDeliveryRequest* request,
     Delivery* response) {
   auto get = [&]() -> absl::StatusOr<Delivery> {
+    ACCORD_ASSIGN_OR_RETURN(Principal caller,
+                            auth_.Authorize(*context, Access::kSubscribe));
+    ACCORD_ASSIGN_OR_RETURN(auto parts,
+                            ParseDeliveryName(request->name(), "name"));
+    ACCORD_RETURN_IF_ERROR(
+        LoadOwned(caller, absl::StrCat("subscriptions/", parts.first), "name")
+            .status());
     ACCORD_ASSIGN_OR_RETURN(std::optional<StoredDelivery> stored,
                             deliveries_.Load(request->name()));
     if (!stored.has_value()) {
@@ -648,9 +746,19 @@ absl::StatusOr<Delivery> NotificationServiceImpl::Retry(
 }
 
 grpc::Status NotificationServiceImpl::RetryDelivery(
-    grpc::ServerContext*, const v1::RetryDeliveryRequest* request,
+    grpc::ServerContext* context, const v1::RetryDeliveryRequest* request,
     Delivery* response) {
-  return Respond(Retry(request->name()), response);
+  auto retry = [&]() -> absl::StatusOr<Delivery> {
+    ACCORD_ASSIGN_OR_RETURN(Principal caller,
+                            auth_.Authorize(*context, Access::kSubscribe));
+    ACCORD_ASSIGN_OR_RETURN(auto parts,
+                            ParseDeliveryName(request->name(), "name"));
+    ACCORD_RETURN_IF_ERROR(
+        LoadOwned(caller, absl::StrCat("subscriptions/", parts.first), "name")
+            .status());
+    return Retry(request->name());
+  };
+  return Respond(retry(), response);
 }
 
 }  // namespace accord::notification

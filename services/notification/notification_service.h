@@ -12,15 +12,21 @@
 // same atomic step as the subscription.
 //
 // Example:
-//   NotificationServiceImpl service(redis, guard);
-//   EventHub hub(redis, hub_options, service.SelectorResolver());
+//   NotificationServiceImpl service(redis, guard, auth, retention);
+//   EventHub hub(redis, hub_options);
 //   service.AttachHub(&hub);
+//
+// Every method needs a principal with the subscriber role (or viewer,
+// editor, admin). A subscription belongs to its `owner`: the principal
+// itself or one of the institutions it acts for; others (except admins)
+// see it as absent.
 
 #include <memory>
 #include <string>
 
 #include "absl/synchronization/mutex.h"
 #include "accord/notification/v1/notification_service.grpc.pb.h"
+#include "common/auth.h"
 #include "common/list.h"
 #include "common/record_store.h"
 #include "common/redis_client.h"
@@ -38,6 +44,7 @@ class NotificationServiceImpl final
           v1::NotificationService::Service> {
  public:
   NotificationServiceImpl(RedisClient& redis, const UrlGuard& guard,
+                          Authenticator& auth,
                           absl::Duration delivery_retention);
 
   // WatchEvents is served by `hub` (which must outlive the server).
@@ -46,9 +53,6 @@ class NotificationServiceImpl final
   void OnDeliveryDue(std::function<void()> callback) {
     on_delivery_due_ = std::move(callback);
   }
-
-  // What EventHub uses to turn a WatchEvents request into a selector.
-  EventHub::SelectorResolver SelectorResolver();
 
   // Sets the state of a subscription (pause, resume, disable after 410).
   absl::StatusOr<v1::Subscription> SetState(absl::string_view name,
@@ -107,8 +111,13 @@ class NotificationServiceImpl final
                                       const v1::Subscription* after,
                                       WritePlan& plan);
   absl::StatusOr<const PageTokenCodec*> Codec();
+  // The subscription `name` if `caller` may see it; NOT_FOUND on `field`
+  // otherwise, exactly as if it did not exist.
+  absl::StatusOr<v1::Subscription> LoadOwned(const Principal& caller,
+                                             absl::string_view name,
+                                             absl::string_view field);
   absl::StatusOr<EventSelector> ResolveSelector(
-      const v1::WatchEventsRequest& request);
+      const v1::WatchEventsRequest& request, const Principal& caller);
   absl::StatusOr<v1::ListEventsResponse> ListEventsPage(
       const v1::ListEventsRequest& request);
   absl::StatusOr<v1::ListDeliveriesResponse> ListDeliveriesPage(
@@ -117,6 +126,7 @@ class NotificationServiceImpl final
 
   RedisClient& redis_;
   const UrlGuard& guard_;
+  Authenticator& auth_;
   RecordStore store_;
   WritePath write_path_;
   EventStream stream_;

@@ -213,6 +213,9 @@ void WebhookDispatcher::ReadLoop() {
             {"XGROUP", "CREATE", kEventStream, kWebhookGroup, "0", "MKSTREAM"});
       }
       LogWarning("webhook reader", {{"error", status.ToString()}});
+      // Entries read but not acknowledged stay in this consumer's pending
+      // list; read them from there again rather than wait for a claim.
+      own_pending = "0";
       if (!Sleep(backoff)) return;
       backoff = std::min(backoff * 2, absl::Seconds(5));
     } else {

@@ -14,6 +14,7 @@
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
@@ -460,8 +461,15 @@ if (redis) {
             continue;
           }
           const env = { PATH: process.env.PATH };
+          // Secret volumes become files in a temporary folder, and settings
+          // that point into a mount point there instead.
+          const mounts = secretMounts(podTemplate(d).spec, c, objects);
           for (const [k, v] of Object.entries(containerEnv(c, objects))) {
-            if (typeof v === 'string') env[k] = v;
+            if (typeof v !== 'string') continue;
+            env[k] = v;
+            for (const [mountPath, dir] of mounts) {
+              if (v.startsWith(mountPath + '/')) env[k] = dir + v.slice(mountPath.length);
+            }
           }
           const user = `accord-${c.name}`;
           env.ACCORD_REDIS = `redis://${user}:${devPasswords[user]}@127.0.0.1:${redis.port}/0`;
@@ -641,3 +649,30 @@ if (dockerfileText) {
 
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);
+
+// Writes each Secret volume of container `c` into a temporary folder, as
+// the kubelet would mount it; returns [mountPath, folder] pairs.
+function secretMounts(spec, c, objects) {
+  const pairs = [];
+  for (const mount of c.volumeMounts ?? []) {
+    const volume = (spec.volumes ?? []).find((v) => v.name === mount.name);
+    if (!volume?.secret) continue;
+    const secret = objects.find((o) => o.kind === 'Secret' && o.metadata.name === volume.secret.secretName);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'accord-secret-'));
+    pairs.push([mount.mountPath, dir]);
+    if (!secret) {
+      // Created by the operator in prod: stand in with an empty principal
+      // list and a token, which is all a start-up needs.
+      fs.writeFileSync(path.join(dir, 'credentials.json'), '{"principals": []}');
+      fs.writeFileSync(path.join(dir, 'institution-token'), 'operator-provided.token');
+      continue;
+    }
+    for (const [key, value] of Object.entries(secret.data ?? {})) {
+      fs.writeFileSync(path.join(dir, key), Buffer.from(String(value).replace(/\s+/g, ''), 'base64'));
+    }
+    for (const [key, value] of Object.entries(secret.stringData ?? {})) {
+      fs.writeFileSync(path.join(dir, key), String(value));
+    }
+  }
+  return pairs;
+}

@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -201,6 +202,13 @@ void ServiceProcess::Start(bool wait_until_serving) {
       absl::StrCat("--metrics_listen=127.0.0.1:", metrics_port_),
       absl::StrCat("--redis=", redis_url_), "--shutdown_grace=5s"};
   argv.insert(argv.end(), extra_flags_.begin(), extra_flags_.end());
+  // Tests that are not about authentication run without it.
+  const bool has_credentials = std::any_of(
+      extra_flags_.begin(), extra_flags_.end(), [](const std::string& flag) {
+        return flag.rfind("--credentials_file", 0) == 0 ||
+               flag.rfind("--insecure_no_auth", 0) == 0;
+      });
+  if (!has_credentials) argv.push_back("--insecure_no_auth");
   process_.Start(argv, dir_ + "/service.log");
   if (!wait_until_serving) return;
   absl::Status ready = WaitForHealth(Channel(), true, absl::Seconds(15));
@@ -238,8 +246,8 @@ absl::Status WaitForHealth(const std::shared_ptr<grpc::Channel>& channel,
     // HealthCheckRequest.service is field 1 (tag 0x0A).
     std::string request_bytes;
     if (!service.empty()) {
-      request_bytes = std::string("\x0a") +
-                      static_cast<char>(service.size()) + service;
+      request_bytes =
+          std::string("\x0a") + static_cast<char>(service.size()) + service;
     }
     grpc::Slice slice(request_bytes);
     grpc::ByteBuffer request(&slice, 1);

@@ -1,0 +1,133 @@
+#ifndef ACCORD_COMMON_AUTH_H_
+#define ACCORD_COMMON_AUTH_H_
+
+// Who is calling and what they may do.
+//
+// Callers authenticate with a bearer token (`authorization: Bearer
+// <key_id>.<secret>`) checked against salted hashes in a credentials file
+// (accord.auth.v1.CredentialsFile, JSON), or with a client certificate over
+// mutual TLS whose subject the file maps to a principal. The file is re-read
+// when it changes, so keys are added and revoked without a restart. Each
+// principal has roles and the institutions it acts for; a per-principal
+// token bucket bounds its request rate.
+//
+// Example (first line of a handler):
+//   ACCORD_ASSIGN_OR_RETURN(Principal caller,
+//                           auth.Authorize(*context, Access::kWrite));
+//   if (!caller.CanEdit({"institutions/tums"})) return PermissionDenied(...);
+
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "accord/auth/v1/auth.pb.h"
+#include "common/config.h"
+
+namespace accord {
+
+// What a method needs.
+enum class Access {
+  kRead,       // viewer, editor, admin
+  kWrite,      // editor (then checked per object), admin
+  kSubscribe,  // subscriber, viewer, editor, admin: watch and own subscriptions
+  kAdmin,      // admin only
+};
+
+struct Principal {
+  std::string id;
+  std::set<auth::v1::Role> roles;
+  std::set<std::string> institutions;
+
+  bool IsAdmin() const;
+  bool Has(auth::v1::Role role) const;
+  // Admin, or an editor acting for one of `scope`.
+  bool CanEdit(const std::vector<std::string>& scope) const;
+  // A restricted record is visible to admins and to principals acting for
+  // one of `scope` (its parties); others see it as absent.
+  bool CanSee(bool restricted, const std::vector<std::string>& scope) const;
+};
+
+struct AuthFlags {
+  std::string credentials_file;
+  bool insecure_no_auth = false;
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_client_ca_file;
+  int64_t rate_limit_per_second = 200;
+  int64_t rate_limit_burst = 400;
+};
+
+void RegisterAuthFlags(FlagSet& flag_set, AuthFlags& flags);
+
+// PERMISSION_DENIED with reason and the field that decided it.
+absl::Status PermissionDenied(absl::string_view message,
+                              absl::string_view field = "");
+
+class Authenticator {
+ public:
+  // Reads the credentials file (unless --insecure_no_auth) and the TLS
+  // files. Fails if they are missing or malformed.
+  static absl::StatusOr<std::unique_ptr<Authenticator>> Create(
+      const AuthFlags& flags);
+
+  // Authenticates the caller, applies its rate limit and checks its role
+  // allows `access`. UNAUTHENTICATED, RESOURCE_EXHAUSTED (with RetryInfo) or
+  // PERMISSION_DENIED; never mentions the token. Takes the context of a
+  // synchronous or a callback method.
+  absl::StatusOr<Principal> Authorize(const grpc::ServerContextBase& context,
+                                      Access access);
+
+  // Insecure, or TLS requiring client certificates signed by the CA.
+  std::shared_ptr<grpc::ServerCredentials> ServerCredentials() const;
+
+  bool insecure() const { return flags_.insecure_no_auth; }
+
+ private:
+  struct Snapshot {
+    std::vector<Principal> principals;
+    // key_id → (principal index, key)
+    absl::flat_hash_map<std::string, std::pair<size_t, auth::v1::ApiKey>> keys;
+    absl::flat_hash_map<std::string, size_t> subjects;
+  };
+  struct Bucket {
+    double tokens = 0;
+    absl::Time updated;
+  };
+
+  explicit Authenticator(AuthFlags flags) : flags_(std::move(flags)) {}
+  absl::Status Load();
+  void ReloadIfChanged();
+  absl::StatusOr<Principal> Identify(const grpc::ServerContextBase& context);
+  absl::Status TakeToken(const std::string& principal);
+
+  AuthFlags flags_;
+  std::string tls_cert_;
+  std::string tls_key_;
+  std::string tls_client_ca_;
+  absl::Mutex mutex_;
+  std::shared_ptr<const Snapshot> snapshot_ ABSL_GUARDED_BY(mutex_);
+  absl::Time file_mtime_ ABSL_GUARDED_BY(mutex_);
+  absl::Time next_check_ ABSL_GUARDED_BY(mutex_);
+  absl::Mutex buckets_mutex_;
+  absl::flat_hash_map<std::string, Bucket> buckets_
+      ABSL_GUARDED_BY(buckets_mutex_);
+};
+
+// Helpers for tools and tests: a new random token for `key_id`, and the
+// ApiKey entry that accepts it.
+struct NewToken {
+  std::string token;
+  auth::v1::ApiKey key;
+};
+NewToken MakeToken(absl::string_view key_id);
+
+}  // namespace accord
+
+#endif  // ACCORD_COMMON_AUTH_H_
