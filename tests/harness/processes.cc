@@ -249,8 +249,8 @@ absl::Status WaitForHealth(const std::shared_ptr<grpc::Channel>& channel,
       request_bytes =
           std::string("\x0a") + static_cast<char>(service.size()) + service;
     }
-    grpc::Slice slice(request_bytes);
-    grpc::ByteBuffer request(&slice, 1);
+    grpc::Slice request_slice(request_bytes);
+    grpc::ByteBuffer request(&request_slice, 1);
     grpc::ByteBuffer response;
     std::promise<grpc::Status> done;
     stub.UnaryCall(&context, "/grpc.health.v1.Health/Check",
