@@ -303,6 +303,61 @@ TEST_F(AgreementServiceTest, SeedScenarioIsRecordedAndReadBackFieldByField) {
     }
   }
 
+  // Every institution and official of the article is there.
+  {
+    institution::v1::ListInstitutionsRequest list;
+    list.set_page_size(100);
+    institution::v1::ListInstitutionsResponse listed;
+    grpc::ClientContext context;
+    ASSERT_TRUE(institutions_->ListInstitutions(&context, list, &listed).ok());
+    EXPECT_EQ(listed.institutions_size(), 14);
+  }
+  {
+    institution::v1::ListOfficialsRequest list;
+    list.set_page_size(100);
+    institution::v1::ListOfficialsResponse listed;
+    grpc::ClientContext context;
+    ASSERT_TRUE(institutions_->ListOfficials(&context, list, &listed).ok());
+    EXPECT_EQ(listed.officials_size(), 9);
+  }
+
+  // ListAgreements filters by party, country, kind, state, area, signing
+  // date range and parent.
+  auto agreements_matching = [&](const std::string& filter) {
+    v1::ListAgreementsRequest request;
+    request.set_filter(filter);
+    v1::ListAgreementsResponse response;
+    grpc::ClientContext context;
+    const grpc::Status status =
+        stub_->ListAgreements(&context, request, &response);
+    EXPECT_TRUE(status.ok()) << filter << ": " << status.error_message();
+    std::vector<std::string> found;
+    for (const auto& agreement : response.agreements()) {
+      found.push_back(agreement.name());
+    }
+    return found;
+  };
+  EXPECT_THAT(agreements_matching(R"(parties: "institutions/iran")"),
+              ElementsAre(kTreaty));
+  EXPECT_THAT(agreements_matching(
+                  R"(party_country_codes: "IR" AND party_country_codes: "RU")"),
+              ElementsAre(kTreaty, kMou));
+  EXPECT_THAT(agreements_matching("kind = KIND_MEMORANDUM_OF_UNDERSTANDING"),
+              ElementsAre(kMou));
+  EXPECT_THAT(agreements_matching("state = STATE_SIGNED"),
+              ElementsAre(kTreaty, kMou));
+  EXPECT_THAT(agreements_matching(R"(cooperation_areas: "science-diplomacy")"),
+              ElementsAre(kMou));
+  EXPECT_THAT(
+      agreements_matching(
+          R"(signing_date >= "2025-04-01" AND signing_date <= "2025-04-30")"),
+      ElementsAre(kMou));
+  EXPECT_THAT(agreements_matching(R"(parent_agreement = "")"),
+              ElementsAre(kTreaty, kMou));
+  EXPECT_THAT(agreements_matching(
+                  R"(occasion = "committees/iran-russia-jec/sessions/18")"),
+              ElementsAre(kMou));
+
   // The whole set carries request_ids: importing it again changes nothing.
   const int64_t before = events_->Count();
   ImportSeed();
