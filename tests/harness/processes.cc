@@ -135,6 +135,10 @@ void ChildProcess::Kill() {
   pid_ = -1;
 }
 
+void ChildProcess::Signal(int signal) {
+  if (pid_ > 0) kill(pid_, signal);
+}
+
 std::string ChildProcess::ReadLog() const {
   std::ifstream file(log_path_);
   std::stringstream contents;

@@ -40,6 +40,8 @@ class ChildProcess {
   // `timeout`, in which case it is killed.
   int Terminate(absl::Duration timeout = absl::Seconds(15));
   void Kill();
+  // Sends `signal` (e.g. SIGSTOP to freeze, SIGCONT to resume).
+  void Signal(int signal);
   bool running() const { return pid_ > 0; }
   // Waits for the process to exit by itself; the exit code or -1.
   int Wait(absl::Duration timeout);
@@ -85,6 +87,7 @@ class ServiceProcess {
   // SIGTERM; returns the exit code.
   int Stop();
   void Kill();
+  void Signal(int signal) { process_.Signal(signal); }
   std::string address() const;
   std::shared_ptr<grpc::Channel> Channel() const;
   std::string ReadLog() const { return process_.ReadLog(); }
