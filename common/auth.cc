@@ -106,6 +106,26 @@ bool Principal::CanSee(bool restricted,
                      });
 }
 
+bool Principal::CanReceive(const events::v1::Event& event) const {
+  return CanSee(!event.restricted_to().empty(),
+                {event.restricted_to().begin(), event.restricted_to().end()});
+}
+
+std::optional<Principal> Authenticator::FindPrincipal(absl::string_view id) {
+  if (flags_.insecure_no_auth) {
+    Principal anonymous;
+    anonymous.id = std::string(id);
+    anonymous.roles = {auth::v1::ROLE_ADMIN};
+    return anonymous;
+  }
+  ReloadIfChanged();
+  absl::MutexLock lock(&mutex_);
+  for (const Principal& principal : snapshot_->principals) {
+    if (principal.id == id) return principal;
+  }
+  return std::nullopt;
+}
+
 void RegisterAuthFlags(FlagSet& flag_set, AuthFlags& flags) {
   flag_set.AddString("credentials_file", &flags.credentials_file,
                      "accord.auth.v1.CredentialsFile (JSON) with principals, "

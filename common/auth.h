@@ -19,6 +19,7 @@
 #include <grpcpp/grpcpp.h>
 
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -28,6 +29,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "accord/auth/v1/auth.pb.h"
+#include "accord/events/v1/event.pb.h"
 #include "common/config.h"
 
 namespace accord {
@@ -52,6 +54,9 @@ struct Principal {
   // A restricted record is visible to admins and to principals acting for
   // one of `scope` (its parties); others see it as absent.
   bool CanSee(bool restricted, const std::vector<std::string>& scope) const;
+  // Whether an event may reach this principal: events about restricted
+  // records carry the institutions they are restricted to.
+  bool CanReceive(const events::v1::Event& event) const;
 };
 
 struct AuthFlags {
@@ -86,6 +91,11 @@ class Authenticator {
 
   // Insecure, or TLS requiring client certificates signed by the CA.
   std::shared_ptr<grpc::ServerCredentials> ServerCredentials() const;
+
+  // The principal with this id in the current credentials (for deliveries
+  // on its behalf, such as webhooks); nullopt if it is not, or no longer,
+  // there.
+  std::optional<Principal> FindPrincipal(absl::string_view id);
 
   bool insecure() const { return flags_.insecure_no_auth; }
 

@@ -49,6 +49,10 @@ inline void CheckRejection(const absl::Status& status,
   }
 }
 
+// The page-token secret of the fuzz targets (and of the seeds made for
+// them by make_seeds.cc).
+inline constexpr char kPageTokenSecret[] = "fuzz-secret-0123456789abcdef";
+
 // A well-filled institution, as stored (cf. common/filter_test.cc).
 inline institution::v1::Institution SampleInstitution() {
   using institution::v1::ExternalId;

@@ -39,7 +39,7 @@ constexpr char kSeparator = '\x1f';
 
 const PageTokenCodec& Codec() {
   static const PageTokenCodec* const codec =
-      new PageTokenCodec("fuzz-secret-0123456789abcdef");
+      new PageTokenCodec(accord::fuzz::kPageTokenSecret);
   return *codec;
 }
 
@@ -101,6 +101,8 @@ const std::vector<Listed>& ListedTypes() {
 }
 
 void FuzzListQuery(FuzzedDataProvider& input) {
+  // Consumed from the back: type, page size, show_deleted, the other query;
+  // from the front: filter, order_by, scope, then the token takes the rest.
   const std::vector<Listed>& types = ListedTypes();
   const Listed& listed =
       types[input.ConsumeIntegralInRange<size_t>(0, types.size() - 1)];
@@ -112,6 +114,7 @@ void FuzzListQuery(FuzzedDataProvider& input) {
   request.filter = input.ConsumeRandomLengthString(512);
   request.order_by = input.ConsumeRandomLengthString(128);
   request.scope = input.ConsumeRandomLengthString(64);
+  const int other_query = input.ConsumeIntegralInRange<int>(0, 3);
   request.page_token = input.ConsumeRemainingBytesAsString();
 
   absl::StatusOr<ListQuery> query =
@@ -149,7 +152,7 @@ void FuzzListQuery(FuzzedDataProvider& input) {
 
   // The same token with another query must be refused.
   ListRequestFields other = request;
-  switch (input.ConsumeIntegralInRange<int>(0, 3)) {
+  switch (other_query) {
     case 0:
       other.filter = absl::StrCat("(", other.filter, ")");
       break;

@@ -68,6 +68,7 @@ absl::StatusOr<EventSelector> EventSelector::Create(
 
 bool EventSelector::Matches(const events::v1::Event& event) const {
   if (IsInternalEventType(event.type())) return false;
+  if (receiver_.has_value() && !receiver_->CanReceive(event)) return false;
   if (!exact_.empty() || !prefixes_.empty()) {
     bool type_matches = false;
     for (const std::string& type : exact_) {

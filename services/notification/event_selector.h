@@ -13,12 +13,14 @@
 //                             "country_codes = \"IR\"", "subscription"));
 //   if (selector.Matches(event)) Deliver(event);
 
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "accord/events/v1/event.pb.h"
+#include "common/auth.h"
 #include "common/filter.h"
 
 namespace accord::notification {
@@ -38,7 +40,12 @@ class EventSelector {
 
   bool Matches(const events::v1::Event& event) const;
 
+  // Limits the selector to events `receiver` may receive: events about
+  // restricted records reach only principals acting for their parties.
+  void SetReceiver(Principal receiver) { receiver_ = std::move(receiver); }
+
  private:
+  std::optional<Principal> receiver_;
   std::vector<std::string> exact_;
   std::vector<std::string> prefixes_;  // with the trailing '.'
   Filter filter_;

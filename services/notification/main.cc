@@ -134,6 +134,9 @@ int main(int argc, char** argv) {
             .status();
       });
   service.OnDeliveryDue([&dispatcher] { dispatcher.Notify(); });
+  dispatcher.SetReceiverResolver([&auth](const std::string& owner) {
+    return (*auth)->FindPrincipal(owner);
+  });
 
   // Background work starts once Redis answers; until then health reports
   // NOT_SERVING and the probe keeps trying.

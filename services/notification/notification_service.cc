@@ -485,12 +485,15 @@ NotificationServiceImpl::WatchEvents(grpc::CallbackServerContext* context,
                      [this, caller = std::move(caller),
                       request = *request]() -> absl::StatusOr<EventSelector> {
                        if (!caller.ok()) return caller.status();
-                       return ResolveSelector(request, *caller);
+                       absl::StatusOr<EventSelector> selector =
+                           ResolveSelector(request, *caller);
+                       if (selector.ok()) selector->SetReceiver(*caller);
+                       return selector;
                      });
 }
 
 absl::StatusOr<v1::ListEventsResponse> NotificationServiceImpl::ListEventsPage(
-    const v1::ListEventsRequest& request) {
+    const v1::ListEventsRequest& request, const Principal& caller) {
   ACCORD_ASSIGN_OR_RETURN(int page_size,
                           EffectivePageSize(request.page_size()));
   ACCORD_ASSIGN_OR_RETURN(
@@ -534,7 +537,8 @@ absl::StatusOr<v1::ListEventsResponse> NotificationServiceImpl::ListEventsPage(
     check_expired = false;
     scanned += range.entries;
     for (const events::v1::Event& event : range.events) {
-      if (IsInternalEventType(event.type()) || !filter.Matches(event)) {
+      if (IsInternalEventType(event.type()) || !caller.CanReceive(event) ||
+          !filter.Matches(event)) {
         continue;
       }
       *response.add_events() = event;
@@ -558,17 +562,18 @@ absl::StatusOr<v1::ListEventsResponse> NotificationServiceImpl::ListEventsPage(
 grpc::Status NotificationServiceImpl::ListEvents(
     grpc::ServerContext* context, const v1::ListEventsRequest* request,
     v1::ListEventsResponse* response) {
-  absl::Status allowed = auth_.Authorize(*context, Access::kSubscribe).status();
-  if (!allowed.ok()) return ToGrpcStatus(allowed);
-  return Respond(ListEventsPage(*request), response);
+  absl::StatusOr<Principal> caller =
+      auth_.Authorize(*context, Access::kSubscribe);
+  if (!caller.ok()) return ToGrpcStatus(caller.status());
+  return Respond(ListEventsPage(*request, *caller), response);
 }
 
 grpc::Status NotificationServiceImpl::GetEvent(
     grpc::ServerContext* context, const v1::GetEventRequest* request,
     events::v1::Event* response) {
   auto get = [&]() -> absl::StatusOr<events::v1::Event> {
-    ACCORD_RETURN_IF_ERROR(
-        auth_.Authorize(*context, Access::kSubscribe).status());
+    ACCORD_ASSIGN_OR_RETURN(Principal caller,
+                            auth_.Authorize(*context, Access::kSubscribe));
     absl::string_view position = request->name();
     if (!absl::ConsumePrefix(&position, "events/") ||
         !IsValidPosition(position) ||
@@ -585,7 +590,9 @@ grpc::Status NotificationServiceImpl::GetEvent(
     std::string last;
     int count = 0;
     DecodeEntries(reply, found, last, count);
-    if (found.empty() || IsInternalEventType(found[0].type())) {
+    // Restricted events are absent to those who may not receive them.
+    if (found.empty() || IsInternalEventType(found[0].type()) ||
+        !caller.CanReceive(found[0])) {
       return ErrorWithReason(
           absl::StatusCode::kNotFound,
           absl::StrCat(request->name(), " does not exist or has been trimmed"),

@@ -119,7 +119,7 @@ class NotificationServiceImpl final
   absl::StatusOr<EventSelector> ResolveSelector(
       const v1::WatchEventsRequest& request, const Principal& caller);
   absl::StatusOr<v1::ListEventsResponse> ListEventsPage(
-      const v1::ListEventsRequest& request);
+      const v1::ListEventsRequest& request, const Principal& caller);
   absl::StatusOr<v1::ListDeliveriesResponse> ListDeliveriesPage(
       const v1::ListDeliveriesRequest& request);
   absl::StatusOr<v1::Delivery> Retry(absl::string_view name);

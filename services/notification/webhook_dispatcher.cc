@@ -249,6 +249,19 @@ absl::Status WebhookDispatcher::RefreshSubscriptions(
                                      subscription->event_types().end()},
                                     subscription->filter(), "");
           if (!selector.ok()) return true;
+          if (receiver_resolver_) {
+            std::optional<Principal> receiver;
+            if (absl::StartsWith(subscription->owner(), "institutions/")) {
+              receiver.emplace();
+              receiver->id = subscription->owner();
+              receiver->institutions = {subscription->owner()};
+            } else {
+              receiver = receiver_resolver_(subscription->owner());
+            }
+            // An owner no longer in the credentials receives nothing
+            // restricted.
+            selector->SetReceiver(receiver.value_or(Principal{}));
+          }
           loaded.push_back({subscription->name(),
                             subscription->start_position(),
                             *std::move(selector)});

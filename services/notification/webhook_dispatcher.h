@@ -88,12 +88,23 @@ absl::Duration RetryDelay(const WebhookOptions& options, int attempt_in_round,
 
 class WebhookDispatcher {
  public:
+  // The principal a subscription's owner stands for, deciding which
+  // restricted events its webhook may carry; nullopt: none of them.
+  using ReceiverResolver =
+      std::function<std::optional<Principal>(const std::string& owner)>;
+
   // Marks a subscription disabled (after a 410).
   using Disabler =
       std::function<absl::Status(const std::string& name, std::string reason)>;
 
   WebhookDispatcher(RedisClient& redis, WebhookOptions options,
                     const UrlGuard& guard, Disabler disable);
+  // Set before Start(); without it every event may reach every webhook
+  // (for --insecure_no_auth).
+  void SetReceiverResolver(ReceiverResolver resolver) {
+    receiver_resolver_ = std::move(resolver);
+  }
+
   ~WebhookDispatcher();
 
   // Creates the group (and the stream) if needed and starts the threads.
@@ -108,6 +119,8 @@ class WebhookDispatcher {
   absl::StatusOr<std::string> TrimOnce();
 
  private:
+  ReceiverResolver receiver_resolver_;
+
   struct CachedSubscription {
     std::string name;
     std::string start_position;

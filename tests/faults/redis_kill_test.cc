@@ -3,6 +3,9 @@
 // may be lost, nothing may be duplicated (clients retry with the same
 // request_id), and every acknowledged record has exactly one event.
 
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
 #include <atomic>
 #include <map>
 #include <mutex>
@@ -10,9 +13,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <gmock/gmock.h>
-#include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -59,7 +59,8 @@ void RunKillScenario(const std::string& appendfsync, bool assert_no_loss) {
   std::vector<std::thread> writers;
   for (int w = 0; w < kWriters; ++w) {
     writers.emplace_back([&] {
-      auto stub = institution::v1::InstitutionService::NewStub(service.Channel());
+      auto stub =
+          institution::v1::InstitutionService::NewStub(service.Channel());
       while (!stop.load()) {
         const int n = counter.fetch_add(1);
         institution::v1::CreateInstitutionRequest request;
@@ -104,7 +105,8 @@ void RunKillScenario(const std::string& appendfsync, bool assert_no_loss) {
   for (std::thread& writer : writers) writer.join();
 
   // Read back everything the service holds, page by page.
-  ASSERT_TRUE(testing::WaitForHealth(service.Channel(), true, absl::Seconds(10)).ok());
+  ASSERT_TRUE(
+      testing::WaitForHealth(service.Channel(), true, absl::Seconds(10)).ok());
   auto stub = institution::v1::InstitutionService::NewStub(service.Channel());
   std::multiset<std::string> stored;
   institution::v1::ListInstitutionsRequest list;
@@ -129,10 +131,10 @@ void RunKillScenario(const std::string& appendfsync, bool assert_no_loss) {
   for (const std::string& name : stored) {
     never_acknowledged += acknowledged.count(name) == 0;
   }
-  const int duplicated = static_cast<int>(stored.size()) -
-                         static_cast<int>(std::set<std::string>(
-                                              stored.begin(), stored.end())
-                                              .size());
+  const int duplicated =
+      static_cast<int>(stored.size()) -
+      static_cast<int>(
+          std::set<std::string>(stored.begin(), stored.end()).size());
   EventLog events(redis.url());
   std::map<std::string, int> events_per_subject;
   for (const auto& event : events.All()) {
@@ -151,9 +153,8 @@ void RunKillScenario(const std::string& appendfsync, bool assert_no_loss) {
       "appendfsync=%s: %zu acknowledged, %zu stored, %d lost, %d duplicated, "
       "%d never acknowledged but present, %d missing events, %d extra "
       "events, %d retries\n",
-      appendfsync.c_str(), acknowledged.size(), stored.size(), lost,
-      duplicated, never_acknowledged, missing_events, extra_events,
-      ledger.retries);
+      appendfsync.c_str(), acknowledged.size(), stored.size(), lost, duplicated,
+      never_acknowledged, missing_events, extra_events, ledger.retries);
   EXPECT_GT(acknowledged.size(), 50u) << "the load must be real";
   EXPECT_EQ(acknowledged.size(), ledger.acknowledged.size())
       << "two request_ids got the same record";

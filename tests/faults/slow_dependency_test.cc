@@ -2,10 +2,9 @@
 // are written. Each write fails fast and clearly (UNAVAILABLE), nothing is
 // half-written, and writes succeed again once the dependency is back.
 
-#include <signal.h>
-
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
