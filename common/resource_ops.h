@@ -196,20 +196,22 @@ class ResourceOps {
     const std::string scope = absl::StrCat("update:", traits_.collection);
     ACCORD_ASSIGN_OR_RETURN(std::optional<T> replay,
                             Replayed(scope, request_id));
-    if (replay.has_value()) return *std::move(replay);
+    if (replay.has_value()) return ReplayFor(*std::move(replay), context);
     // Without a caller etag a lost race is retried on fresh data; with one,
     // it is the caller's conflict to resolve.
     constexpr int kAttempts = 5;
     for (int attempt = 0; attempt < kAttempts; ++attempt) {
       ACCORD_ASSIGN_OR_RETURN(StoredRecord record, Load(patch.name()));
       ACCORD_ASSIGN_OR_RETURN(T current, ParseRecord<T>(record));
+      // Authorised first: a caller who may not change the record learns
+      // nothing of its state (a restricted one stays NOT_FOUND).
+      ACCORD_RETURN_IF_ERROR(CheckEditable(current, context));
       if (record.deleted) {
         return ErrorWithReason(
             absl::StatusCode::kFailedPrecondition,
             absl::StrCat(patch.name(), " is deleted; undelete it first"),
             "DELETED");
       }
-      ACCORD_RETURN_IF_ERROR(CheckEditable(current, context));
       if (!patch.etag().empty() && patch.etag() != record.etag) {
         return EtagMismatch(patch.name());
       }
@@ -306,6 +308,23 @@ class ResourceOps {
     return Replayed(absl::StrCat(verb, ":", traits_.collection), request_id);
   }
 
+  // The first result of an earlier call with the same request_id, for the
+  // caller of this one. Request ids are not per principal, so a caller who
+  // may not change that record (another agency reusing or guessing the id)
+  // gets an error that names nothing rather than the record.
+  absl::StatusOr<T> ReplayFor(T first, const ChangeContext& context) const {
+    const absl::Status allowed = CheckEditable(first, context);
+    if (allowed.code() == absl::StatusCode::kPermissionDenied ||
+        allowed.code() == absl::StatusCode::kNotFound) {
+      return ErrorWithReason(
+          absl::StatusCode::kAlreadyExists,
+          "request_id was already used for another change; use a new one",
+          "REQUEST_ID_REUSED", "request_id");
+    }
+    ACCORD_RETURN_IF_ERROR(allowed);
+    return first;
+  }
+
   static void SetTimestamp(google::protobuf::Timestamp& timestamp,
                            absl::Time time) {
     timestamp = google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
@@ -399,7 +418,7 @@ class ResourceOps {
     // request_id record before judging the state.
     ACCORD_ASSIGN_OR_RETURN(std::optional<T> replay,
                             Replayed(scope, request_id));
-    if (replay.has_value()) return *std::move(replay);
+    if (replay.has_value()) return ReplayFor(*std::move(replay), context);
     ACCORD_ASSIGN_OR_RETURN(StoredRecord record, Load(name));
     ACCORD_ASSIGN_OR_RETURN(T current, ParseRecord<T>(record));
     ACCORD_RETURN_IF_ERROR(CheckEditable(current, context));
@@ -459,7 +478,7 @@ class ResourceOps {
     if (!first.ParseFromString(outcome.result)) {
       return absl::DataLossError("stored request result does not decode");
     }
-    return first;
+    return ReplayFor(std::move(first), context);
   }
 
   RecordStore& store_;

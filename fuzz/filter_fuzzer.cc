@@ -66,6 +66,7 @@ void Exercise(absl::string_view text, const google::protobuf::Message& sample,
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static const Samples* const samples = new Samples();
   const absl::string_view text(reinterpret_cast<const char*>(data), size);
+  if (!accord::fuzz::IsProtoString(text)) return 0;
   Exercise(text, samples->institution, samples->empty_institution,
            samples->event);
   Exercise(text, samples->event, samples->empty_event, samples->institution);

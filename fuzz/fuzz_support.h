@@ -16,6 +16,7 @@
 #include "accord/events/v1/event.pb.h"
 #include "accord/institution/v1/institution.pb.h"
 #include "common/errors.h"
+#include "google/protobuf/stubs/common.h"
 
 namespace accord::fuzz {
 
@@ -30,10 +31,24 @@ namespace accord::fuzz {
     }                                                                     \
   } while (false)
 
+// Protobuf logs every string field that is not valid UTF-8 on parse; the
+// fuzzers produce plenty, and the log would only slow them down.
+inline const bool kProtobufLogsDiscarded =
+    (google::protobuf::SetLogHandler(nullptr), true);
+
+// True if `text` could arrive in a proto3 string field: protobuf refuses
+// to parse one that is not valid UTF-8, so the text fuzzers skip such
+// input (the byte-level fuzzers get it from protobuf itself).
+inline bool IsProtoString(absl::string_view text) {
+  return google::protobuf::internal::IsStructurallyValidUTF8(
+      text.data(), static_cast<int>(text.size()));
+}
+
 // A rejected input must be INVALID_ARGUMENT (or `also`, for validators
 // that report ordering as FAILED_PRECONDITION) naming at least one field,
 // every one of them under `field_prefix`: never INTERNAL, never an error
-// the client cannot act on.
+// the client cannot act on. (FieldViolationsOf finds none when the details
+// do not decode, e.g. a description that is not valid UTF-8.)
 inline void CheckRejection(const absl::Status& status,
                            absl::string_view field_prefix,
                            absl::StatusCode also = absl::StatusCode::kOk) {

@@ -116,6 +116,10 @@ void FuzzListQuery(FuzzedDataProvider& input) {
   request.scope = input.ConsumeRandomLengthString(64);
   const int other_query = input.ConsumeIntegralInRange<int>(0, 3);
   request.page_token = input.ConsumeRemainingBytesAsString();
+  for (const std::string* text : {&request.filter, &request.order_by,
+                                  &request.scope, &request.page_token}) {
+    if (!accord::fuzz::IsProtoString(*text)) return;  // request fields
+  }
 
   absl::StatusOr<ListQuery> query =
       ParseListQuery(Codec(), descriptor, request, listed.allowed_order);

@@ -89,6 +89,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // std::regex recurses per character; longer inputs add nothing here.
   if (size > 512) return 0;
   const absl::string_view text(reinterpret_cast<const char*>(data), size);
+  if (!accord::fuzz::IsProtoString(text)) return 0;
 
   ACCORD_FUZZ_CHECK(IsValidResourceId(text) == ExpectedId(text), text);
   ACCORD_FUZZ_CHECK(IsValidChildResourceId(text) == ExpectedChildId(text),

@@ -454,15 +454,20 @@ absl::StatusOr<Agreement> AgreementServiceImpl::RecordAction(
   ACCORD_RETURN_IF_ERROR(
       agreements_.CheckName(request.agreement(), "agreement"));
   if (!request.has_action()) return InvalidField("action", "must be set");
+  const ChangeContext context =
+      ContextFor(caller, Method("RecordAgreementAction"), request.request_id());
   ACCORD_ASSIGN_OR_RETURN(
       std::optional<Agreement> replay,
       agreements_.ReplayedCustom("action_recorded", request.request_id()));
-  if (replay.has_value()) return *std::move(replay);
-  const ChangeContext context =
-      ContextFor(caller, Method("RecordAgreementAction"), request.request_id());
+  if (replay.has_value()) {
+    return agreements_.ReplayFor(*std::move(replay), context);
+  }
   ACCORD_ASSIGN_OR_RETURN(StoredRecord record,
                           agreements_.Load(request.agreement()));
   ACCORD_ASSIGN_OR_RETURN(Agreement agreement, ParseRecord<Agreement>(record));
+  // Authorised before its state, etag or the action are judged: to a
+  // non-party a restricted agreement is simply absent.
+  ACCORD_RETURN_IF_ERROR(agreements_.CheckEditable(agreement, context));
   if (record.deleted) {
     return ErrorWithReason(absl::StatusCode::kFailedPrecondition,
                            absl::StrCat(request.agreement(), " is deleted"),
@@ -757,6 +762,16 @@ grpc::Status AgreementServiceImpl::CreateMilestone(
   ACCORD_AUTHORIZE(caller, auth_, context, Access::kWrite);
   const absl::Status parent = CheckMilestoneParent(request->parent(), "parent");
   if (!parent.ok()) return ToGrpcStatus(parent);
+  // A restricted agreement the caller may not see is a missing parent,
+  // answered exactly as one (not as a missing milestone).
+  if (absl::StartsWith(request->parent(), "agreements/")) {
+    const absl::Status visible =
+        agreements_.Get(request->parent(), &caller).status();
+    if (visible.code() == absl::StatusCode::kNotFound) {
+      return ToGrpcStatus(ParentNotFound(request->parent()));
+    }
+    if (!visible.ok()) return ToGrpcStatus(visible);
+  }
   const ChangeContext change =
       ContextFor(caller, Method("CreateMilestone"), request->request_id());
   Milestone milestone = request->milestone();
@@ -864,15 +879,19 @@ grpc::Status AgreementServiceImpl::UndeleteMilestone(
 absl::StatusOr<Milestone> AgreementServiceImpl::Transition(
     const v1::TransitionMilestoneRequest& request, const Principal& caller) {
   ACCORD_RETURN_IF_ERROR(milestones_.CheckName(request.name(), "name"));
+  const ChangeContext context =
+      ContextFor(caller, Method("TransitionMilestone"), request.request_id());
   ACCORD_ASSIGN_OR_RETURN(
       std::optional<Milestone> replay,
       milestones_.ReplayedCustom("state_changed", request.request_id()));
-  if (replay.has_value()) return *std::move(replay);
-  const ChangeContext context =
-      ContextFor(caller, Method("TransitionMilestone"), request.request_id());
+  if (replay.has_value()) {
+    return milestones_.ReplayFor(*std::move(replay), context);
+  }
   ACCORD_ASSIGN_OR_RETURN(StoredRecord record,
                           milestones_.Load(request.name()));
   ACCORD_ASSIGN_OR_RETURN(Milestone milestone, ParseRecord<Milestone>(record));
+  // Authorised before its state, etag or the transition are judged.
+  ACCORD_RETURN_IF_ERROR(milestones_.CheckEditable(milestone, context));
   if (record.deleted) {
     return ErrorWithReason(absl::StatusCode::kFailedPrecondition,
                            absl::StrCat(request.name(), " is deleted"),

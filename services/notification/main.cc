@@ -7,6 +7,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "common/audit_service.h"
 #include "common/auth.h"
 #include "common/config.h"
 #include "common/log.h"
@@ -141,8 +142,9 @@ int main(int argc, char** argv) {
   // Background work starts once Redis answers; until then health reports
   // NOT_SERVING and the probe keeps trying.
   bool started = false;
+  accord::AuditServiceImpl audit(redis, **auth);
   const int code = accord::RunServer(
-      flags, {&service},
+      flags, {&service, &audit},
       {.readiness = [&]() -> absl::Status {
          absl::Status status = redis.Ping();
          if (status.ok()) status = write_path.LoadFunctions();

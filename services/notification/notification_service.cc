@@ -21,11 +21,14 @@
 namespace accord::notification {
 namespace {
 
+std::string Method(absl::string_view name) {
+  return absl::StrCat("/accord.notification.v1.NotificationService/", name);
+}
+
 using v1::Delivery;
 using v1::Subscription;
 
 constexpr char kSource[] = "//accord/notification";
-constexpr char kPageTokenSecret[] = "accord:secret:page_tokens";
 constexpr int kMaxEventTypes = 100;
 constexpr int kEventReadBatch = 500;
 // A ListEvents page reads at most this many entries, so a rare match
@@ -107,7 +110,8 @@ NotificationServiceImpl::NotificationServiceImpl(
       write_path_(redis),
       stream_(redis),
       deliveries_(redis, delivery_retention),
-      subscriptions_(store_, write_path_, SubscriptionTraits()) {}
+      subscriptions_(store_, write_path_, SubscriptionTraits()),
+      codec_(redis) {}
 
 ResourceTraits<Subscription> NotificationServiceImpl::SubscriptionTraits() {
   ResourceTraits<Subscription> traits;
@@ -221,16 +225,6 @@ absl::StatusOr<Subscription> NotificationServiceImpl::LoadOwned(
   return subscription;
 }
 
-absl::StatusOr<const PageTokenCodec*> NotificationServiceImpl::Codec() {
-  absl::MutexLock lock(&codec_mutex_);
-  if (codec_ == nullptr) {
-    ACCORD_ASSIGN_OR_RETURN(std::string secret,
-                            LoadOrCreateSecret(redis_, kPageTokenSecret));
-    codec_ = std::make_unique<PageTokenCodec>(std::move(secret));
-  }
-  return codec_.get();
-}
-
 grpc::Status NotificationServiceImpl::CreateSubscription(
     grpc::ServerContext* context, const v1::CreateSubscriptionRequest* request,
     Subscription* response) {
@@ -259,8 +253,8 @@ grpc::Status NotificationServiceImpl::CreateSubscription(
     ACCORD_ASSIGN_OR_RETURN(std::string head, stream_.Head());
     subscription.set_start_position(head);
     ScopedSecret scoped(std::move(secret));
-    ChangeContext change = ContextFor(request->request_id());
-    change.principal = caller.id;
+    const ChangeContext change =
+        ContextFor(caller, Method("CreateSubscription"), request->request_id());
     return subscriptions_.Create(std::move(subscription),
                                  request->subscription_id(),
                                  request->request_id(), change);
@@ -282,29 +276,22 @@ grpc::Status NotificationServiceImpl::GetSubscription(
 grpc::Status NotificationServiceImpl::ListSubscriptions(
     grpc::ServerContext* context, const v1::ListSubscriptionsRequest* request,
     v1::ListSubscriptionsResponse* response) {
-  auto list = [&]() -> absl::Status {
-    ACCORD_ASSIGN_OR_RETURN(Principal caller,
-                            auth_.Authorize(*context, Access::kSubscribe));
-    ACCORD_ASSIGN_OR_RETURN(const PageTokenCodec* codec, Codec());
-    ACCORD_ASSIGN_OR_RETURN(
-        ListQuery query,
-        ParseListQuery(
-            *codec, *Subscription::descriptor(),
-            {request->page_size(), request->page_token(), request->filter(),
-             request->order_by(), request->show_deleted(), ""},
-            {"name", "create_time", "update_time", "owner"}));
-    ACCORD_ASSIGN_OR_RETURN(
-        ListPage<Subscription> page,
-        ListResources<Subscription>(store_, *codec, "subscriptions", query));
-    // Others' subscriptions are left out (a page may come back short).
-    for (Subscription& subscription : page.items) {
-      if (!Owns(caller, subscription)) continue;
-      *response->add_subscriptions() = std::move(subscription);
-    }
-    response->set_next_page_token(page.next_page_token);
-    return absl::OkStatus();
-  };
-  return ToGrpcStatus(list());
+  ACCORD_AUTHORIZE(caller, auth_, context, Access::kSubscribe);
+  // Others' subscriptions are left out, as if they did not exist.
+  absl::StatusOr<ListPage<Subscription>> page = ListCollection<Subscription>(
+      codec_, store_, "subscriptions",
+      {request->page_size(), request->page_token(), request->filter(),
+       request->order_by(), request->show_deleted(), ""},
+      {"name", "create_time", "update_time", "owner"}, nullptr,
+      [&caller](const Subscription& subscription) {
+        return Owns(caller, subscription);
+      });
+  if (!page.ok()) return ToGrpcStatus(page.status());
+  for (Subscription& subscription : page->items) {
+    *response->add_subscriptions() = std::move(subscription);
+  }
+  response->set_next_page_token(page->next_page_token);
+  return grpc::Status::OK;
 }
 
 grpc::Status NotificationServiceImpl::UpdateSubscription(
@@ -325,8 +312,8 @@ grpc::Status NotificationServiceImpl::UpdateSubscription(
     }
     ACCORD_ASSIGN_OR_RETURN(std::string secret, TakeSecret(patch));
     ScopedSecret scoped(std::move(secret));
-    ChangeContext change = ContextFor(request->request_id());
-    change.principal = caller.id;
+    const ChangeContext change =
+        ContextFor(caller, Method("UpdateSubscription"), request->request_id());
     return subscriptions_.Update(patch, request->update_mask(),
                                  request->request_id(), change);
   };
@@ -340,8 +327,8 @@ grpc::Status NotificationServiceImpl::DeleteSubscription(
     ACCORD_ASSIGN_OR_RETURN(Principal caller,
                             auth_.Authorize(*context, Access::kSubscribe));
     ACCORD_RETURN_IF_ERROR(LoadOwned(caller, request->name(), "name").status());
-    ChangeContext change = ContextFor(request->request_id());
-    change.principal = caller.id;
+    const ChangeContext change =
+        ContextFor(caller, Method("DeleteSubscription"), request->request_id());
     return subscriptions_.Delete(request->name(), request->etag(),
                                  request->request_id(), change);
   };
@@ -355,8 +342,8 @@ grpc::Status NotificationServiceImpl::UndeleteSubscription(
     ACCORD_ASSIGN_OR_RETURN(Principal caller,
                             auth_.Authorize(*context, Access::kSubscribe));
     ACCORD_RETURN_IF_ERROR(LoadOwned(caller, request->name(), "name").status());
-    ChangeContext change = ContextFor(request->request_id());
-    change.principal = caller.id;
+    const ChangeContext change = ContextFor(
+        caller, Method("UndeleteSubscription"), request->request_id());
     return subscriptions_.Undelete(request->name(), request->etag(),
                                    request->request_id(), change);
   };
@@ -505,7 +492,7 @@ absl::StatusOr<v1::ListEventsResponse> NotificationServiceImpl::ListEventsPage(
                         "must be a stream position such as "
                         "\"1745582400000-0\"");
   }
-  ACCORD_ASSIGN_OR_RETURN(const PageTokenCodec* codec, Codec());
+  ACCORD_ASSIGN_OR_RETURN(const PageTokenCodec* codec, codec_.Get());
   const std::string fingerprint = absl::StrCat(
       "events\x1f", request.filter(), "\x1f", request.start_position());
   std::string cursor = kStreamStart;
@@ -618,7 +605,7 @@ NotificationServiceImpl::ListDeliveriesPage(
                           EffectivePageSize(request.page_size()));
   ACCORD_ASSIGN_OR_RETURN(
       Filter filter, Filter::Parse(request.filter(), *Delivery::descriptor()));
-  ACCORD_ASSIGN_OR_RETURN(const PageTokenCodec* codec, Codec());
+  ACCORD_ASSIGN_OR_RETURN(const PageTokenCodec* codec, codec_.Get());
   const std::string fingerprint = absl::StrCat(
       "deliveries\x1f", request.parent(), "\x1f", request.filter());
   std::string cursor;

@@ -27,6 +27,7 @@
 #include "absl/synchronization/mutex.h"
 #include "accord/notification/v1/notification_service.grpc.pb.h"
 #include "common/auth.h"
+#include "common/handler_support.h"
 #include "common/list.h"
 #include "common/record_store.h"
 #include "common/redis_client.h"
@@ -110,7 +111,6 @@ class NotificationServiceImpl final
   absl::Status PlanSubscriptionChange(const v1::Subscription* before,
                                       const v1::Subscription* after,
                                       WritePlan& plan);
-  absl::StatusOr<const PageTokenCodec*> Codec();
   // The subscription `name` if `caller` may see it; NOT_FOUND on `field`
   // otherwise, exactly as if it did not exist.
   absl::StatusOr<v1::Subscription> LoadOwned(const Principal& caller,
@@ -134,8 +134,7 @@ class NotificationServiceImpl final
   ResourceOps<v1::Subscription> subscriptions_;
   EventHub* hub_ = nullptr;
   std::function<void()> on_delivery_due_;
-  absl::Mutex codec_mutex_;
-  std::unique_ptr<PageTokenCodec> codec_ ABSL_GUARDED_BY(codec_mutex_);
+  SharedPageTokenCodec codec_;
 };
 
 }  // namespace accord::notification

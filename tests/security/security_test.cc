@@ -171,6 +171,40 @@ bool PollUntil(const std::function<bool()>& condition, absl::Duration timeout) {
   }
 }
 
+// Channel arguments that retry a refused connection after 50-100 ms rather
+// than gRPC's default backoff of a second.
+grpc::ChannelArguments QuickReconnect() {
+  grpc::ChannelArguments arguments;
+  arguments.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 50);
+  arguments.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 50);
+  arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 100);
+  return arguments;
+}
+
+// Starts a service binary without waiting (see WaitServing).
+std::unique_ptr<ServiceProcess> StartService(const std::string& binary,
+                                             const std::string& redis_url,
+                                             std::vector<std::string> flags) {
+  return std::make_unique<ServiceProcess>(binary, redis_url, std::move(flags),
+                                          /*wait_until_serving=*/false);
+}
+
+// Waits until `service` reports SERVING. The harness's own wait polls over a
+// channel whose first refused connection backs off for a second; services
+// started together are waited for together here.
+void WaitServing(const ServiceProcess& service) {
+  const absl::Status ready =
+      WaitForHealth(grpc::CreateCustomChannel(
+                        service.address(), grpc::InsecureChannelCredentials(),
+                        QuickReconnect()),
+                    true, absl::Seconds(15));
+  if (!ready.ok()) {
+    throw std::runtime_error(absl::StrCat(
+        service.address(), " did not become SERVING: ", ready.ToString(), "\n",
+        service.ReadLog()));
+  }
+}
+
 // The credentials file (accord.auth.v1.CredentialsFile, JSON), rewritten
 // atomically (a temporary file renamed over it) as a Secret update would.
 class Credentials {
@@ -622,15 +656,17 @@ class SecurityTest : public ::testing::Test {
     const std::vector<std::string> flags = {credentials.Flag(),
                                             "--rate_limit=1000000",
                                             "--rate_limit_burst=1000000"};
-    suite->institution = std::make_unique<ServiceProcess>(
-        "accord-institution", suite->redis->url(), flags);
+    suite->institution =
+        StartService("accord-institution", suite->redis->url(), flags);
     std::vector<std::string> agreement_flags = flags;
     agreement_flags.push_back(
         absl::StrCat("--institution_target=", suite->institution->address()));
     agreement_flags.push_back("--institution_token_file=" + service_token_file);
     agreement_flags.push_back("--institution_deadline=2s");
-    suite->agreement = std::make_unique<ServiceProcess>(
-        "accord-agreement", suite->redis->url(), agreement_flags);
+    suite->agreement =
+        StartService("accord-agreement", suite->redis->url(), agreement_flags);
+    WaitServing(*suite->institution);
+    WaitServing(*suite->agreement);
     suite->api = std::make_unique<Api>(suite->institution->Channel(),
                                        suite->agreement->Channel());
     suite->events = std::make_unique<EventLog>(suite->redis->url());
@@ -1592,15 +1628,17 @@ class ResourceConsumptionTest : public ::testing::Test {
       state_->other_token = credentials.AddKey("other", "other-1");
       state_->large_token = credentials.AddKey("large", "large-1");
       credentials.Write();
-      state_->limited = std::make_unique<ServiceProcess>(
+      state_->limited = StartService(
           "accord-institution", state_->redis->url(),
           std::vector<std::string>{credentials.Flag(), "--rate_limit=5",
                                    "--rate_limit_burst=5",
                                    "--max_message_bytes=16384"});
-      state_->bulk = std::make_unique<ServiceProcess>(
+      state_->bulk = StartService(
           "accord-institution", state_->redis->url(),
           std::vector<std::string>{credentials.Flag(), "--rate_limit=1000000",
                                    "--rate_limit_burst=1000000"});
+      WaitServing(*state_->limited);
+      WaitServing(*state_->bulk);
       state_->events = std::make_unique<EventLog>(state_->redis->url());
     } catch (const std::exception& error) {
       state_->error = error.what();
@@ -1857,7 +1895,7 @@ class MutualTlsTest : public ::testing::Test {
       options.pem_cert_chain = ReadFile(state_->dir + "/" + client + ".pem");
       options.pem_private_key = ReadFile(state_->dir + "/" + client + ".key");
     }
-    grpc::ChannelArguments arguments;
+    grpc::ChannelArguments arguments = QuickReconnect();
     arguments.SetSslTargetNameOverride("localhost");
     // A fresh connection per channel, so one test's handshake is not
     // reused by another.
@@ -1985,9 +2023,10 @@ class ServiceTokenTest : public ::testing::Test {
       state_->service_tokens["subscriber"] =
           credentials.AddKey("watcher", "watcher-1");
       credentials.Write();
-      state_->institution = std::make_unique<ServiceProcess>(
-          "accord-institution", state_->redis->url(),
-          std::vector<std::string>{credentials.Flag()});
+      state_->institution =
+          StartService("accord-institution", state_->redis->url(),
+                       std::vector<std::string>{credentials.Flag()});
+      WaitServing(*state_->institution);
       state_->events = std::make_unique<EventLog>(state_->redis->url());
       const Api api(state_->institution->Channel(),
                     state_->institution->Channel());
@@ -2027,7 +2066,10 @@ class ServiceTokenTest : public ::testing::Test {
       WriteFile(path, state_->service_tokens.at(which) + "\n");
       flags.push_back("--institution_token_file=" + path);
     }
-    ServiceProcess agreement("accord-agreement", state_->redis->url(), flags);
+    const std::unique_ptr<ServiceProcess> started =
+        StartService("accord-agreement", state_->redis->url(), flags);
+    WaitServing(*started);
+    const ServiceProcess& agreement = *started;
     const Api api(state_->institution->Channel(), agreement.Channel());
     const std::string id = which.empty() ? "no-token" : which;
     const int64_t events_before = state_->events->Count();
