@@ -24,26 +24,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-free_port() {
-  local port
-  while true; do
-    port=$((20000 + RANDOM % 40000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-      echo "$port"
-      return
-    fi
-  done
-}
-
-wait_for_log() {  # file pattern what
-  for _ in $(seq 1 150); do
-    grep -q "$2" "$1" 2>/dev/null && return 0
-    sleep 0.1
-  done
-  echo "clients: $3 did not start; its log:" >&2
-  cat "$1" >&2
-  exit 1
-}
+# shellcheck source=../scripts/lib.sh
+source "$root/scripts/lib.sh"
 
 # --- Generation and builds; a language whose step fails is reported as failed.
 declare -A prepare_error=()
