@@ -16,7 +16,8 @@ for arg in "$@"; do
 done
 
 scripts/install-deps.sh
-scripts/build.sh >/dev/null
+# Only what the demo runs; scripts/test.sh builds the rest.
+scripts/build.sh accord-institution accord-agreement accord-notification accordctl >/dev/null
 bin="$PWD/${ACCORD_BUILD_DIR:-build}/bin"
 run_dir="$(mktemp -d /tmp/accord-demo.XXXXXX)"
 pids=()
