@@ -32,9 +32,9 @@
 //                [--shared_core=true] [--instructions=true]
 //   accord_bench --instructions_only --instruction_requests=200
 
+#include <fcntl.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
-#include <fcntl.h>
 #include <hiredis/hiredis.h>
 #include <httplib.h>
 #include <sched.h>
@@ -138,10 +138,10 @@ int64_t SteadyNanos() {
 }
 
 void Progress(const std::string& line) {
-  std::fprintf(stderr, "[%s] %s\n",
-               absl::FormatTime("%H:%M:%S", absl::Now(), absl::LocalTimeZone())
-                   .c_str(),
-               line.c_str());
+  std::fprintf(
+      stderr, "[%s] %s\n",
+      absl::FormatTime("%H:%M:%S", absl::Now(), absl::LocalTimeZone()).c_str(),
+      line.c_str());
 }
 
 [[noreturn]] void Die(const std::string& message) {
@@ -211,6 +211,7 @@ struct Block {
   // successful call.
   double server_cpu_us = 0;
   double switches = 0;
+  std::vector<std::pair<std::string, double>> cpu_us_by_process;
 };
 
 // CPU time (all threads, from /proc/<pid>/stat) and context switches (summed
@@ -255,16 +256,6 @@ Usage UsageOf(pid_t pid) {
     }
   }
   return usage;
-}
-
-Usage UsageOf(const std::vector<pid_t>& pids) {
-  Usage total;
-  for (pid_t pid : pids) {
-    const Usage one = UsageOf(pid);
-    total.cpu_seconds += one.cpu_seconds;
-    total.switches += one.switches;
-  }
-  return total;
 }
 
 // ---------------------------------------------------------------------------
@@ -388,7 +379,8 @@ struct RedisContextDeleter {
 };
 using RedisPtr = std::unique_ptr<redisContext, RedisContextDeleter>;
 
-ReplyPtr RedisCall(redisContext* context, const std::vector<std::string>& args) {
+ReplyPtr RedisCall(redisContext* context,
+                   const std::vector<std::string>& args) {
   std::vector<const char*> argv;
   std::vector<size_t> lengths;
   for (const std::string& arg : args) {
@@ -417,8 +409,8 @@ class BenchRedis {
     process_.Start(
         Pinned(cpus, {"redis-server", "--port", absl::StrCat(port_), "--bind",
                       "127.0.0.1", "--dir", dir_, "--appendonly", "yes",
-                      "--appendfsync", "everysec", "--save", "",
-                      "--daemonize", "no", "--protected-mode", "yes"}),
+                      "--appendfsync", "everysec", "--save", "", "--daemonize",
+                      "no", "--protected-mode", "yes"}),
         dir_ + "/redis.log");
     const absl::Time deadline = absl::Now() + absl::Seconds(15);
     while (true) {
@@ -504,7 +496,8 @@ class Server {
     argv.push_back(command.front());
     argv.push_back(absl::StrCat("--listen=127.0.0.1:", port_));
     if (accord) {
-      argv.push_back(absl::StrCat("--metrics_listen=127.0.0.1:", metrics_port_));
+      argv.push_back(
+          absl::StrCat("--metrics_listen=127.0.0.1:", metrics_port_));
       argv.push_back("--insecure_no_auth");
     }
     argv.insert(argv.end(), command.begin() + 1, command.end());
@@ -584,7 +577,8 @@ class MetricsSnapshot {
     }
     return snapshot;
   }
-  double Sum(absl::string_view name, absl::string_view label_filter = "") const {
+  double Sum(absl::string_view name,
+             absl::string_view label_filter = "") const {
     double total = 0;
     for (const auto& [series, value] : lines_) {
       const bool name_matches =
@@ -761,8 +755,8 @@ class Client {
         errors.fetch_add(1);
         std::lock_guard<std::mutex> lock(mutex);
         if (first_error.empty()) {
-          first_error = absl::StrCat(status.error_code(), ": ",
-                                     status.error_message());
+          first_error =
+              absl::StrCat(status.error_code(), ": ", status.error_message());
         }
       }
       const int slot = call->slot;
@@ -1034,9 +1028,9 @@ Institution MakeInstitution(int index) {
     name->set_type(type);
     name->set_language_code(language);
   };
-  add_name(absl::StrFormat("Benchmark University of Medical Sciences %02d",
-                           index),
-           InstitutionName::TYPE_DISPLAY, "en");
+  add_name(
+      absl::StrFormat("Benchmark University of Medical Sciences %02d", index),
+      InstitutionName::TYPE_DISPLAY, "en");
   add_name(absl::StrFormat("Университет медицинских наук %02d", index),
            InstitutionName::TYPE_LABEL, "ru");
   add_name(absl::StrFormat("BUMS%02d", index), InstitutionName::TYPE_ACRONYM,
@@ -1077,9 +1071,10 @@ Agreement MakeAgreement(uint64_t seq) {
       "исследований № ",
       seq));
   title_ru->set_language_code("ru");
-  agreement.set_kind(seq % 100 == 7   ? Agreement::KIND_TREATY
-                     : seq % 10 == 3 ? Agreement::KIND_PROTOCOL
-                                     : Agreement::KIND_MEMORANDUM_OF_UNDERSTANDING);
+  agreement.set_kind(seq % 100 == 7 ? Agreement::KIND_TREATY
+                     : seq % 10 == 3
+                         ? Agreement::KIND_PROTOCOL
+                         : Agreement::KIND_MEMORANDUM_OF_UNDERSTANDING);
   const int first = static_cast<int>(seq % kParties);
   const int second = static_cast<int>((seq + 7) % kParties);
   agreement.add_parties(PartyName(first));
@@ -1152,7 +1147,8 @@ void CreateInstitutions(const std::shared_ptr<grpc::Channel>& channel) {
       request.set_institution_id("bench-parliament");
       Institution body = MakeInstitution(0);
       body.set_kind(Institution::KIND_LEGISLATURE);
-      body.mutable_names(0)->set_text("Benchmark Islamic Consultative Assembly");
+      body.mutable_names(0)->set_text(
+          "Benchmark Islamic Consultative Assembly");
       *request.mutable_institution() = body;
     }
     Institution created;
@@ -1169,8 +1165,9 @@ void CreateInstitutions(const std::shared_ptr<grpc::Channel>& channel) {
 
 // Creates agreements bench-r0 ... bench-r<count-1> (the Record and Get pool).
 void CreatePool(Client& client, int count) {
-  const Workload pool{kCreateAgreement,
-                      [](uint64_t seq) { return CreateRequest(seq, "bench-r"); }};
+  const Workload pool{kCreateAgreement, [](uint64_t seq) {
+                        return CreateRequest(seq, "bench-r");
+                      }};
   const Block block = client.ClosedLoop(pool, 32, absl::ZeroDuration(), count);
   if (block.errors > 0) {
     Die(absl::StrCat("creating the agreement pool: ", block.first_error));
@@ -1185,8 +1182,11 @@ std::string MedianText(const Spread& spread) {
 // Instructions (callgrind)
 
 std::vector<std::string> CallgrindWrapper(const std::string& out_file) {
-  return {"valgrind", "--tool=callgrind", "--instr-atstart=yes",
-          "--compress-strings=no", "--compress-pos=no",
+  return {"valgrind",
+          "--tool=callgrind",
+          "--instr-atstart=yes",
+          "--compress-strings=no",
+          "--compress-pos=no",
           absl::StrCat("--callgrind-out-file=", out_file)};
 }
 
@@ -1247,7 +1247,7 @@ void Drive(Client& client, const Workload& workload, int count) {
 struct InstructionFigures {
   double echo = 0;
   double get = 0;
-  double create_agreement = 0;   // agreement server per CreateAgreement
+  double create_agreement = 0;    // agreement server per CreateAgreement
   double create_institution = 0;  // institution server per CreateAgreement
 };
 
@@ -1342,8 +1342,8 @@ InstructionFigures MeasureInstructions(const BenchRedis& redis, int n,
   const Workload create{kCreateAgreement, [](uint64_t seq) {
                           return CreateRequest(seq, "bench-cg");
                         }};
-  figures.echo = per_call("echo", echo_client, echo_get, n,
-                          {{echo->pid(), echo_out}})[0];
+  figures.echo =
+      per_call("echo", echo_client, echo_get, n, {{echo->pid(), echo_out}})[0];
   figures.get = per_call("institution Get", institution_client, get, n,
                          {{institution->pid(), institution_out}})[0];
   const std::vector<double> create_figures =
@@ -1374,10 +1374,10 @@ void PrintInstructions(const InstructionFigures& figures, Report& report) {
   report.Add({"bare echo server, per RPC",
               absl::StrFormat("%.1fk", figures.echo / 1e3), "", ""});
   const double get_ratio = figures.get / figures.echo;
-  report.Add({"institution server, per Get",
-              absl::StrFormat("%.1fk = %.2f× echo", figures.get / 1e3,
-                              get_ratio),
-              "≤ 1.5× echo", Verdict(get_ratio <= 1.5)});
+  report.Add(
+      {"institution server, per Get",
+       absl::StrFormat("%.1fk = %.2f× echo", figures.get / 1e3, get_ratio),
+       "≤ 1.5× echo", Verdict(get_ratio <= 1.5)});
   const double create_ratio = figures.create_agreement / figures.echo;
   report.Add({"agreement server, per CreateAgreement",
               absl::StrFormat("%.1fk = %.2f× echo",
@@ -1385,13 +1385,12 @@ void PrintInstructions(const InstructionFigures& figures, Report& report) {
               "≤ 2.5× echo", Verdict(create_ratio <= 2.5)});
   const double both =
       (figures.create_agreement + figures.create_institution) / figures.echo;
-  report.Add({"agreement + institution servers, per CreateAgreement",
-              absl::StrFormat("%.1fk = %.2f× echo",
-                              (figures.create_agreement +
-                               figures.create_institution) /
-                                  1e3,
-                              both),
-              "", ""});
+  report.Add(
+      {"agreement + institution servers, per CreateAgreement",
+       absl::StrFormat(
+           "%.1fk = %.2f× echo",
+           (figures.create_agreement + figures.create_institution) / 1e3, both),
+       "", ""});
 }
 
 // ---------------------------------------------------------------------------
@@ -1403,16 +1402,16 @@ int Run(const Options& options) {
   // The client (this process and every thread it starts) on its core;
   // servers are started under taskset on theirs.
   PinProcess(getpid(), options.client_cpus);
-  std::printf("accord_bench: %s, load average at start: %s\n",
-              absl::FormatTime(absl::RFC3339_sec, started, absl::UTCTimeZone())
-                  .c_str(),
-              [] {
-                std::ifstream file("/proc/loadavg");
-                std::string line;
-                std::getline(file, line);
-                return line;
-              }()
-                  .c_str());
+  std::printf(
+      "accord_bench: %s, load average at start: %s\n",
+      absl::FormatTime(absl::RFC3339_sec, started, absl::UTCTimeZone()).c_str(),
+      [] {
+        std::ifstream file("/proc/loadavg");
+        std::string line;
+        std::getline(file, line);
+        return line;
+      }()
+          .c_str());
   std::fflush(stdout);
 
   BenchRedis redis(options.server_cpus);
@@ -1420,12 +1419,11 @@ int Run(const Options& options) {
                         redis.port(), " (appendfsync everysec) verified"));
 
   if (options.instructions_only) {
-    PrintInstructions(
-        MeasureInstructions(redis,
-                            static_cast<int>(options.instruction_requests),
-                            static_cast<int>(options.instruction_creates),
-                            static_cast<int>(options.instruction_repeats)),
-        report);
+    PrintInstructions(MeasureInstructions(
+                          redis, static_cast<int>(options.instruction_requests),
+                          static_cast<int>(options.instruction_creates),
+                          static_cast<int>(options.instruction_repeats)),
+                      report);
     return 0;
   }
 
@@ -1451,7 +1449,8 @@ int Run(const Options& options) {
 
   // Response sizes, so the echo servers answer with as many bytes.
   std::string bytes;
-  if (!institution_client.Call(kGetInstitution, GetInstitutionRequest(0), &bytes)
+  if (!institution_client
+           .Call(kGetInstitution, GetInstitutionRequest(0), &bytes)
            .ok()) {
     Die("GetInstitution failed");
   }
@@ -1488,23 +1487,21 @@ int Run(const Options& options) {
   const Workload get_institution{kGetInstitution, GetInstitutionRequest};
   const Workload echo_get_agreement{kEchoMethod, GetAgreementRequest};
   const Workload get_agreement{kGetAgreement, GetAgreementRequest};
-  const Workload echo_create{kEchoMethod, [](uint64_t seq) {
-                               return CreateRequest(seq, "");
-                             }};
+  const Workload echo_create{
+      kEchoMethod, [](uint64_t seq) { return CreateRequest(seq, ""); }};
   const Workload create{kCreateAgreement,
                         [](uint64_t seq) { return CreateRequest(seq, ""); }};
-  const Workload echo_record{kEchoMethod, [](uint64_t seq) {
-                               return RecordRequest(seq);
-                             }};
+  const Workload echo_record{kEchoMethod,
+                             [](uint64_t seq) { return RecordRequest(seq); }};
   const Workload record{kRecordAction,
                         [](uint64_t seq) { return RecordRequest(seq); }};
 
   // Redis's own work for the same requests.
   const RedisWorkload redis_hmget{[](redisContext* context, uint64_t seq) {
-    RedisAppend(context, {"HMGET",
-                          absl::StrCat("accord:r:",
-                                       PartyName(static_cast<int>(seq))),
-                          "data", "etag", "deleted"});
+    RedisAppend(
+        context,
+        {"HMGET", absl::StrCat("accord:r:", PartyName(static_cast<int>(seq))),
+         "data", "etag", "deleted"});
     return 1;
   }};
   const std::string record_data(agreement_bytes, 'd');
@@ -1513,14 +1510,14 @@ int Run(const Options& options) {
                                       redisContext* context, uint64_t seq) {
     const std::string name = absl::StrCat("agreements/bench-w", seq % 4096);
     RedisAppend(context, {"MULTI"});
-    RedisAppend(context, {"HSET", absl::StrCat("bench:r:", name), "data",
-                          record_data, "etag", "0123456789abcdef", "deleted",
-                          "0"});
+    RedisAppend(context,
+                {"HSET", absl::StrCat("bench:r:", name), "data", record_data,
+                 "etag", "0123456789abcdef", "deleted", "0"});
     RedisAppend(context, {"ZADD", "bench:index", "0", name});
-    RedisAppend(context, {"XADD", "bench:audit", "*", "principal", "bench",
-                          "method", kCreateAgreement, "resource", name,
-                          "time", "2025-04-25T00:00:00Z", "new_etag",
-                          "0123456789abcdef"});
+    RedisAppend(context,
+                {"XADD", "bench:audit", "*", "principal", "bench", "method",
+                 kCreateAgreement, "resource", name, "time",
+                 "2025-04-25T00:00:00Z", "new_etag", "0123456789abcdef"});
     RedisAppend(context, {"XADD", "bench:events", "*", "type",
                           "accord.agreement.v1.recorded", "event", event_data});
     RedisAppend(context, {"PUBLISH", "bench:events:recorded", event_data});
@@ -1529,24 +1526,31 @@ int Run(const Options& options) {
   }};
 
   // Adds the server processes' CPU and context switches per call.
-  auto metered = [](std::vector<pid_t> pids,
+  using Processes = std::vector<std::pair<std::string, pid_t>>;
+  auto metered = [](Processes processes,
                     std::function<Block(absl::Duration)> run) {
-    return [pids, run](absl::Duration d) {
-      const Usage before = UsageOf(pids);
+    return [processes, run](absl::Duration d) {
+      std::vector<Usage> before;
+      for (const auto& process : processes) {
+        before.push_back(UsageOf(process.second));
+      }
       Block block = run(d);
-      const Usage after = UsageOf(pids);
-      if (block.ok > 0) {
-        block.server_cpu_us =
-            (after.cpu_seconds - before.cpu_seconds) * 1e6 / block.ok;
-        block.switches = (after.switches - before.switches) / block.ok;
+      if (block.ok == 0) return block;
+      for (size_t i = 0; i < processes.size(); ++i) {
+        const Usage after = UsageOf(processes[i].second);
+        const double cpu_us =
+            (after.cpu_seconds - before[i].cpu_seconds) * 1e6 / block.ok;
+        block.server_cpu_us += cpu_us;
+        block.switches += (after.switches - before[i].switches) / block.ok;
+        block.cpu_us_by_process.emplace_back(processes[i].first, cpu_us);
       }
       return block;
     };
   };
   auto closed = [outstanding, &metered](Client& client,
                                         const Workload& workload,
-                                        std::vector<pid_t> pids) {
-    return metered(std::move(pids),
+                                        Processes processes) {
+    return metered(std::move(processes),
                    [&client, &workload, outstanding](absl::Duration d) {
                      return client.ClosedLoop(workload, outstanding, d);
                    });
@@ -1558,45 +1562,48 @@ int Run(const Options& options) {
   };
   auto redis_loop = [&redis, &metered](const RedisWorkload& workload,
                                        int connections, int depth) {
-    return metered({redis.pid()},
+    return metered({{"redis", redis.pid()}},
                    [&redis, &workload, connections, depth](absl::Duration d) {
                      return RedisLoop(redis, workload, connections, depth, d);
                    });
   };
-  const pid_t redis_pid = redis.pid();
-  const pid_t institution_pid = institution->pid();
-  const pid_t agreement_pid = agreement->pid();
+  const std::pair<std::string, pid_t> redis_process{"redis", redis.pid()};
+  const std::pair<std::string, pid_t> institution_process{"institution",
+                                                          institution->pid()};
+  const std::pair<std::string, pid_t> agreement_process{"agreement",
+                                                        agreement->pid()};
+  const Processes echo_i_process{{"echo", echo_institution->pid()}};
+  const Processes echo_a_process{{"echo", echo_agreement->pid()}};
 
   // ---- 1. Throughput, pinned ----
   auto throughput = [&](const std::string& label, double* get_qps) {
-    const std::string arms_label = absl::StrCat(
-        "throughput (", outstanding, " outstanding over ", channels,
-        " channels, ", label, ")");
+    const std::string arms_label =
+        absl::StrCat("throughput (", outstanding, " outstanding over ",
+                     channels, " channels, ", label, ")");
     std::map<std::string, Series> reads = Alternate(
         arms_label + " reads",
-        {{"echo-i", closed(echo_i_client, echo_get_institution,
-                           {echo_institution->pid()})},
+        {{"echo-i",
+          closed(echo_i_client, echo_get_institution, echo_i_process)},
          {"get-i", closed(institution_client, get_institution,
-                          {institution_pid, redis_pid})},
-         {"echo-a", closed(echo_a_client, echo_get_agreement,
-                           {echo_agreement->pid()})},
+                          {institution_process, redis_process})},
+         {"echo-a", closed(echo_a_client, echo_get_agreement, echo_a_process)},
          {"get-a", closed(agreement_client, get_agreement,
-                          {agreement_pid, redis_pid})},
-         {"redis-hmget", redis_loop(redis_hmget, channels,
-                                    outstanding / channels)}},
+                          {agreement_process, redis_process})},
+         {"redis-hmget",
+          redis_loop(redis_hmget, channels, outstanding / channels)}},
         options);
     std::map<std::string, Series> writes = Alternate(
         arms_label + " writes",
-        {{"echo-c", closed(echo_a_client, echo_create,
-                           {echo_agreement->pid()})},
-         {"create", closed(agreement_client, create,
-                           {agreement_pid, institution_pid, redis_pid})},
-         {"echo-r", closed(echo_a_client, echo_record,
-                           {echo_agreement->pid()})},
-         {"record", closed(agreement_client, record,
-                           {agreement_pid, institution_pid, redis_pid})},
-         {"redis-write", redis_loop(redis_write, channels,
-                                    outstanding / channels)}},
+        {{"echo-c", closed(echo_a_client, echo_create, echo_a_process)},
+         {"create",
+          closed(agreement_client, create,
+                 {agreement_process, institution_process, redis_process})},
+         {"echo-r", closed(echo_a_client, echo_record, echo_a_process)},
+         {"record",
+          closed(agreement_client, record,
+                 {agreement_process, institution_process, redis_process})},
+         {"redis-write",
+          redis_loop(redis_write, channels, outstanding / channels)}},
         options);
     report.Section(absl::StrCat("Throughput, closed loop, ", outstanding,
                                 " outstanding over ", channels, " channels, ",
@@ -1604,28 +1611,57 @@ int Run(const Options& options) {
     auto cost = [](const Series& series) {
       std::vector<double> cpu;
       std::vector<double> switches;
+      std::map<std::string, std::vector<double>> by_process;
+      std::vector<std::string> order;
       for (const Block& block : series.blocks) {
         cpu.push_back(block.server_cpu_us);
         switches.push_back(block.switches);
+        for (const auto& [name, value] : block.cpu_us_by_process) {
+          if (by_process[name].empty()) order.push_back(name);
+          by_process[name].push_back(value);
+        }
       }
-      return absl::StrFormat("; server CPU %.0f µs/call, %.1f switches/call",
-                             SpreadOf(cpu).median, SpreadOf(switches).median) +
+      std::string parts;
+      if (order.size() > 1) {
+        for (const std::string& name : order) {
+          absl::StrAppend(
+              &parts, parts.empty() ? " (" : " + ", name, " ",
+              absl::StrFormat("%.0f", SpreadOf(by_process[name]).median));
+        }
+        parts += ")";
+      }
+      return absl::StrFormat("; server CPU %.0f µs/call%s, %.1f switches/call",
+                             SpreadOf(cpu).median, parts,
+                             SpreadOf(switches).median) +
              (series.Errors() > 0
                   ? absl::StrCat(", ", series.Errors(), " errors")
                   : "");
     };
     auto qps_row = [&](const std::string& figure, const Series& series) {
-      report.Add(
-          {figure, Format(SpreadOf(series.Qps()), 0, "/s") + cost(series), "",
-           ""});
+      report.Add({figure,
+                  Format(SpreadOf(series.Qps()), 0, "/s") + cost(series), "",
+                  ""});
     };
+    // Also the ratio of server CPU per call: what the throughput ratio would
+    // be if the server's core were the only limit (the echo baseline is
+    // often limited by the client instead).
     auto ratio_row = [&](const std::string& figure, const Series& suite,
                          const Series& baseline, double target) {
       const Spread ratio = SpreadOf(Ratios(suite.Qps(), baseline.Qps()));
+      std::vector<double> suite_cpu;
+      std::vector<double> baseline_cpu;
+      for (const Block& block : suite.blocks) {
+        suite_cpu.push_back(block.server_cpu_us);
+      }
+      for (const Block& block : baseline.blocks) {
+        baseline_cpu.push_back(block.server_cpu_us);
+      }
+      const Spread cpu_ratio = SpreadOf(Ratios(baseline_cpu, suite_cpu));
       report.Add({figure,
-                  absl::StrFormat("%s/s = %s× echo",
+                  absl::StrFormat("%s/s = %s× echo (by server CPU per call: "
+                                  "%.2f×)",
                                   MedianText(SpreadOf(suite.Qps())),
-                                  Format(ratio, 2)) +
+                                  Format(ratio, 2), cpu_ratio.median) +
                       cost(suite),
                   target > 0 ? absl::StrFormat("≥ %.1f× echo", target) : "",
                   target > 0 ? Verdict(ratio.median >= target) : ""});
@@ -1652,22 +1688,22 @@ int Run(const Options& options) {
 
   // ---- 2. Latency at one in flight ----
   {
-    std::map<std::string, Series> series = Alternate(
-        "latency at one in flight",
-        {{"echo-i", single(echo_i_client, echo_get_institution)},
-         {"redis-hmget", redis_loop(redis_hmget, 1, 1)},
-         {"get-i", single(institution_client, get_institution)},
-         {"get-a", single(agreement_client, get_agreement)},
-         {"echo-c", single(echo_a_client, echo_create)},
-         {"redis-write", redis_loop(redis_write, 1, 1)},
-         {"create", single(agreement_client, create)},
-         {"record", single(agreement_client, record)}},
-        options);
+    std::map<std::string, Series> series =
+        Alternate("latency at one in flight",
+                  {{"echo-i", single(echo_i_client, echo_get_institution)},
+                   {"redis-hmget", redis_loop(redis_hmget, 1, 1)},
+                   {"get-i", single(institution_client, get_institution)},
+                   {"get-a", single(agreement_client, get_agreement)},
+                   {"echo-c", single(echo_a_client, echo_create)},
+                   {"redis-write", redis_loop(redis_write, 1, 1)},
+                   {"create", single(agreement_client, create)},
+                   {"record", single(agreement_client, record)}},
+                  options);
     report.Section("Latency at one in flight (µs), pinned");
     auto latency_row = [&](const std::string& figure, const Series& one) {
       report.Add({figure,
-                  absl::StrCat("p50 ", Format(SpreadOf(one.P50()), 0),
-                               "; p99 ", Format(SpreadOf(one.P99()), 0)),
+                  absl::StrCat("p50 ", Format(SpreadOf(one.P50()), 0), "; p99 ",
+                               Format(SpreadOf(one.P99()), 0)),
                   "", ""});
     };
     latency_row("bare echo", series["echo-i"]);
@@ -1684,13 +1720,14 @@ int Run(const Options& options) {
     const Spread get_p50 = SpreadOf(series["get-i"].P50());
     const Spread allowed = SpreadOf(budget);
     const Spread over = SpreadOf(margin);
-    report.Add({"GetInstitution",
-                absl::StrCat("p50 ", Format(get_p50, 0), "; p99 ",
-                             Format(SpreadOf(series["get-i"].P99()), 0),
-                             absl::StrFormat("; p50 − budget %+.0f", over.median)),
-                absl::StrFormat("p50 ≤ echo p50 + Redis p50 + 50 = %.0f",
-                                allowed.median),
-                Verdict(over.median <= 0)});
+    report.Add(
+        {"GetInstitution",
+         absl::StrCat("p50 ", Format(get_p50, 0), "; p99 ",
+                      Format(SpreadOf(series["get-i"].P99()), 0),
+                      absl::StrFormat("; p50 − budget %+.0f", over.median)),
+         absl::StrFormat("p50 ≤ echo p50 + Redis p50 + 50 = %.0f",
+                         allowed.median),
+         Verdict(over.median <= 0)});
     latency_row("GetAgreement", series["get-a"]);
     latency_row("bare echo (Create-sized)", series["echo-c"]);
     latency_row("Redis MULTI/EXEC write (hiredis)", series["redis-write"]);
@@ -1720,9 +1757,9 @@ int Run(const Options& options) {
              {"bare echo", "echo-i"}, {"GetInstitution", "get-i"}}) {
       const Series& one = series[name];
       report.Add({figure,
-                  absl::StrCat("p50 ", Format(SpreadOf(one.P50()), 0),
-                               "; p99 ", Format(SpreadOf(one.P99()), 0),
-                               "; achieved ", MedianText(SpreadOf(one.Qps())), "/s",
+                  absl::StrCat("p50 ", Format(SpreadOf(one.P50()), 0), "; p99 ",
+                               Format(SpreadOf(one.P99()), 0), "; achieved ",
+                               MedianText(SpreadOf(one.Qps())), "/s",
                                one.Errors() > 0
                                    ? absl::StrCat(", ", one.Errors(), " errors")
                                    : ""),
@@ -1773,20 +1810,16 @@ int Run(const Options& options) {
                                   return CreateRequest(seq, "", false);
                                 }};
     count("CreateAgreement (no request_id)", agreement_client, create_plain, n);
-    const Workload create_signed{kCreateAgreement, [](uint64_t seq) {
-                                   agreement::v1::CreateAgreementRequest request;
-                                   *request.mutable_agreement() =
-                                       MakeAgreement(seq);
-                                   // A signatory: officials are checked too.
-                                   auto* signatory =
-                                       request.mutable_agreement()
-                                           ->add_signatories();
-                                   signatory->set_official(
-                                       "officials/bench-rector");
-                                   signatory->set_party(
-                                       request.agreement().parties(0));
-                                   return request.SerializeAsString();
-                                 }};
+    const Workload create_signed{
+        kCreateAgreement, [](uint64_t seq) {
+          agreement::v1::CreateAgreementRequest request;
+          *request.mutable_agreement() = MakeAgreement(seq);
+          // A signatory: officials are checked too.
+          auto* signatory = request.mutable_agreement()->add_signatories();
+          signatory->set_official("officials/bench-rector");
+          signatory->set_party(request.agreement().parties(0));
+          return request.SerializeAsString();
+        }};
     {
       auto stub = InstitutionService::NewStub(institution->Channel());
       institution::v1::CreateOfficialRequest request;
@@ -1802,9 +1835,8 @@ int Run(const Options& options) {
           create_signed, n);
     const auto record_work = count("RecordAgreementAction (with request_id)",
                                    agreement_client, record, n);
-    const Workload record_plain{kRecordAction, [](uint64_t seq) {
-                                  return RecordRequest(seq, false);
-                                }};
+    const Workload record_plain{
+        kRecordAction, [](uint64_t seq) { return RecordRequest(seq, false); }};
     count("RecordAgreementAction (no request_id)", agreement_client,
           record_plain, n);
     report.Add({"institution-service calls per create for known parties",
@@ -1821,9 +1853,9 @@ int Run(const Options& options) {
   // ---- 5. Shared cores ----
   if (options.shared_core) {
     const std::string all = "0,1";
-    for (pid_t pid : {redis.pid(), institution->pid(), agreement->pid(),
-                      echo_institution->pid(), echo_agreement->pid(),
-                      getpid()}) {
+    for (pid_t pid :
+         {redis.pid(), institution->pid(), agreement->pid(),
+          echo_institution->pid(), echo_agreement->pid(), getpid()}) {
       PinProcess(pid, all);
     }
     throughput("shared: servers and client on both CPUs", nullptr);
@@ -1865,14 +1897,13 @@ int Run(const Options& options) {
     report.Section(absl::StrFormat(
         "List over %lld agreements (one in flight, %lld repeats, page_size 50)",
         stored, options.list_repeats));
-    report.Add({"loading through CreateAgreement (128 outstanding)",
-                absl::StrFormat("%lld created in %.1f s = %.0f/s%s",
-                                stored - before, load_seconds,
-                                (stored - before) / load_seconds,
-                                load_errors > 0
-                                    ? absl::StrCat(", ", load_errors, " errors")
-                                    : ""),
-                "", ""});
+    report.Add(
+        {"loading through CreateAgreement (128 outstanding)",
+         absl::StrFormat(
+             "%lld created in %.1f s = %.0f/s%s", stored - before, load_seconds,
+             (stored - before) / load_seconds,
+             load_errors > 0 ? absl::StrCat(", ", load_errors, " errors") : ""),
+         "", ""});
     struct ListCase {
       std::string figure;
       std::string filter;
@@ -1929,12 +1960,11 @@ int Run(const Options& options) {
     echo_agreement.reset();
     agreement.reset();
     institution.reset();
-    PrintInstructions(
-        MeasureInstructions(redis,
-                            static_cast<int>(options.instruction_requests),
-                            static_cast<int>(options.instruction_creates),
-                            static_cast<int>(options.instruction_repeats)),
-        report);
+    PrintInstructions(MeasureInstructions(
+                          redis, static_cast<int>(options.instruction_requests),
+                          static_cast<int>(options.instruction_creates),
+                          static_cast<int>(options.instruction_repeats)),
+                      report);
   }
 
   std::ifstream loadavg("/proc/loadavg");
@@ -1952,10 +1982,9 @@ int Run(const Options& options) {
 
 int main(int argc, char** argv) {
   accord::bench::Options options;
-  accord::FlagSet flags(
-      "accord_bench",
-      "Measures the Accord suite against same-run baselines "
-      "(docs/performance.md).");
+  accord::FlagSet flags("accord_bench",
+                        "Measures the Accord suite against same-run baselines "
+                        "(docs/performance.md).");
   flags.AddInt("blocks", &options.blocks, 1, 100, "measured blocks per arm");
   flags.AddDuration("block", &options.block, "length of one block");
   flags.AddDuration("warmup", &options.warmup, "warm-up per arm");
@@ -1974,14 +2003,13 @@ int main(int argc, char** argv) {
                 "only the callgrind figures (bench/instructions_check.sh)");
   flags.AddInt("instruction_requests", &options.instruction_requests, 10,
                100000, "N: the run lengths compared are N and 2N calls");
-  flags.AddInt("instruction_creates", &options.instruction_creates, 10,
-               100000, "N for CreateAgreement (slower under callgrind)");
+  flags.AddInt("instruction_creates", &options.instruction_creates, 10, 100000,
+               "N for CreateAgreement (slower under callgrind)");
   flags.AddInt("instruction_repeats", &options.instruction_repeats, 1, 100,
                "pairs of runs; the median is reported");
   flags.AddString("server_cpus", &options.server_cpus,
                   "CPUs of the server processes (taskset -c)");
-  flags.AddString("client_cpus", &options.client_cpus,
-                  "CPUs of this client");
+  flags.AddString("client_cpus", &options.client_cpus, "CPUs of this client");
   flags.ParseOrExit(argc, argv);
   signal(SIGPIPE, SIG_IGN);
   return accord::bench::Run(options);

@@ -10,8 +10,8 @@
 // is 0. Runs until SIGTERM or SIGINT.
 
 #include <grpcpp/grpcpp.h>
-#include <grpcpp/impl/service_type.h>
 #include <grpcpp/impl/codegen/server_callback_handlers.h>
+#include <grpcpp/impl/service_type.h>
 #include <grpcpp/support/byte_buffer.h>
 #include <signal.h>
 
@@ -20,9 +20,9 @@
 #include <memory>
 #include <string>
 
-#include "absl/strings/strip.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/string_view.h"
+#include "absl/strings/strip.h"
 
 namespace {
 
@@ -31,8 +31,7 @@ constexpr char kMethod[] = "/accord.bench.Echo/Echo";
 class EchoService final : public grpc::Service {
  public:
   explicit EchoService(size_t response_bytes)
-      : reply_(std::string(response_bytes, 'x')),
-        echo_(response_bytes == 0) {
+      : reply_(std::string(response_bytes, 'x')), echo_(response_bytes == 0) {
     AddMethod(new grpc::internal::RpcServiceMethod(
         kMethod, grpc::internal::RpcMethod::NORMAL_RPC, nullptr));
     MarkMethodCallback(

@@ -174,10 +174,10 @@ absl::StatusOr<ListQuery> ParseListQuery(
   query.show_deleted = request.show_deleted;
   // The scope too: a token from one parent's collection is not valid in
   // another's.
-  query.fingerprint = absl::StrCat(
-      descriptor.full_name(), kSeparator, request.filter, kSeparator,
-      request.order_by, kSeparator, request.show_deleted ? "1" : "0",
-      kSeparator, request.scope);
+  query.fingerprint =
+      absl::StrCat(descriptor.full_name(), kSeparator, request.filter,
+                   kSeparator, request.order_by, kSeparator,
+                   request.show_deleted ? "1" : "0", kSeparator, request.scope);
   if (!request.page_token.empty()) {
     ACCORD_ASSIGN_OR_RETURN(
         query.cursor, codec.Decode(request.page_token, query.fingerprint));

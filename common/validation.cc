@@ -70,7 +70,7 @@ void Violations::CheckHttpUrl(const std::string& field, absl::string_view url) {
 void Violations::CheckPartialDate(const std::string& field,
                                   absl::string_view date) {
   if (!date.empty() && !IsPartialDate(date)) {
-    Add(field, absl::StrCat("\"", date.substr(0, 32),
+    Add(field, absl::StrCat("\"", Excerpt(date, 32),
                             "\" is not YYYY, YYYY-MM or YYYY-MM-DD"));
   }
 }
@@ -78,7 +78,7 @@ void Violations::CheckPartialDate(const std::string& field,
 void Violations::CheckLanguage(const std::string& field,
                                absl::string_view tag) {
   if (!tag.empty() && !IsLanguageTag(tag)) {
-    Add(field, absl::StrCat("\"", tag.substr(0, 40),
+    Add(field, absl::StrCat("\"", Excerpt(tag, 40),
                             "\" is not a BCP 47 language tag such as en, fa "
                             "or ru"));
   }
@@ -87,6 +87,16 @@ void Violations::CheckLanguage(const std::string& field,
 absl::Status Violations::ToStatus() const {
   if (violations_.empty()) return absl::OkStatus();
   return InvalidFields(violations_);
+}
+
+absl::string_view Excerpt(absl::string_view text, size_t max_bytes) {
+  if (text.size() <= max_bytes) return text;
+  size_t end = max_bytes;
+  // Back up over continuation bytes (10xxxxxx) to a character's start.
+  while (end > 0 && (static_cast<unsigned char>(text[end]) & 0xC0) == 0x80) {
+    --end;
+  }
+  return text.substr(0, end);
 }
 
 bool IsPartialDate(absl::string_view date) {

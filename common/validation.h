@@ -52,6 +52,11 @@ class Violations {
 // True for `YYYY`, `YYYY-MM`, `YYYY-MM-DD` naming a real (partial) date.
 bool IsPartialDate(absl::string_view date);
 
+// At most `max_bytes` of the UTF-8 `text`, cut between characters: for
+// echoing input in error descriptions, which travel in proto3 strings and
+// must stay valid UTF-8 for clients to decode them.
+absl::string_view Excerpt(absl::string_view text, size_t max_bytes);
+
 }  // namespace accord
 
 #endif  // ACCORD_COMMON_VALIDATION_H_

@@ -137,10 +137,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   ACCORD_FUZZ_CHECK(event->position() == position, "position not kept");
   // Stream ids are ASCII; a position that is not valid UTF-8 would make the
   // event itself invalid.
-  if (std::all_of(position.begin(), position.end(),
-                  [](char c) { return static_cast<unsigned char>(c) < 0x80; })) {
+  if (std::all_of(position.begin(), position.end(), [](char c) {
+        return static_cast<unsigned char>(c) < 0x80;
+      })) {
     absl::StatusOr<Event> again =
-      accord::DecodeStreamEvent(position, event->SerializeAsString());
+        accord::DecodeStreamEvent(position, event->SerializeAsString());
     ACCORD_FUZZ_CHECK(again.ok(), again.status().ToString());
     ACCORD_FUZZ_CHECK(
         google::protobuf::util::MessageDifferencer::Equals(*event, *again),

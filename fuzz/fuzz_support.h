@@ -22,13 +22,13 @@ namespace accord::fuzz {
 
 // Stops the fuzzer with a message when `condition` does not hold; libFuzzer
 // then saves the input that broke it.
-#define ACCORD_FUZZ_CHECK(condition, message)                             \
-  do {                                                                    \
-    if (!(condition)) {                                                   \
-      std::fprintf(stderr, "%s:%d: check failed: %s: %s\n", __FILE__,     \
-                   __LINE__, #condition, std::string(message).c_str());   \
-      std::abort();                                                       \
-    }                                                                     \
+#define ACCORD_FUZZ_CHECK(condition, message)                           \
+  do {                                                                  \
+    if (!(condition)) {                                                 \
+      std::fprintf(stderr, "%s:%d: check failed: %s: %s\n", __FILE__,   \
+                   __LINE__, #condition, std::string(message).c_str()); \
+      std::abort();                                                     \
+    }                                                                   \
   } while (false)
 
 // Protobuf logs every string field that is not valid UTF-8 on parse; the
@@ -52,14 +52,16 @@ inline bool IsProtoString(absl::string_view text) {
 inline void CheckRejection(const absl::Status& status,
                            absl::string_view field_prefix,
                            absl::StatusCode also = absl::StatusCode::kOk) {
-  ACCORD_FUZZ_CHECK(status.code() == absl::StatusCode::kInvalidArgument ||
-                        (also != absl::StatusCode::kOk && status.code() == also),
-                    status.ToString());
+  ACCORD_FUZZ_CHECK(
+      status.code() == absl::StatusCode::kInvalidArgument ||
+          (also != absl::StatusCode::kOk && status.code() == also),
+      status.ToString());
   const std::vector<FieldViolation> violations = FieldViolationsOf(status);
   ACCORD_FUZZ_CHECK(!violations.empty(), status.ToString());
   for (const FieldViolation& violation : violations) {
-    ACCORD_FUZZ_CHECK(absl::StartsWith(violation.field, field_prefix),
-                      violation.field + " outside " + std::string(field_prefix));
+    ACCORD_FUZZ_CHECK(
+        absl::StartsWith(violation.field, field_prefix),
+        violation.field + " outside " + std::string(field_prefix));
     ACCORD_FUZZ_CHECK(!violation.description.empty(), violation.field);
   }
 }

@@ -45,7 +45,8 @@ struct Method {
 const std::map<std::string, Method>& Methods() {
   static const auto* const methods = new std::map<std::string, Method>{
       {"createInstitution",
-       {0, &accord::institution::v1::CreateInstitutionRequest::default_instance(),
+       {0,
+        &accord::institution::v1::CreateInstitutionRequest::default_instance(),
         3}},
       {"createOfficial",
        {1, &accord::institution::v1::CreateOfficialRequest::default_instance(),
@@ -57,13 +58,15 @@ const std::map<std::string, Method>& Methods() {
        {3, &accord::agreement::v1::CreateCommitteeRequest::default_instance(),
         2}},
       {"createSession",
-       {4, &accord::agreement::v1::CreateSessionRequest::default_instance(), 1}},
+       {4, &accord::agreement::v1::CreateSessionRequest::default_instance(),
+        1}},
       {"createMilestone",
        {5, &accord::agreement::v1::CreateMilestoneRequest::default_instance(),
         2}},
       {"recordAgreementAction",
        {6,
-        &accord::agreement::v1::RecordAgreementActionRequest::default_instance(),
+        &accord::agreement::v1::RecordAgreementActionRequest::
+            default_instance(),
         2}},
   };
   return *methods;
@@ -178,7 +181,8 @@ void EventSeeds(
     if (method == "recordAgreementAction" || written[method]++ > 0) continue;
     // The record is the request's first field.
     const auto* field = request->GetDescriptor()->field(0);
-    const Message& record = request->GetReflection()->GetMessage(*request, field);
+    const Message& record =
+        request->GetReflection()->GetMessage(*request, field);
     accord::events::v1::Event event = accord::MakeEvent(
         "//accord/seed", absl::StrCat("accord.seed.v1.", method), "seeds/x",
         record, context);
@@ -205,7 +209,8 @@ void PageTokenSeeds(const fs::path& out) {
   {
     ProviderInput input;
     const std::string fingerprint =
-        "accord.institution.v1.Institution\x1f\x1f\x1f" "0";
+        "accord.institution.v1.Institution\x1f\x1f\x1f"
+        "0";
     input.Number(0, 1);
     input.String(fingerprint);
     input.String(codec.Encode(fingerprint, {"institutions/tums"}));
@@ -216,7 +221,9 @@ void PageTokenSeeds(const fs::path& out) {
   {
     ProviderInput input;
     input.Number(0, 1);
-    input.String("accord.agreement.v1.Agreement\x1f" "kind = KIND_TREATY");
+    input.String(
+        "accord.agreement.v1.Agreement\x1f"
+        "kind = KIND_TREATY");
     input.String("bm90LWEtdG9rZW4");
     input.Number(2, 1);
     input.String("00000000001737072000000000000");
@@ -237,21 +244,46 @@ void PageTokenSeeds(const fs::path& out) {
     std::vector<std::string> cursor;  // empty: no token
   };
   const std::vector<Query> queries = {
-      {"list-institutions", 0,
-       accord::institution::v1::Institution::descriptor(), 0, false, 0,
-       R"(country_code = "IR" AND kind = KIND_UNIVERSITY)", "", "",
+      {"list-institutions",
+       0,
+       accord::institution::v1::Institution::descriptor(),
+       0,
+       false,
+       0,
+       R"(country_code = "IR" AND kind = KIND_UNIVERSITY)",
+       "",
+       "",
        {"institutions/iran"}},
-      {"list-institutions-order", 0,
-       accord::institution::v1::Institution::descriptor(), 25, true, 1,
+      {"list-institutions-order",
+       0,
+       accord::institution::v1::Institution::descriptor(),
+       25,
+       true,
+       1,
        R"(names.text: "tehran" OR external_ids.value = "01c4pz451")",
-       "country_code desc, name", "", {"IR", "institutions/tums"}},
-      {"list-agreements", 1, accord::agreement::v1::Agreement::descriptor(),
-       1000, false, 2,
-       R"(signing_date >= "2025-01-01" AND kind = KIND_TREATY AND parties: "institutions/iran")",
-       "signing_date desc", "", {}},
-      {"list-sessions", 2, accord::agreement::v1::Session::descriptor(), 10,
-       false, 3, "number >= 17 AND NOT place.country_code = \"IR\"",
-       "number desc", "committees/iran-russia-jec",
+       "country_code desc, name",
+       "",
+       {"IR", "institutions/tums"}},
+      {"list-agreements",
+       1,
+       accord::agreement::v1::Agreement::descriptor(),
+       1000,
+       false,
+       2,
+       R"(signing_date >= "2025-01-01" AND kind = KIND_TREATY )"
+       R"(AND parties: "institutions/iran")",
+       "signing_date desc",
+       "",
+       {}},
+      {"list-sessions",
+       2,
+       accord::agreement::v1::Session::descriptor(),
+       10,
+       false,
+       3,
+       "number >= 17 AND NOT place.country_code = \"IR\"",
+       "number desc",
+       "committees/iran-russia-jec",
        {"09223372036854775826", "committees/iran-russia-jec/sessions/18"}},
   };
   for (const Query& query : queries) {

@@ -48,7 +48,8 @@ void FuzzCodec(FuzzedDataProvider& input) {
   const std::string token = input.ConsumeRandomLengthString(512);
   absl::StatusOr<std::vector<std::string>> decoded =
       Codec().Decode(token, fingerprint);
-  if (!decoded.ok()) accord::fuzz::CheckRejection(decoded.status(), "page_token");
+  if (!decoded.ok())
+    accord::fuzz::CheckRejection(decoded.status(), "page_token");
 
   // Round trip of a cursor whose parts hold no separator (sort keys and
   // resource names never do).
@@ -132,9 +133,9 @@ void FuzzListQuery(FuzzedDataProvider& input) {
                       query.status().ToString());
     accord::fuzz::CheckRejection(query.status(), field);
   } else {
-    ACCORD_FUZZ_CHECK(query->page_size >= 1 &&
-                          query->page_size <= accord::kMaxPageSize,
-                      absl::StrCat(query->page_size));
+    ACCORD_FUZZ_CHECK(
+        query->page_size >= 1 && query->page_size <= accord::kMaxPageSize,
+        absl::StrCat(query->page_size));
     ACCORD_FUZZ_CHECK(query->cursor.empty() ||
                           query->cursor.size() == query->order.size() + 1,
                       "cursor does not fit the order");
@@ -173,11 +174,11 @@ void FuzzListQuery(FuzzedDataProvider& input) {
   absl::StatusOr<ListQuery> replayed =
       ParseListQuery(Codec(), descriptor, other, listed.allowed_order);
   if (replayed.ok()) {
-    ACCORD_FUZZ_CHECK(false, absl::StrCat("token accepted by another query: "
-                                          "filter=",
-                                          other.filter, " order_by=",
-                                          other.order_by, " scope=",
-                                          other.scope));
+    ACCORD_FUZZ_CHECK(false,
+                      absl::StrCat("token accepted by another query: "
+                                   "filter=",
+                                   other.filter, " order_by=", other.order_by,
+                                   " scope=", other.scope));
   }
 }
 

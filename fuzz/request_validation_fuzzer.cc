@@ -66,12 +66,13 @@ constexpr char kToday[] = "2025-04-26";
 void Rejected(const absl::Status& status, absl::string_view field_prefix,
               absl::StatusCode also = absl::StatusCode::kOk) {
   accord::fuzz::CheckRejection(status, field_prefix, also);
-  const absl::Status received = accord::FromGrpcStatus(accord::ToGrpcStatus(status));
+  const absl::Status received =
+      accord::FromGrpcStatus(accord::ToGrpcStatus(status));
   ACCORD_FUZZ_CHECK(received.code() == status.code(), received.ToString());
-  ACCORD_FUZZ_CHECK(accord::FieldViolationsOf(received).size() ==
-                        accord::FieldViolationsOf(status).size(),
-                    "field violations lost on the way to the client: " +
-                        status.ToString());
+  ACCORD_FUZZ_CHECK(
+      accord::FieldViolationsOf(received).size() ==
+          accord::FieldViolationsOf(status).size(),
+      "field violations lost on the way to the client: " + status.ToString());
 }
 
 // ResourceOps::Create's checks of request_id and of the chosen id.
@@ -81,7 +82,7 @@ bool IdsAccepted(absl::string_view request_id, absl::string_view id,
     return false;
   }
   return id.empty() || (nested ? accord::IsValidChildResourceId(id)
-                                : accord::IsValidResourceId(id));
+                               : accord::IsValidResourceId(id));
 }
 
 std::string NameOf(absl::string_view collection, absl::string_view id) {
@@ -189,9 +190,9 @@ void CreateAgreement(absl::string_view bytes) {
   }
   // A log refused on create only for its order is refused step by step too.
   if (status.code() == absl::StatusCode::kFailedPrecondition) {
-    ACCORD_FUZZ_CHECK(!stepwise_status.ok(),
-                      "refused on create, accepted step by step: " +
-                          status.ToString());
+    ACCORD_FUZZ_CHECK(
+        !stepwise_status.ok(),
+        "refused on create, accepted step by step: " + status.ToString());
   }
 }
 
@@ -233,8 +234,8 @@ void CreateSession(absl::string_view bytes) {
     return;
   }
   Session record = request.session();
-  record.set_name(
-      NameOf(absl::StrCat(request.parent(), "/sessions"), request.session_id()));
+  record.set_name(NameOf(absl::StrCat(request.parent(), "/sessions"),
+                         request.session_id()));
   ClearOutputOnly(record);
   ACCORD_FUZZ_CHECK(agreement::CheckSessionName(record.name(), "name").ok(),
                     record.name());
@@ -269,9 +270,8 @@ void CreateMilestone(absl::string_view bytes) {
   record.clear_done_date();
   agreement::v1::MilestoneTransition* first = record.add_transitions();
   first->set_state(record.state());
-  first->set_transition_date(record.record_date().empty()
-                                 ? kToday
-                                 : record.record_date());
+  first->set_transition_date(
+      record.record_date().empty() ? kToday : record.record_date());
   *first->mutable_sources() = record.sources();
   if (record.state() == Milestone::STATE_ACHIEVED) {
     record.set_done_date(first->transition_date());
@@ -301,7 +301,8 @@ void CreateMilestone(absl::string_view bytes) {
 }
 
 // The agreement an action is recorded on (see the top of the file).
-Agreement AgreementFor(const agreement::v1::RecordAgreementActionRequest& request) {
+Agreement AgreementFor(
+    const agreement::v1::RecordAgreementActionRequest& request) {
   Agreement record;
   record.set_name(request.agreement());
   record.add_titles()->set_text("Fuzzed agreement");
@@ -366,7 +367,8 @@ void RecordAgreementAction(absl::string_view bytes) {
   ExerciseLifecycle(record);
   // The log stays acceptable as a whole.
   const absl::Status whole = agreement::CheckActions(record);
-  ACCORD_FUZZ_CHECK(whole.ok(), "recorded log refused whole: " + whole.ToString());
+  ACCORD_FUZZ_CHECK(whole.ok(),
+                    "recorded log refused whole: " + whole.ToString());
 }
 
 }  // namespace

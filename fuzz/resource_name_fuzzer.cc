@@ -124,17 +124,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // The name checks the agreement handlers share.
   CheckNameStatus(accord::agreement::CheckSessionName(text, "session.name"),
                   "session.name");
-  CheckNameStatus(
-      accord::agreement::CheckMilestoneName(text, "milestone.name"),
-      "milestone.name");
+  CheckNameStatus(accord::agreement::CheckMilestoneName(text, "milestone.name"),
+                  "milestone.name");
   CheckNameStatus(accord::agreement::CheckMilestoneParent(text, "parent"),
                   "parent");
 
-  for (const auto scheme : {accord::institution::v1::ExternalId::SCHEME_ROR,
-                            accord::institution::v1::ExternalId::SCHEME_WIKIDATA,
-                            accord::institution::v1::ExternalId::SCHEME_ISNI,
-                            accord::institution::v1::ExternalId::
-                                SCHEME_UNSPECIFIED}) {
+  for (const auto scheme :
+       {accord::institution::v1::ExternalId::SCHEME_ROR,
+        accord::institution::v1::ExternalId::SCHEME_WIKIDATA,
+        accord::institution::v1::ExternalId::SCHEME_ISNI,
+        accord::institution::v1::ExternalId::SCHEME_UNSPECIFIED}) {
     (void)accord::institution::IsValidExternalId(scheme, text);
   }
   return 0;

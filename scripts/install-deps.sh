@@ -14,7 +14,7 @@ packages=(
   redis-server redis-tools libcpp-httplib-dev libicu-dev libssl-dev curl
   python3-grpcio python3-protobuf golang-go protoc-gen-go protoc-gen-go-grpc
   golang-google-grpc-dev golang-google-protobuf-dev golang-google-genproto-dev
-  golang-github-golang-protobuf-1-5-dev
+  golang-github-golang-protobuf-1-5-dev clang-14 libclang-rt-14-dev
 )
 # Node.js runs buf and the test peers; keep a node that is already there.
 command -v npm >/dev/null || packages+=(nodejs npm)

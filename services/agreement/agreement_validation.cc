@@ -74,7 +74,7 @@ void CheckPlace(Violations& violations, const std::string& field,
   violations.CheckText(field + ".city", place.city(), kMaxNameLength, false);
   if (!IsIsoCountryCode(place.country_code())) {
     violations.Add(field + ".country_code",
-                   absl::StrCat("\"", place.country_code().substr(0, 8),
+                   absl::StrCat("\"", Excerpt(place.country_code(), 8),
                                 "\" is not an ISO 3166-1 alpha-2 code"));
   }
 }
@@ -193,7 +193,7 @@ absl::Status ValidateAgreement(const Agreement& agreement) {
     if (!IsCooperationArea(agreement.cooperation_areas(i))) {
       violations.Add(
           absl::StrCat("agreement.cooperation_areas[", i, "]"),
-          absl::StrCat("\"", agreement.cooperation_areas(i).substr(0, 64),
+          absl::StrCat("\"", Excerpt(agreement.cooperation_areas(i), 64),
                        "\" is not in the vocabulary (ListCooperationAreas); "
                        "use keywords for other terms"));
     }

@@ -7,6 +7,7 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "common/errors.h"
+#include "common/log.h"
 
 namespace accord::agreement {
 namespace {
@@ -84,6 +85,17 @@ absl::Status Unavailable(const grpc::Status& status) {
                    status.error_message()));
 }
 
+// The institution service refused this service's own credentials: a
+// deployment fault, not the caller's. The caller gets a neutral
+// UNAVAILABLE; the reason goes to the log.
+absl::Status CredentialsRefused(const grpc::Status& status) {
+  LogError("the institution service refused this service's credentials",
+           {{"code", absl::StrCat(static_cast<int>(status.error_code()))},
+            {"error", status.error_message()}});
+  return absl::UnavailableError(
+      "references cannot be checked right now; try again later");
+}
+
 }  // namespace
 
 void References::AddInstitution(std::string name, std::string field) {
@@ -120,6 +132,10 @@ InstitutionDirectory::Resolve(const References& references) {
         status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
       return Unavailable(status);
     }
+    if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
+        status.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
+      return CredentialsRefused(status);
+    }
     if (!status.ok()) return FromGrpcStatus(status);
     for (auto& institution : *response.mutable_institutions()) {
       found[institution.name()] = std::move(institution);
@@ -140,6 +156,10 @@ InstitutionDirectory::Resolve(const References& references) {
     if (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
         status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
       return Unavailable(status);
+    }
+    if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
+        status.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
+      return CredentialsRefused(status);
     }
     if (!status.ok()) return FromGrpcStatus(status);
   }

@@ -124,7 +124,7 @@ absl::Status ValidateInstitution(const Institution& institution) {
   }
   if (!IsIsoCountryCode(institution.country_code())) {
     violations.Add("institution.country_code",
-                   absl::StrCat("\"", institution.country_code().substr(0, 8),
+                   absl::StrCat("\"", Excerpt(institution.country_code(), 8),
                                 "\" is not an ISO 3166-1 alpha-2 code such "
                                 "as IR or RU"));
   }
@@ -166,7 +166,7 @@ absl::Status ValidateInstitution(const Institution& institution) {
       violations.Add(path + ".scheme", "must be ROR, WIKIDATA or ISNI");
     } else if (!IsValidExternalId(external_id.scheme(), external_id.value())) {
       violations.Add(path + ".value",
-                     absl::StrCat("\"", external_id.value().substr(0, 32),
+                     absl::StrCat("\"", Excerpt(external_id.value(), 32),
                                   "\" is not a valid ",
                                   ExternalId::Scheme_Name(external_id.scheme()),
                                   " identifier"));

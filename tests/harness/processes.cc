@@ -231,7 +231,14 @@ std::string ServiceProcess::address() const {
 }
 
 std::shared_ptr<grpc::Channel> ServiceProcess::Channel() const {
-  return grpc::CreateChannel(address(), grpc::InsecureChannelCredentials());
+  // A process that is just starting refuses the first connections; gRPC's
+  // default reconnect backoff (1 s and more) would dominate test time.
+  grpc::ChannelArguments arguments;
+  arguments.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 50);
+  arguments.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 50);
+  arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 200);
+  return grpc::CreateCustomChannel(
+      address(), grpc::InsecureChannelCredentials(), arguments);
 }
 
 absl::Status WaitForHealth(const std::shared_ptr<grpc::Channel>& channel,

@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Fails when the servers' instructions per request grew by more than 5% over
+# bench/instructions_baseline.txt. Counted with valgrind --tool=callgrind by
+# `accord_bench --instructions_only` (institution Get, agreement Create and
+# the institution's share of a Create, one call in flight; the bare echo
+# server is reported for comparison, not checked).
+#
+# Usage:
+#   bench/instructions_check.sh [--build-dir DIR]   # check (ctest runs this)
+#   bench/instructions_check.sh --update            # after a deliberate change
+#
+# The baseline is for the RelWithDebInfo build that scripts/build.sh makes
+# (build/), with the toolchain recorded in the baseline file; other builds
+# (Debug, sanitizers, another compiler or gRPC) are skipped (exit 77), as is
+# a machine without valgrind.
+set -euo pipefail
+
+here="$(cd "$(dirname "$0")" && pwd)"
+baseline="$here/instructions_baseline.txt"
+build_dir="$here/../build"
+update=0
+tolerance=1.05
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --update) update=1 ;;
+    --build-dir) build_dir="$2"; shift ;;
+    --build-dir=*) build_dir="${1#--build-dir=}" ;;
+    *) echo "usage: $0 [--build-dir DIR] [--update]" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+skip() { echo "SKIPPED: $*"; exit 77; }
+
+cache="$build_dir/CMakeCache.txt"
+[ -f "$cache" ] || { echo "no $cache: build first (scripts/build.sh)" >&2; exit 2; }
+cache_value() { sed -n "s/^$1:[A-Z]*=//p" "$cache" | head -1; }
+build_type="$(cache_value CMAKE_BUILD_TYPE)"
+sanitize="$(cache_value ACCORD_SANITIZE)"
+compiler="$(cache_value CMAKE_CXX_COMPILER)"
+command -v valgrind >/dev/null && command -v callgrind_control >/dev/null ||
+  skip "valgrind is not installed"
+[ "$build_type" = RelWithDebInfo ] ||
+  skip "the baseline is for the RelWithDebInfo build (scripts/build.sh); this is '$build_type'"
+case "$sanitize" in ON|on|TRUE|true|1) skip "sanitizer build" ;; esac
+toolchain="$("$compiler" --version | head -1); grpc++ $(pkg-config --modversion grpc++ 2>/dev/null || echo '?'); protobuf $(pkg-config --modversion protobuf 2>/dev/null || echo '?')"
+
+bench="$build_dir/bin/accord_bench"
+[ -x "$bench" ] || { echo "no $bench: build first" >&2; exit 2; }
+# Short: 200 and 400 Gets, 50 and 100 Creates, two pairs (~45 s alone).
+output="$("$bench" --instructions_only --instruction_requests=200 \
+  --instruction_creates=50 --instruction_repeats=2 2>&1)" || {
+  echo "$output"; echo "FAILED: accord_bench did not finish"; exit 1; }
+measured() { echo "$output" | sed -n "s/^INSTR $1 //p" | head -1; }
+
+names=(institution_get agreement_create institution_per_create)
+if [ "$update" = 1 ]; then
+  {
+    echo "# Server instructions per request (callgrind), written by"
+    echo "# bench/instructions_check.sh --update; checked by the ctest"
+    echo "# instructions_regression (fails above +5%)."
+    echo "# build: $build_type"
+    echo "# toolchain: $toolchain"
+    echo "# measured: $(date -u +%Y-%m-%dT%H:%MZ)"
+    echo "# echo_rpc is the bare gRPC echo server, for comparison only."
+    echo "echo_rpc $(measured echo_rpc)"
+    for name in "${names[@]}"; do echo "$name $(measured "$name")"; done
+  } > "$baseline"
+  cat "$baseline"
+  exit 0
+fi
+
+[ -f "$baseline" ] || { echo "no $baseline: run $0 --update" >&2; exit 2; }
+recorded_toolchain="$(sed -n 's/^# toolchain: //p' "$baseline")"
+[ "$recorded_toolchain" = "$toolchain" ] ||
+  skip "baseline toolchain '$recorded_toolchain' differs from '$toolchain'; run $0 --update"
+
+status=0
+printf '%-24s %12s %12s %8s\n' figure baseline measured change
+for name in echo_rpc "${names[@]}"; do
+  base="$(sed -n "s/^$name //p" "$baseline")"
+  now="$(measured "$name")"
+  [ -n "$base" ] && [ -n "$now" ] || { echo "missing figure $name"; exit 1; }
+  change="$(awk -v a="$now" -v b="$base" 'BEGIN { printf "%+.1f%%", (a / b - 1) * 100 }')"
+  verdict=""
+  if [ "$name" != echo_rpc ] &&
+     awk -v a="$now" -v b="$base" -v t="$tolerance" 'BEGIN { exit !(a > b * t) }'; then
+    verdict="  REGRESSION (> +5%)"
+    status=1
+  fi
+  printf '%-24s %12s %12s %8s%s\n' "$name" "$base" "$now" "$change" "$verdict"
+done
+if [ "$status" != 0 ]; then
+  echo "FAILED: more instructions per request than bench/instructions_baseline.txt."
+  echo "If the change is deliberate, run bench/instructions_check.sh --update"
+  echo "and commit the new baseline."
+fi
+exit "$status"
