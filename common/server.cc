@@ -7,9 +7,14 @@
 #include <signal.h>
 
 #include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <memory>
 #include <thread>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
@@ -118,6 +123,9 @@ void RegisterServerFlags(FlagSet& flag_set, ServerFlags& flags) {
                   "Redis connections kept open");
   flag_set.AddDuration("shutdown_grace", &flags.shutdown_grace,
                        "how long in-flight calls may run after SIGTERM");
+  flag_set.AddString("redis_password_file", &flags.redis_password_file,
+                     "file holding the Redis password (never logged); "
+                     "overrides a password in --redis");
   flag_set.AddInt("max_message_bytes", &flags.max_message_bytes, 1024, 64 << 20,
                   "largest request accepted, in bytes");
   RegisterAuthFlags(flag_set, flags.auth);
@@ -128,7 +136,20 @@ void RegisterServerFlags(FlagSet& flag_set, ServerFlags& flags) {
                      "lowest level logged");
 }
 
-void ApplyLogFlags(const ServerFlags& flags) {
+void ApplyLogFlags(ServerFlags& flags) {
+  if (!flags.redis_password_file.empty()) {
+    std::ifstream file(flags.redis_password_file);
+    std::stringstream contents;
+    contents << file.rdbuf();
+    if (!file) {
+      std::fprintf(stderr, "accord-%s: cannot read --redis_password_file %s\n",
+                   flags.service_name.c_str(),
+                   flags.redis_password_file.c_str());
+      std::exit(2);
+    }
+    flags.redis.password =
+        std::string(absl::StripTrailingAsciiWhitespace(contents.str()));
+  }
   SetLogService(flags.service_name);
   SetLogFormat(flags.log_format == "json" ? LogFormat::kJson
                                           : LogFormat::kKeyValue);

@@ -40,13 +40,17 @@ struct ServerFlags {
   absl::Duration redis_timeout = absl::Seconds(2);
   int64_t redis_pool_size = 16;
   int64_t max_message_bytes = 4 << 20;
+  // A file holding the Redis password (a mounted Secret); overrides the
+  // password in the URL.
+  std::string redis_password_file;
   AuthFlags auth;
 };
 
 void RegisterServerFlags(FlagSet& flag_set, ServerFlags& flags);
 
-// Applies log settings; call right after parsing flags.
-void ApplyLogFlags(const ServerFlags& flags);
+// Applies log settings and reads secret files named by flags; call right
+// after parsing flags. Prints one line and exits 2 if a file is unreadable.
+void ApplyLogFlags(ServerFlags& flags);
 
 // Blocks SIGTERM and SIGINT in this thread and every thread it starts later,
 // so RunServer can wait for them. Call first in main.
