@@ -53,7 +53,8 @@ void RegisterServerFlags(FlagSet& flag_set, ServerFlags& flags);
 void ApplyLogFlags(ServerFlags& flags);
 
 // Blocks SIGTERM and SIGINT in this thread and every thread it starts later,
-// so RunServer can wait for them. Call first in main.
+// so RunServer can wait for them, and turns off Abseil's mutex deadlock
+// detection in release builds. Call first in main.
 void BlockShutdownSignals();
 
 struct ServerHooks {
