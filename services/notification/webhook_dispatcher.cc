@@ -499,7 +499,7 @@ void WebhookDispatcher::Attempt(const std::string& name) {
   if (outcome.http_status >= 200 && outcome.http_status <= 299) {
     finish(v1::Delivery::STATE_SUCCEEDED, std::nullopt);
   } else if (outcome.http_status == 410) {
-    finish(v1::Delivery::STATE_DEAD_LETTERED, std::nullopt);
+    // Disabled first: whoever sees the dead letter also sees why.
     absl::Status disabled =
         disable_(subscription_name, "the endpoint answered 410 Gone");
     if (!disabled.ok()) {
@@ -507,6 +507,7 @@ void WebhookDispatcher::Attempt(const std::string& name) {
                  {{"subscription", subscription_name},
                   {"error", disabled.ToString()}});
     }
+    finish(v1::Delivery::STATE_DEAD_LETTERED, std::nullopt);
   } else if (in_round >= options_.max_attempts) {
     finish(v1::Delivery::STATE_DEAD_LETTERED, std::nullopt);
   } else {
