@@ -21,16 +21,23 @@
 //   5. the same throughput with server and client sharing both cores;
 //   6. List with filters over 100,000 agreements (loaded through the API);
 //   7. server instructions per request under valgrind --tool=callgrind
-//      (institution Get, agreement Create, echo), the difference of two run
-//      lengths so start-up cost cancels.
-// Servers run under `taskset -c 0`, the client's threads on core 1.
+//      (institution Get, agreement Create and the institution's share of
+//      it, echo), counted over runs of N and 2N calls after a warm-up.
+// Servers run under `taskset -c 0`, the client's threads on core 1. Each
+// throughput block also reads the servers' CPU time (user and kernel) and
+// context switches from /proc.
 //
 // Not run by ctest (bench/instructions_check.sh runs only part 7, short).
+// Prints progress on stderr, results on stdout, then a markdown summary.
+// Lines "INSTR <name> <instructions>" are for instructions_check.sh.
+// ACCORD_BENCH_KEEP_CALLGRIND=1 keeps the callgrind dumps for
+// callgrind_annotate.
 //
 // Usage:
 //   accord_bench [--blocks=4] [--block=1s] [--list_agreements=100000]
 //                [--shared_core=true] [--instructions=true]
-//   accord_bench --instructions_only --instruction_requests=200
+//   accord_bench --instructions_only [--instruction_requests=200]
+//                [--instruction_creates=100] [--instruction_repeats=3]
 
 #include <fcntl.h>
 #include <grpcpp/generic/generic_stub.h>
