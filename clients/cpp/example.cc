@@ -40,8 +40,8 @@ std::string Target(const char* variable, const char* fallback) {
 }
 
 int Fail(const std::string& what, const grpc::Status& status) {
-  std::cerr << "cpp example: " << what << " failed: "
-            << static_cast<int>(status.error_code()) << " "
+  std::cerr << "cpp example: " << what
+            << " failed: " << static_cast<int>(status.error_code()) << " "
             << status.error_message() << "\n";
   return 1;
 }
@@ -107,9 +107,9 @@ int main() {
                          .count()) +
       "-" + std::to_string(random() % 1000000);
   std::string first, second;
-  grpc::Status status = CreateInstitution(
-      *institutions, "cpp-example-ir-" + suffix,
-      "C++ Example University (Iran)", "IR", &first);
+  grpc::Status status =
+      CreateInstitution(*institutions, "cpp-example-ir-" + suffix,
+                        "C++ Example University (Iran)", "IR", &first);
   if (!status.ok()) return Fail("CreateInstitution", status);
   status = CreateInstitution(*institutions, "cpp-example-ru-" + suffix,
                              "C++ Example University (Russia)", "RU", &second);
