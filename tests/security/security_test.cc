@@ -2113,6 +2113,16 @@ class ServiceTokenTest : public ::testing::Test {
 };
 ServiceTokenTest::State* ServiceTokenTest::state_ = nullptr;
 
+// The caller of the agreement service is not told about that service's
+// own credentials being refused: a neutral UNAVAILABLE.
+void ExpectNeutralUnavailable(const absl::Status& status) {
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << Describe(status);
+  EXPECT_THAT(std::string(status.message()),
+              ::testing::Not(::testing::AnyOf(::testing::HasSubstr("revoked"),
+                                              ::testing::HasSubstr("watcher"),
+                                              ::testing::HasSubstr("role"))));
+}
+
 TEST_F(ServiceTokenTest, ValidViewerTokenLetsAgreementsBeCreated) {
   const absl::Status status = CreateWith("valid");
   EXPECT_TRUE(status.ok()) << Describe(status);
@@ -2120,32 +2130,17 @@ TEST_F(ServiceTokenTest, ValidViewerTokenLetsAgreementsBeCreated) {
 
 TEST_F(ServiceTokenTest, RevokedTokenFailsCreationAndStoresNothing) {
   const absl::Status status = CreateWith("revoked");
-  // The caller is not told about the service's own credentials.
-  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << Describe(status);
-  EXPECT_THAT(std::string(status.message()),
-              ::testing::Not(::testing::AnyOf(::testing::HasSubstr("revoked"),
-                                              ::testing::HasSubstr("watcher"),
-                                              ::testing::HasSubstr("role"))));
+  ExpectNeutralUnavailable(status);
 }
 
 TEST_F(ServiceTokenTest, MissingTokenFailsCreationAndStoresNothing) {
   const absl::Status status = CreateWith("");
-  // The caller is not told about the service's own credentials.
-  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << Describe(status);
-  EXPECT_THAT(std::string(status.message()),
-              ::testing::Not(::testing::AnyOf(::testing::HasSubstr("revoked"),
-                                              ::testing::HasSubstr("watcher"),
-                                              ::testing::HasSubstr("role"))));
+  ExpectNeutralUnavailable(status);
 }
 
 TEST_F(ServiceTokenTest, TokenWithoutReadRoleFailsCreationAndStoresNothing) {
   const absl::Status status = CreateWith("subscriber");
-  // The caller is not told about the service's own credentials.
-  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << Describe(status);
-  EXPECT_THAT(std::string(status.message()),
-              ::testing::Not(::testing::AnyOf(::testing::HasSubstr("revoked"),
-                                              ::testing::HasSubstr("watcher"),
-                                              ::testing::HasSubstr("role"))));
+  ExpectNeutralUnavailable(status);
 }
 
 }  // namespace
