@@ -35,6 +35,13 @@ std::string Mac(absl::string_view secret, absl::string_view data) {
   return std::string(reinterpret_cast<const char*>(digest), kMacSize);
 }
 
+// What a token's MAC covers. The fingerprint's length comes first, so the
+// bytes cannot be re-split between fingerprint and cursor to fit another
+// query.
+std::string SignedPart(absl::string_view fingerprint, absl::string_view body) {
+  return absl::StrCat(fingerprint.size(), ":", fingerprint, body);
+}
+
 // Encodes a signed integer so that byte order is numeric order.
 std::string OrderedInt(int64_t value) {
   return absl::StrFormat("%020u",
@@ -119,9 +126,8 @@ std::string PageTokenCodec::Encode(
     absl::string_view query_fingerprint,
     const std::vector<std::string>& cursor) const {
   const std::string body = absl::StrJoin(cursor, kSeparator);
-  const std::string signed_part = absl::StrCat(query_fingerprint, body);
   return absl::WebSafeBase64Escape(
-      absl::StrCat(Mac(secret_, signed_part), body));
+      absl::StrCat(Mac(secret_, SignedPart(query_fingerprint, body)), body));
 }
 
 absl::StatusOr<std::vector<std::string>> PageTokenCodec::Decode(
@@ -132,7 +138,7 @@ absl::StatusOr<std::vector<std::string>> PageTokenCodec::Decode(
   }
   const std::string body = raw.substr(kMacSize);
   const std::string expected =
-      Mac(secret_, absl::StrCat(query_fingerprint, body));
+      Mac(secret_, SignedPart(query_fingerprint, body));
   if (CRYPTO_memcmp(expected.data(), raw.data(), kMacSize) != 0) {
     return InvalidField("page_token",
                         "was altered, or belongs to a request with other "

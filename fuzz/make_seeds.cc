@@ -2,7 +2,8 @@
 // serialized create requests (request_validation), stream events
 // (event_decoding) and page-token inputs in FuzzedDataProvider layout
 // (page_token). The text corpora (filter, resource_name) are written by
-// hand.
+// hand, and so are the `regression-*` inputs, each of which once showed a
+// bug (made with `protoc --encode`).
 //
 // Usage: accord_fuzz_seeds EXAMPLES_SEED_DIR FUZZ_CORPUS_DIR
 //   e.g. build-fuzz/bin/accord_fuzz_seeds examples/seed fuzz/corpus

@@ -10,7 +10,9 @@
 //
 // Checks beyond "no crash, no UB, no leak":
 //   - rejections are INVALID_ARGUMENT on the request field at fault;
-//   - Decode(Encode(fingerprint, cursor), fingerprint) == cursor;
+//   - Decode(Encode(fingerprint, cursor), fingerprint) == cursor, and the
+//     token cannot be re-cut to fit a fingerprint that ends in the first
+//     bytes of the cursor;
 //   - a token the service issues for a query (with the cursor of a real
 //     record) is accepted by the same query and refused by a query with
 //     another filter, order, show_deleted or scope.
@@ -23,6 +25,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "accord/agreement/v1/agreement.pb.h"
@@ -65,6 +68,21 @@ void FuzzCodec(FuzzedDataProvider& input) {
       Codec().Decode(issued, fingerprint);
   ACCORD_FUZZ_CHECK(again.ok(), again.status().ToString());
   ACCORD_FUZZ_CHECK(*again == cursor, absl::StrJoin(*again, "|"));
+
+  // A token is base64(16-byte MAC, cursor), readable by anyone. Moving the
+  // cursor's first bytes onto the end of the fingerprint must not make a
+  // token that another query accepts.
+  std::string raw;
+  ACCORD_FUZZ_CHECK(absl::WebSafeBase64Unescape(issued, &raw), issued);
+  const std::string body = raw.substr(16);
+  if (!body.empty()) {
+    const size_t moved = input.ConsumeIntegralInRange<size_t>(1, body.size());
+    const std::string forged =
+        absl::WebSafeBase64Escape(raw.substr(0, 16) + body.substr(moved));
+    ACCORD_FUZZ_CHECK(
+        !Codec().Decode(forged, fingerprint + body.substr(0, moved)).ok(),
+        "a token re-split between fingerprint and cursor was accepted");
+  }
 }
 
 // A listed resource type, a record of it and the order_by fields its List

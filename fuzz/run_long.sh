@@ -30,6 +30,7 @@ dict=()
 [ -f "$root/fuzz/$target.dict" ] && dict=(-dict="$root/fuzz/$target.dict")
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
 echo "run_long: $fuzzer for ${seconds}s; corpus $corpus, artifacts $artifacts"
+cd "$build"  # -jobs writes its fuzz-<n>.log files here
 exec "$fuzzer" "${dict[@]}" -max_total_time="$seconds" -timeout=10 \
   -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$artifacts/" \
   "$@" "$corpus"
