@@ -21,6 +21,7 @@
 #include "common/events.h"
 #include "google/protobuf/util/time_util.h"
 #include "services/notification/test_support.h"
+#include "tests/faults/fault_support.h"
 #include "tests/harness/event_log.h"
 #include "tests/harness/processes.h"
 
@@ -29,77 +30,12 @@ namespace {
 
 using notification::testing::Watch;
 using testing::EventLog;
+using testing::RecordedPositions;
+using testing::Recorder;
 using testing::RedisServer;
+using testing::ResumingWatchers;
 using testing::ServiceProcess;
-
-constexpr char kType[] = "accord.institution.v1.created";
-
-notification::v1::WatchEventsRequest WatchFrom(const std::string& position) {
-  notification::v1::WatchEventsRequest request;
-  request.mutable_inline_selector()->add_event_types(kType);
-  request.set_start_position(position.empty() ? "earliest" : position);
-  *request.mutable_heartbeat_interval() =
-      google::protobuf::util::TimeUtil::MillisecondsToDuration(200);
-  return request;
-}
-
-// Records institutions until stopped, retrying each create (same
-// request_id) across service restarts.
-class Recorder {
- public:
-  explicit Recorder(const std::string& target) : target_(target) {
-    thread_ = std::thread([this] { Run(); });
-  }
-  ~Recorder() { Stop(); }
-  void Stop() {
-    stop_ = true;
-    if (thread_.joinable()) thread_.join();
-  }
-  int recorded() const { return recorded_.load(); }
-
- private:
-  void Run() {
-    auto stub = institution::v1::InstitutionService::NewStub(
-        grpc::CreateChannel(target_, grpc::InsecureChannelCredentials()));
-    for (int n = 0; !stop_.load(); ++n) {
-      institution::v1::CreateInstitutionRequest request;
-      request.set_institution_id(absl::StrFormat("u%06d", n));
-      request.set_request_id(absl::StrCat("recorder-", n));
-      auto* name = request.mutable_institution()->add_names();
-      name->set_text(absl::StrCat("University ", n));
-      name->set_type(institution::v1::InstitutionName::TYPE_DISPLAY);
-      request.mutable_institution()->set_kind(
-          institution::v1::Institution::KIND_UNIVERSITY);
-      request.mutable_institution()->set_country_code("IR");
-      while (!stop_.load()) {
-        grpc::ClientContext context;
-        context.set_deadline(std::chrono::system_clock::now() +
-                             std::chrono::seconds(2));
-        institution::v1::Institution created;
-        if (stub->CreateInstitution(&context, request, &created).ok()) {
-          ++recorded_;
-          break;
-        }
-        absl::SleepFor(absl::Milliseconds(20));
-      }
-      absl::SleepFor(absl::Milliseconds(5));
-    }
-  }
-
-  std::string target_;
-  std::atomic<bool> stop_{false};
-  std::atomic<int> recorded_{0};
-  std::thread thread_;
-};
-
-// The positions of every `kType` event in the stream, in order.
-std::vector<std::string> StreamPositions(EventLog& log) {
-  std::vector<std::string> positions;
-  for (const auto& event : log.All()) {
-    if (event.type() == kType) positions.push_back(event.position());
-  }
-  return positions;
-}
+using testing::WatchFrom;
 
 class WatchResumeTest : public ::testing::Test {
  protected:
@@ -142,7 +78,7 @@ TEST_F(WatchResumeTest, HundredDisconnectResumeCyclesLoseAndReorderNothing) {
   }
   recorder.Stop();
   // A last watcher catches up to the end of the stream.
-  const std::vector<std::string> expected = StreamPositions(*log_);
+  const std::vector<std::string> expected = RecordedPositions(*log_);
   {
     Watch watch(*stub_, WatchFrom(last));
     while (received.size() < expected.size()) {
@@ -160,70 +96,31 @@ TEST_F(WatchResumeTest, HundredDisconnectResumeCyclesLoseAndReorderNothing) {
 TEST_F(WatchResumeTest, RollingRestartsWith200WatchersMissNothing) {
   constexpr int kWatchers = 200;
   Recorder recorder(institution_->address());
-  struct Watcher {
-    std::unique_ptr<Watch> watch;
-    std::vector<std::string> received;
-    std::string last;
-  };
-  std::vector<Watcher> watchers(kWatchers);
   const std::string start = [&] {
-    const auto positions = StreamPositions(*log_);
+    const auto positions = RecordedPositions(*log_);
     return positions.empty() ? std::string() : positions.back();
   }();
-  for (Watcher& watcher : watchers) {
-    watcher.last = start;
-    watcher.watch = std::make_unique<Watch>(*stub_, WatchFrom(start));
-  }
-  // Drains whatever each watcher has; reconnects those whose stream ended.
-  auto drain = [&](absl::Duration wait) {
-    for (Watcher& watcher : watchers) {
-      while (true) {
-        const auto event = watcher.watch->NextEvent(wait);
-        if (!event.has_value()) break;
-        watcher.received.push_back(event->position());
-        watcher.last = event->position();
-      }
-      if (watcher.watch->WaitStatus(absl::ZeroDuration()).has_value()) {
-        watcher.watch =
-            std::make_unique<Watch>(*stub_, WatchFrom(watcher.last));
-      }
-    }
-  };
+  ResumingWatchers watchers(
+      kWatchers, start, [this]() -> auto& { return *stub_; });
   absl::SleepFor(absl::Milliseconds(500));
-  drain(absl::ZeroDuration());
+  watchers.Drain();
   // Rolling restart: the institution service (recording pauses and
   // retries), then the notification service (streams end, watchers resume
   // from their last position on the new process).
   EXPECT_EQ(institution_->Stop(), 0);
   institution_->Start();
-  drain(absl::ZeroDuration());
+  watchers.Drain();
   EXPECT_EQ(notification_->Stop(), 0);
   notification_->Start();
   stub_ =
       notification::v1::NotificationService::NewStub(notification_->Channel());
-  for (int round = 0; round < 20; ++round) drain(absl::ZeroDuration());
+  for (int round = 0; round < 20; ++round) watchers.Drain();
   absl::SleepFor(absl::Milliseconds(500));
   recorder.Stop();
-  const std::vector<std::string> all = StreamPositions(*log_);
-  std::vector<std::string> expected;
-  for (const std::string& position : all) {
-    if (start.empty() || ComparePositions(position, start) > 0) {
-      expected.push_back(position);
-    }
-  }
+  const std::vector<std::string> expected = RecordedPositions(*log_, start);
   // Let every watcher catch up, reconnecting as needed.
-  const absl::Time deadline = absl::Now() + absl::Seconds(30);
-  bool complete = false;
-  while (!complete && absl::Now() < deadline) {
-    drain(absl::ZeroDuration());
-    absl::SleepFor(absl::Milliseconds(50));
-    complete = true;
-    for (const Watcher& watcher : watchers) {
-      complete = complete && watcher.received.size() >= expected.size();
-    }
-  }
-  int exact = 0;
-  for (const Watcher& watcher : watchers) exact += watcher.received == expected;
+  watchers.WaitUntilEach(expected.size(), absl::Seconds(30));
+  const int exact = watchers.CountExactly(expected);
   std::printf("%d watchers, %zu events, %d received exactly all of them\n",
               kWatchers, expected.size(), exact);
   EXPECT_GT(expected.size(), 20u);
