@@ -65,7 +65,14 @@ class Metrics {
   std::map<std::string, Family, std::less<>> families_ ABSL_GUARDED_BY(mutex_);
 };
 
-// Serves Metrics::Global() on http://HOST:PORT/metrics in its own thread.
+// The standard Prometheus process metrics of this process, read from /proc
+// at the time of the call (resident and virtual memory, CPU seconds, open
+// file descriptors, threads, start time): what operators graph and what
+// the soak test watches for growth.
+std::string RenderProcessMetrics();
+
+// Serves Metrics::Global() and the process metrics on
+// http://HOST:PORT/metrics in its own thread.
 class MetricsServer {
  public:
   MetricsServer();
