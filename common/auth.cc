@@ -3,12 +3,12 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <fstream>
 #include <sstream>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
@@ -35,20 +35,52 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   return contents.str();
 }
 
-absl::Time ModificationTime(const std::string& path) {
-  struct stat info {};
-  if (stat(path.c_str(), &info) != 0) return absl::InfinitePast();
-  return absl::TimeFromTimespec(info.st_mtim);
-}
-
-std::string Sha256Hex(absl::string_view salt_hex, absl::string_view secret) {
-  const std::string input =
-      absl::StrCat(absl::HexStringToBytes(salt_hex), secret);
+std::string Sha256(absl::string_view input) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(input.data()), input.size(),
          digest);
+  return std::string(reinterpret_cast<const char*>(digest), sizeof(digest));
+}
+
+std::string Sha256Hex(absl::string_view salt_hex, absl::string_view secret) {
   return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(digest), sizeof(digest)));
+      Sha256(absl::StrCat(absl::HexStringToBytes(salt_hex), secret)));
+}
+
+// "ipv4:10.0.0.7:51234" → "ipv4:10.0.0.7"; "ipv6:[::1]:5" → "ipv6:[::1]".
+// The port changes with every connection, the address does not.
+std::string PeerAddress(const std::string& peer) {
+  const size_t colon = peer.rfind(':');
+  const size_t bracket = peer.rfind(']');
+  if (colon == std::string::npos || colon < 5 ||
+      (bracket != std::string::npos && colon < bracket)) {
+    return peer;
+  }
+  return peer.substr(0, colon);
+}
+
+// Takes one token from `bucket` (refilled at `rate` per second up to
+// `burst`); RESOURCE_EXHAUSTED with RetryInfo and `message` when empty.
+absl::Status TakeFrom(
+    absl::flat_hash_map<std::string, Authenticator::Bucket>& buckets,
+    const std::string& key, double rate, double burst,
+    absl::string_view message) {
+  const absl::Time now = absl::Now();
+  auto [bucket, created] = buckets.try_emplace(key);
+  if (created) {
+    bucket->second.tokens = burst;
+    bucket->second.updated = now;
+  }
+  Authenticator::Bucket& state = bucket->second;
+  state.tokens = std::min(
+      burst, state.tokens + absl::ToDoubleSeconds(now - state.updated) * rate);
+  state.updated = now;
+  if (state.tokens < 1) {
+    return ErrorWithRetry(absl::StatusCode::kResourceExhausted, message,
+                          absl::Seconds((1 - state.tokens) / rate));
+  }
+  state.tokens -= 1;
+  return absl::OkStatus();
 }
 
 std::string RandomHex(size_t bytes) {
@@ -144,6 +176,12 @@ void RegisterAuthFlags(FlagSet& flag_set, AuthFlags& flags) {
                   "requests per second per principal");
   flag_set.AddInt("rate_limit_burst", &flags.rate_limit_burst, 1, 1000000,
                   "burst above the rate limit");
+  flag_set.AddInt("auth_failure_rate_limit", &flags.auth_failure_rate_limit, 1,
+                  1000000,
+                  "failed authentications per second per peer address; "
+                  "beyond it (and its burst) they get RESOURCE_EXHAUSTED");
+  flag_set.AddInt("auth_failure_burst", &flags.auth_failure_burst, 1, 1000000,
+                  "failed authentications a peer address may make at once");
 }
 
 absl::Status PermissionDenied(absl::string_view message,
@@ -180,13 +218,12 @@ absl::StatusOr<std::unique_ptr<Authenticator>> Authenticator::Create(
         "--credentials_file is required (or --insecure_no_auth for "
         "development)");
   }
-  ACCORD_RETURN_IF_ERROR(authenticator->Load());
+  ACCORD_ASSIGN_OR_RETURN(std::string text, ReadFile(flags.credentials_file));
+  ACCORD_RETURN_IF_ERROR(authenticator->Load(text));
   return authenticator;
 }
 
-absl::Status Authenticator::Load() {
-  const absl::Time mtime = ModificationTime(flags_.credentials_file);
-  ACCORD_ASSIGN_OR_RETURN(std::string text, ReadFile(flags_.credentials_file));
+absl::Status Authenticator::Load(const std::string& text) {
   auth::v1::CredentialsFile file;
   const auto parsed = google::protobuf::util::JsonStringToMessage(text, &file);
   if (!parsed.ok()) {
@@ -221,7 +258,7 @@ absl::Status Authenticator::Load() {
   }
   absl::MutexLock lock(&mutex_);
   snapshot_ = std::move(snapshot);
-  file_mtime_ = mtime;
+  file_digest_ = Sha256(text);
   next_check_ = absl::Now() + kReloadCheckInterval;
   return absl::OkStatus();
 }
@@ -231,12 +268,28 @@ void Authenticator::ReloadIfChanged() {
     absl::MutexLock lock(&mutex_);
     if (absl::Now() < next_check_) return;
     next_check_ = absl::Now() + kReloadCheckInterval;
-    if (ModificationTime(flags_.credentials_file) == file_mtime_) return;
   }
-  const absl::Status status = Load();
+  // The contents decide, not the modification time: a Kubernetes Secret
+  // update swaps the `..data` symlink to a new directory, whose file may
+  // carry any time (and a copy may keep the old one). The file is small and
+  // read at most once per interval.
+  absl::StatusOr<std::string> text = ReadFile(flags_.credentials_file);
+  if (!text.ok()) {
+    LogError("credentials file unreadable; keeping the previous set",
+             {{"error", text.status().ToString()}});
+    return;
+  }
+  const std::string digest = Sha256(*text);
+  {
+    absl::MutexLock lock(&mutex_);
+    if (digest == file_digest_ || digest == rejected_digest_) return;
+  }
+  const absl::Status status = Load(*text);
   if (status.ok()) {
     LogInfo("credentials reloaded", {{"file", flags_.credentials_file}});
   } else {
+    absl::MutexLock lock(&mutex_);
+    rejected_digest_ = digest;
     // Keep serving with the last good set rather than locking everyone out.
     LogError("credentials reload failed; keeping the previous set",
              {{"error", status.ToString()}});
@@ -304,33 +357,45 @@ absl::StatusOr<Principal> Authenticator::Identify(
 }
 
 absl::Status Authenticator::TakeToken(const std::string& principal) {
-  const absl::Time now = absl::Now();
-  const double rate = static_cast<double>(flags_.rate_limit_per_second);
-  const double burst = static_cast<double>(flags_.rate_limit_burst);
   absl::MutexLock lock(&buckets_mutex_);
-  auto [bucket, created] = buckets_.try_emplace(principal);
-  if (created) {
-    bucket->second.tokens = burst;
-    bucket->second.updated = now;
+  return TakeFrom(buckets_, principal,
+                  static_cast<double>(flags_.rate_limit_per_second),
+                  static_cast<double>(flags_.rate_limit_burst),
+                  absl::StrCat("rate limit of ", flags_.rate_limit_per_second,
+                               " requests per second exceeded"));
+}
+
+absl::Status Authenticator::TakeFailureToken(const std::string& peer_address) {
+  constexpr size_t kMaxTrackedPeers = 10000;
+  const double rate = static_cast<double>(flags_.auth_failure_rate_limit);
+  const double burst = static_cast<double>(flags_.auth_failure_burst);
+  absl::MutexLock lock(&buckets_mutex_);
+  if (failure_buckets_.size() >= kMaxTrackedPeers) {
+    // Forget addresses whose budget has refilled: they would start full.
+    const absl::Time now = absl::Now();
+    absl::erase_if(failure_buckets_, [&](const auto& entry) {
+      return entry.second.tokens +
+                 absl::ToDoubleSeconds(now - entry.second.updated) * rate >=
+             burst;
+    });
   }
-  Bucket& state = bucket->second;
-  state.tokens = std::min(
-      burst, state.tokens + absl::ToDoubleSeconds(now - state.updated) * rate);
-  state.updated = now;
-  if (state.tokens < 1) {
-    return ErrorWithRetry(
-        absl::StatusCode::kResourceExhausted,
-        absl::StrCat("rate limit of ", flags_.rate_limit_per_second,
-                     " requests per second exceeded"),
-        absl::Seconds((1 - state.tokens) / rate));
-  }
-  state.tokens -= 1;
-  return absl::OkStatus();
+  return TakeFrom(
+      failure_buckets_, peer_address, rate, burst,
+      absl::StrCat("too many failed authentications from this address (limit ",
+                   flags_.auth_failure_rate_limit,
+                   " per second); retry later with valid credentials"));
 }
 
 absl::StatusOr<Principal> Authenticator::Authorize(
     const grpc::ServerContextBase& context, Access access) {
-  ACCORD_ASSIGN_OR_RETURN(Principal principal, Identify(context));
+  absl::StatusOr<Principal> identified = Identify(context);
+  if (!identified.ok()) {
+    if (identified.status().code() == absl::StatusCode::kUnauthenticated) {
+      ACCORD_RETURN_IF_ERROR(TakeFailureToken(PeerAddress(context.peer())));
+    }
+    return identified.status();
+  }
+  Principal principal = *std::move(identified);
   if (!flags_.insecure_no_auth) {
     ACCORD_RETURN_IF_ERROR(TakeToken(principal.id));
   }

@@ -7,9 +7,12 @@
 // <key_id>.<secret>`) checked against salted hashes in a credentials file
 // (accord.auth.v1.CredentialsFile, JSON), or with a client certificate over
 // mutual TLS whose subject the file maps to a principal. The file is re-read
-// when it changes, so keys are added and revoked without a restart. Each
-// principal has roles and the institutions it acts for; a per-principal
-// token bucket bounds its request rate.
+// when its contents change (compared by hash, so a Kubernetes Secret update,
+// which swaps a symlink and may keep the old modification time, is seen), so
+// keys are added and revoked without a restart. Each principal has roles and
+// the institutions it acts for; a per-principal token bucket bounds its
+// request rate, and a per-peer-address bucket bounds failed authentications
+// (a flood of bad tokens gets RESOURCE_EXHAUSTED, not endless hashing).
 //
 // Example (first line of a handler):
 //   ACCORD_ASSIGN_OR_RETURN(Principal caller,
@@ -67,6 +70,9 @@ struct AuthFlags {
   std::string tls_client_ca_file;
   int64_t rate_limit_per_second = 200;
   int64_t rate_limit_burst = 400;
+  // Failed authentications per second per peer address, and the burst.
+  int64_t auth_failure_rate_limit = 10;
+  int64_t auth_failure_burst = 100;
 };
 
 void RegisterAuthFlags(FlagSet& flag_set, AuthFlags& flags);
@@ -84,8 +90,11 @@ class Authenticator {
 
   // Authenticates the caller, applies its rate limit and checks its role
   // allows `access`. UNAUTHENTICATED, RESOURCE_EXHAUSTED (with RetryInfo) or
-  // PERMISSION_DENIED; never mentions the token. Takes the context of a
-  // synchronous or a callback method.
+  // PERMISSION_DENIED; never mentions the token. A failed authentication
+  // spends from its peer address's budget; once that is empty, further
+  // failures from the address get RESOURCE_EXHAUSTED (valid credentials from
+  // it are still served). Takes the context of a synchronous or a callback
+  // method.
   absl::StatusOr<Principal> Authorize(const grpc::ServerContextBase& context,
                                       Access access);
 
@@ -99,6 +108,12 @@ class Authenticator {
 
   bool insecure() const { return flags_.insecure_no_auth; }
 
+  // A token bucket of one principal or peer address.
+  struct Bucket {
+    double tokens = 0;
+    absl::Time updated;
+  };
+
  private:
   struct Snapshot {
     std::vector<Principal> principals;
@@ -106,16 +121,13 @@ class Authenticator {
     absl::flat_hash_map<std::string, std::pair<size_t, auth::v1::ApiKey>> keys;
     absl::flat_hash_map<std::string, size_t> subjects;
   };
-  struct Bucket {
-    double tokens = 0;
-    absl::Time updated;
-  };
-
   explicit Authenticator(AuthFlags flags) : flags_(std::move(flags)) {}
-  absl::Status Load();
+  // Parses `text` (the file's contents) and makes it the current set.
+  absl::Status Load(const std::string& text);
   void ReloadIfChanged();
   absl::StatusOr<Principal> Identify(const grpc::ServerContextBase& context);
   absl::Status TakeToken(const std::string& principal);
+  absl::Status TakeFailureToken(const std::string& peer_address);
 
   AuthFlags flags_;
   std::string tls_cert_;
@@ -123,10 +135,15 @@ class Authenticator {
   std::string tls_client_ca_;
   absl::Mutex mutex_;
   std::shared_ptr<const Snapshot> snapshot_ ABSL_GUARDED_BY(mutex_);
-  absl::Time file_mtime_ ABSL_GUARDED_BY(mutex_);
+  // SHA-256 of the contents last applied, and of the last contents that
+  // failed to parse (so a broken file is reported once, not every second).
+  std::string file_digest_ ABSL_GUARDED_BY(mutex_);
+  std::string rejected_digest_ ABSL_GUARDED_BY(mutex_);
   absl::Time next_check_ ABSL_GUARDED_BY(mutex_);
   absl::Mutex buckets_mutex_;
   absl::flat_hash_map<std::string, Bucket> buckets_
+      ABSL_GUARDED_BY(buckets_mutex_);
+  absl::flat_hash_map<std::string, Bucket> failure_buckets_
       ABSL_GUARDED_BY(buckets_mutex_);
 };
 
