@@ -146,7 +146,8 @@ absl::StatusOr<std::optional<StoredDelivery>> DeliveryStore::Load(
 }
 
 absl::Status DeliveryStore::Save(const StoredDelivery& stored,
-                                 std::optional<absl::Time> due) {
+                                 std::optional<absl::Time> due,
+                                 std::vector<std::vector<std::string>> also) {
   ACCORD_ASSIGN_OR_RETURN(auto parts,
                           ParseDeliveryName(stored.delivery.name(), "name"));
   const std::string key = DeliveryKey(parts.first, parts.second);
@@ -160,6 +161,7 @@ absl::Status DeliveryStore::Save(const StoredDelivery& stored,
   } else {
     commands.push_back({"ZREM", kDueKey, stored.delivery.name()});
   }
+  for (auto& command : also) commands.push_back(std::move(command));
   return redis_.Pipeline(commands).status();
 }
 

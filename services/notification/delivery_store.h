@@ -68,8 +68,9 @@ class DeliveryStore {
   absl::StatusOr<std::optional<StoredDelivery>> Load(absl::string_view name);
 
   // Saves the delivery and sets its due time (nullopt: not due again).
-  absl::Status Save(const StoredDelivery& stored,
-                    std::optional<absl::Time> due);
+  // `also` runs in the same round trip (the audit record of a retry).
+  absl::Status Save(const StoredDelivery& stored, std::optional<absl::Time> due,
+                    std::vector<std::vector<std::string>> also = {});
 
   // Names due at `now`, at most `limit`.
   absl::StatusOr<std::vector<std::string>> Due(absl::Time now, int limit);

@@ -52,6 +52,7 @@ int main(int argc, char** argv) {
   int64_t fanout_batch = 256;
   accord::notification::WebhookOptions webhook;
   accord::notification::EventHubOptions hub_options;
+  accord::notification::NotificationLimits limits;
   flag_set.AddString("webhook_allow_cidrs", &allow_cidrs,
                      "comma-separated CIDR blocks webhooks may reach although "
                      "they are loopback, private or link-local");
@@ -90,6 +91,14 @@ int main(int argc, char** argv) {
   flag_set.AddDuration("fanout_pause", &hub_options.fanout_pause,
                        "pause between fan-out batches, so unary calls are "
                        "not starved");
+  flag_set.AddInt("max_watch_streams_per_principal",
+                  &limits.max_watch_streams_per_principal, 1, 1000000,
+                  "open WatchEvents streams one principal may hold on this "
+                  "replica; more get RESOURCE_EXHAUSTED");
+  flag_set.AddInt("max_subscriptions_per_principal",
+                  &limits.max_subscriptions_per_principal, 1, 10000000,
+                  "live subscriptions one owner (principal or institution) "
+                  "may have; more get RESOURCE_EXHAUSTED");
   flag_set.ParseOrExit(argc, argv);
   accord::ApplyLogFlags(flags);
 
@@ -122,7 +131,7 @@ int main(int argc, char** argv) {
   }
   const accord::notification::UrlGuard guard(*std::move(allowed));
   accord::notification::NotificationServiceImpl service(
-      redis, guard, **auth, webhook.delivery_retention);
+      redis, guard, **auth, webhook.delivery_retention, limits);
   accord::notification::EventHub hub(redis, hub_options);
   service.AttachHub(&hub);
   accord::notification::WebhookDispatcher dispatcher(

@@ -98,11 +98,41 @@ absl::Status NotFound(absl::string_view name, absl::string_view field) {
                          field);
 }
 
+// The set of an owner's live subscriptions, for the per-owner cap.
+std::string OwnerIndexKey(absl::string_view owner) {
+  return absl::StrCat("accord:subscriptions:owner:", owner);
+}
+
 }  // namespace
+
+StreamSlots::Slot::~Slot() {
+  absl::MutexLock lock(&slots_->mutex_);
+  auto it = slots_->open_.find(principal_);
+  if (it != slots_->open_.end() && --it->second <= 0) slots_->open_.erase(it);
+}
+
+absl::StatusOr<std::shared_ptr<StreamSlots::Slot>> StreamSlots::Acquire(
+    const std::string& principal) {
+  {
+    absl::MutexLock lock(&mutex_);
+    int64_t& open = open_[principal];
+    if (open >= max_per_principal_) {
+      return ErrorWithReason(
+          absl::StatusCode::kResourceExhausted,
+          absl::StrCat(principal, " already has ", open,
+                       " open WatchEvents streams, the most "
+                       "--max_watch_streams_per_principal allows; close one "
+                       "first"),
+          "TOO_MANY_STREAMS");
+    }
+    ++open;
+  }
+  return std::make_shared<Slot>(this, principal);
+}
 
 NotificationServiceImpl::NotificationServiceImpl(
     RedisClient& redis, const UrlGuard& guard, Authenticator& auth,
-    absl::Duration delivery_retention)
+    absl::Duration delivery_retention, NotificationLimits limits)
     : redis_(redis),
       guard_(guard),
       auth_(auth),
@@ -111,7 +141,9 @@ NotificationServiceImpl::NotificationServiceImpl(
       stream_(redis),
       deliveries_(redis, delivery_retention),
       subscriptions_(store_, write_path_, SubscriptionTraits()),
-      codec_(redis) {}
+      codec_(redis),
+      limits_(limits),
+      stream_slots_(limits.max_watch_streams_per_principal) {}
 
 ResourceTraits<Subscription> NotificationServiceImpl::SubscriptionTraits() {
   ResourceTraits<Subscription> traits;
@@ -199,6 +231,13 @@ absl::Status NotificationServiceImpl::PlanSubscriptionChange(
     const Subscription* before, const Subscription* after, WritePlan& plan) {
   // Webhook readers compare this counter to know their cache is stale.
   plan.Write({"INCR", kSubscriptionsVersionKey});
+  // Live subscriptions per owner, for the cap.
+  if (before != nullptr) {
+    plan.Write({"SREM", OwnerIndexKey(before->owner()), before->name()});
+  }
+  if (after != nullptr) {
+    plan.Write({"SADD", OwnerIndexKey(after->owner()), after->name()});
+  }
   if (after != nullptr && after->has_webhook()) {
     if (!pending_secret.empty()) {
       plan.Write({"HSET", kSecretsKey, after->name(), pending_secret});
@@ -212,6 +251,28 @@ absl::Status NotificationServiceImpl::PlanSubscriptionChange(
     plan.Write({"HDEL", kSecretsKey, after->name()});
   }
   return absl::OkStatus();
+}
+
+absl::Status NotificationServiceImpl::CheckSubscriptionCap(
+    absl::string_view owner, absl::string_view name) {
+  const std::string key = OwnerIndexKey(owner);
+  ACCORD_ASSIGN_OR_RETURN(RedisValue count, redis_.Command({"SCARD", key}));
+  if (count.integer < limits_.max_subscriptions_per_principal) {
+    return absl::OkStatus();
+  }
+  if (!name.empty()) {
+    ACCORD_ASSIGN_OR_RETURN(
+        RedisValue member,
+        redis_.Command({"SISMEMBER", key, std::string(name)}));
+    if (member.integer == 1) return absl::OkStatus();
+  }
+  return ErrorWithReason(
+      absl::StatusCode::kResourceExhausted,
+      absl::StrCat(owner, " already owns ", count.integer,
+                   " subscriptions, the most "
+                   "--max_subscriptions_per_principal allows; delete one "
+                   "first"),
+      "TOO_MANY_SUBSCRIPTIONS", "subscription.owner");
 }
 
 absl::StatusOr<Subscription> NotificationServiceImpl::LoadOwned(
@@ -232,9 +293,7 @@ grpc::Status NotificationServiceImpl::CreateSubscription(
     ACCORD_ASSIGN_OR_RETURN(Principal caller,
                             auth_.Authorize(*context, Access::kSubscribe));
     Subscription subscription = request->subscription();
-    if (subscription.owner().empty() && !caller.IsAdmin()) {
-      subscription.set_owner(caller.id);
-    }
+    if (subscription.owner().empty()) subscription.set_owner(caller.id);
     if (!Owns(caller, subscription)) {
       return PermissionDenied(
           absl::StrCat(caller.id,
@@ -255,6 +314,15 @@ grpc::Status NotificationServiceImpl::CreateSubscription(
     ScopedSecret scoped(std::move(secret));
     const ChangeContext change =
         ContextFor(caller, Method("CreateSubscription"), request->request_id());
+    absl::MutexLock cap_lock(&cap_mutex_);
+    // A retry of a request that already created its subscription is not
+    // one more.
+    if (request->request_id().empty() ||
+        !subscriptions_
+             .Load(absl::StrCat("subscriptions/", request->subscription_id()))
+             .ok()) {
+      ACCORD_RETURN_IF_ERROR(CheckSubscriptionCap(subscription.owner(), ""));
+    }
     return subscriptions_.Create(std::move(subscription),
                                  request->subscription_id(),
                                  request->request_id(), change);
@@ -301,8 +369,9 @@ grpc::Status NotificationServiceImpl::UpdateSubscription(
     ACCORD_ASSIGN_OR_RETURN(Principal caller,
                             auth_.Authorize(*context, Access::kSubscribe));
     Subscription patch = request->subscription();
-    ACCORD_RETURN_IF_ERROR(
-        LoadOwned(caller, patch.name(), "subscription.name").status());
+    ACCORD_ASSIGN_OR_RETURN(
+        Subscription current,
+        LoadOwned(caller, patch.name(), "subscription.name"));
     if (!patch.owner().empty() && !Owns(caller, patch)) {
       return PermissionDenied(
           absl::StrCat(caller.id,
@@ -314,6 +383,11 @@ grpc::Status NotificationServiceImpl::UpdateSubscription(
     ScopedSecret scoped(std::move(secret));
     const ChangeContext change =
         ContextFor(caller, Method("UpdateSubscription"), request->request_id());
+    absl::MutexLock cap_lock(&cap_mutex_);
+    // Handing it to another owner counts against that owner's cap.
+    if (!patch.owner().empty() && patch.owner() != current.owner()) {
+      ACCORD_RETURN_IF_ERROR(CheckSubscriptionCap(patch.owner(), patch.name()));
+    }
     return subscriptions_.Update(patch, request->update_mask(),
                                  request->request_id(), change);
   };
@@ -341,9 +415,13 @@ grpc::Status NotificationServiceImpl::UndeleteSubscription(
   auto restore = [&]() -> absl::StatusOr<Subscription> {
     ACCORD_ASSIGN_OR_RETURN(Principal caller,
                             auth_.Authorize(*context, Access::kSubscribe));
-    ACCORD_RETURN_IF_ERROR(LoadOwned(caller, request->name(), "name").status());
+    ACCORD_ASSIGN_OR_RETURN(Subscription current,
+                            LoadOwned(caller, request->name(), "name"));
     const ChangeContext change = ContextFor(
         caller, Method("UndeleteSubscription"), request->request_id());
+    absl::MutexLock cap_lock(&cap_mutex_);
+    ACCORD_RETURN_IF_ERROR(
+        CheckSubscriptionCap(current.owner(), request->name()));
     return subscriptions_.Undelete(request->name(), request->etag(),
                                    request->request_id(), change);
   };
@@ -352,7 +430,7 @@ grpc::Status NotificationServiceImpl::UndeleteSubscription(
 
 absl::StatusOr<Subscription> NotificationServiceImpl::SetState(
     absl::string_view name, absl::string_view etag, Subscription::State state,
-    std::string reason) {
+    std::string reason, const ChangeContext* change) {
   ACCORD_RETURN_IF_ERROR(subscriptions_.CheckName(name, "name"));
   const std::string verb = state == Subscription::STATE_PAUSED   ? "paused"
                            : state == Subscription::STATE_ACTIVE ? "resumed"
@@ -383,7 +461,8 @@ absl::StatusOr<Subscription> NotificationServiceImpl::SetState(
     changed.set_state(state);
     changed.set_state_reason(reason);
     absl::StatusOr<Subscription> result = subscriptions_.CommitCustom(
-        std::move(changed), record.etag, verb, "", ContextFor(""), current);
+        std::move(changed), record.etag, verb, "",
+        change != nullptr ? *change : ContextFor(""), current);
     if (!result.ok() && ReasonOf(result.status()) == "ETAG_MISMATCH" &&
         etag.empty()) {
       continue;
@@ -401,8 +480,10 @@ grpc::Status NotificationServiceImpl::PauseSubscription(
     ACCORD_ASSIGN_OR_RETURN(Principal caller,
                             auth_.Authorize(*context, Access::kSubscribe));
     ACCORD_RETURN_IF_ERROR(LoadOwned(caller, request->name(), "name").status());
+    const ChangeContext change =
+        ContextFor(caller, Method("PauseSubscription"), "");
     return SetState(request->name(), request->etag(),
-                    Subscription::STATE_PAUSED, "");
+                    Subscription::STATE_PAUSED, "", &change);
   };
   return Respond(pause(), response);
 }
@@ -414,8 +495,10 @@ grpc::Status NotificationServiceImpl::ResumeSubscription(
     ACCORD_ASSIGN_OR_RETURN(Principal caller,
                             auth_.Authorize(*context, Access::kSubscribe));
     ACCORD_RETURN_IF_ERROR(LoadOwned(caller, request->name(), "name").status());
+    const ChangeContext change =
+        ContextFor(caller, Method("ResumeSubscription"), "");
     return SetState(request->name(), request->etag(),
-                    Subscription::STATE_ACTIVE, "");
+                    Subscription::STATE_ACTIVE, "", &change);
   };
   absl::StatusOr<Subscription> resumed = resume();
   if (resumed.ok() && on_delivery_due_) on_delivery_due_();
@@ -468,10 +551,17 @@ NotificationServiceImpl::WatchEvents(grpc::CallbackServerContext* context,
   // the rest waits for the hub's pool.
   absl::StatusOr<Principal> caller =
       auth_.Authorize(*context, Access::kSubscribe);
+  // The slot lives in the resolver, which the stream's reactor keeps until
+  // the stream is done, however it ends.
+  absl::StatusOr<std::shared_ptr<StreamSlots::Slot>> slot = nullptr;
+  if (caller.ok() && !auth_.insecure()) {
+    slot = stream_slots_.Acquire(caller->id);
+  }
   return hub_->Watch(*request,
-                     [this, caller = std::move(caller),
+                     [this, caller = std::move(caller), slot = std::move(slot),
                       request = *request]() -> absl::StatusOr<EventSelector> {
                        if (!caller.ok()) return caller.status();
+                       if (!slot.ok()) return slot.status();
                        absl::StatusOr<EventSelector> selector =
                            ResolveSelector(request, *caller);
                        if (selector.ok()) selector->SetReceiver(*caller);
@@ -691,7 +781,7 @@ grpc::Status NotificationServiceImpl::GetDelivery(
 }
 
 absl::StatusOr<Delivery> NotificationServiceImpl::Retry(
-    absl::string_view name) {
+    absl::string_view name, const ChangeContext& change) {
   ACCORD_ASSIGN_OR_RETURN(std::optional<StoredDelivery> stored,
                           deliveries_.Load(name));
   if (!stored.has_value()) {
@@ -734,7 +824,13 @@ absl::StatusOr<Delivery> NotificationServiceImpl::Retry(
           absl::ToUnixNanos(now));
   *delivery.mutable_next_attempt_time() = timestamp;
   *delivery.mutable_update_time() = timestamp;
-  ACCORD_RETURN_IF_ERROR(deliveries_.Save(*stored, now));
+  // Audited like every other change (a delivery has no etag).
+  ACCORD_RETURN_IF_ERROR(deliveries_.Save(
+      *stored, now,
+      {{"XADD", kAuditStream, "*", "principal", change.principal, "method",
+        change.method, "resource", delivery.name(), "time",
+        absl::FormatTime(absl::RFC3339_full, change.time, absl::UTCTimeZone()),
+        "request_id", change.request_id, "old_etag", "", "new_etag", ""}}));
   if (on_delivery_due_) on_delivery_due_();
   return delivery;
 }
@@ -750,7 +846,8 @@ grpc::Status NotificationServiceImpl::RetryDelivery(
     ACCORD_RETURN_IF_ERROR(
         LoadOwned(caller, absl::StrCat("subscriptions/", parts.first), "name")
             .status());
-    return Retry(request->name());
+    return Retry(request->name(),
+                 ContextFor(caller, Method("RetryDelivery"), ""));
   };
   return Respond(retry(), response);
 }

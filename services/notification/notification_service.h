@@ -20,10 +20,19 @@
 // editor, admin). A subscription belongs to its `owner`: the principal
 // itself or one of the institutions it acts for; others (except admins)
 // see it as absent.
+//
+// Per-principal caps bound what one caller can hold: open WatchEvents
+// streams per principal (counted by this replica; a stream's slot is freed
+// when it ends for any reason) and live subscriptions per owner (counted in
+// Redis). Beyond them calls get RESOURCE_EXHAUSTED naming the limit. With
+// --insecure_no_auth every caller is the same anonymous admin, so the
+// stream cap is not applied there.
 
 #include <memory>
 #include <string>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "accord/notification/v1/notification_service.grpc.pb.h"
 #include "common/auth.h"
@@ -40,13 +49,47 @@
 
 namespace accord::notification {
 
+struct NotificationLimits {
+  int64_t max_watch_streams_per_principal = 100;
+  int64_t max_subscriptions_per_principal = 1000;
+};
+
+// Counts open streams per principal.
+class StreamSlots {
+ public:
+  // Held for as long as the stream lives; frees its slot when destroyed.
+  class Slot {
+   public:
+    Slot(StreamSlots* slots, std::string principal)
+        : slots_(slots), principal_(std::move(principal)) {}
+    ~Slot();
+    Slot(const Slot&) = delete;
+    Slot& operator=(const Slot&) = delete;
+
+   private:
+    StreamSlots* slots_;
+    std::string principal_;
+  };
+
+  explicit StreamSlots(int64_t max_per_principal)
+      : max_per_principal_(max_per_principal) {}
+  // A slot for `principal`, or RESOURCE_EXHAUSTED when it holds the most.
+  absl::StatusOr<std::shared_ptr<Slot>> Acquire(const std::string& principal);
+
+ private:
+  const int64_t max_per_principal_;
+  absl::Mutex mutex_;
+  absl::flat_hash_map<std::string, int64_t> open_ ABSL_GUARDED_BY(mutex_);
+};
+
 class NotificationServiceImpl final
     : public v1::NotificationService::WithCallbackMethod_WatchEvents<
           v1::NotificationService::Service> {
  public:
   NotificationServiceImpl(RedisClient& redis, const UrlGuard& guard,
                           Authenticator& auth,
-                          absl::Duration delivery_retention);
+                          absl::Duration delivery_retention,
+                          NotificationLimits limits = {});
 
   // WatchEvents is served by `hub` (which must outlive the server).
   void AttachHub(EventHub* hub) { hub_ = hub; }
@@ -56,10 +99,12 @@ class NotificationServiceImpl final
   }
 
   // Sets the state of a subscription (pause, resume, disable after 410).
-  absl::StatusOr<v1::Subscription> SetState(absl::string_view name,
-                                            absl::string_view etag,
-                                            v1::Subscription::State state,
-                                            std::string reason);
+  // `change` names who asked (the audit record's principal and method);
+  // without it the change is the service's own.
+  absl::StatusOr<v1::Subscription> SetState(
+      absl::string_view name, absl::string_view etag,
+      v1::Subscription::State state, std::string reason,
+      const ChangeContext* change = nullptr);
 
   grpc::Status CreateSubscription(grpc::ServerContext* context,
                                   const v1::CreateSubscriptionRequest* request,
@@ -122,7 +167,12 @@ class NotificationServiceImpl final
       const v1::ListEventsRequest& request, const Principal& caller);
   absl::StatusOr<v1::ListDeliveriesResponse> ListDeliveriesPage(
       const v1::ListDeliveriesRequest& request);
-  absl::StatusOr<v1::Delivery> Retry(absl::string_view name);
+  absl::StatusOr<v1::Delivery> Retry(absl::string_view name,
+                                     const ChangeContext& change);
+  // RESOURCE_EXHAUSTED if `owner` already has the most live subscriptions
+  // (`name` aside, when it is one of them).
+  absl::Status CheckSubscriptionCap(absl::string_view owner,
+                                    absl::string_view name);
 
   RedisClient& redis_;
   const UrlGuard& guard_;
@@ -135,6 +185,11 @@ class NotificationServiceImpl final
   EventHub* hub_ = nullptr;
   std::function<void()> on_delivery_due_;
   SharedPageTokenCodec codec_;
+  const NotificationLimits limits_;
+  StreamSlots stream_slots_;
+  // Counting an owner's subscriptions and writing one more are two steps;
+  // within a replica they happen one owner-changing write at a time.
+  absl::Mutex cap_mutex_;
 };
 
 }  // namespace accord::notification
