@@ -1,14 +1,21 @@
-// Security tests for the institution and agreement services (issue 7).
+// Security tests for the three services (issue 7).
 //
 // Real redis-server and service binaries on free loopback ports, real gRPC,
 // authentication on:
 //   - SecurityTest: an authorisation matrix over every RPC of
-//     InstitutionService, AgreementService and AuditService (enumerated
-//     from their descriptors) as eight callers, the OWASP API Top 10 items
-//     that apply (object-, property- and function-level authorisation), the
-//     audit trail and reloading the credentials file without a restart;
-//   - ResourceConsumptionTest: --max_message_bytes, the page size cap and
-//     the per-principal rate limit;
+//     InstitutionService, AgreementService, NotificationService and
+//     AuditService (enumerated from their descriptors) as nine callers, the
+//     OWASP API Top 10 items that apply (object-, property- and
+//     function-level authorisation), the audit trail and reloading the
+//     credentials file without a restart;
+//   - ResourceConsumptionTest: --max_message_bytes, the page size cap, the
+//     per-principal rate limit and the per-address budget of failed
+//     authentications;
+//   - NotificationLimitsTest: 1,000 watch streams from one principal
+//     against --max_watch_streams_per_principal, and
+//     --max_subscriptions_per_principal;
+//   - CredentialsSymlinkTest: a Kubernetes-style Secret update (a swapped
+//     `..data` symlink, the same modification time) is picked up;
 //   - MutualTlsTest: client certificates made here with the openssl CLI;
 //   - ServiceTokenTest: the agreement service's own token for the
 //     institution service.
@@ -25,6 +32,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <sstream>
 #include <stdexcept>
@@ -33,6 +41,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -40,11 +49,13 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "absl/strings/substitute.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "accord/agreement/v1/agreement_service.grpc.pb.h"
 #include "accord/auth/v1/auth.grpc.pb.h"
 #include "accord/institution/v1/institution_service.grpc.pb.h"
+#include "accord/notification/v1/notification_service.grpc.pb.h"
 #include "cli/rpc_client.h"
 #include "common/auth.h"
 #include "common/errors.h"
@@ -77,6 +88,8 @@ constexpr char kInstitutionService[] =
     "accord.institution.v1.InstitutionService";
 constexpr char kAgreementService[] = "accord.agreement.v1.AgreementService";
 constexpr char kAuditService[] = "accord.auth.v1.AuditService";
+constexpr char kNotificationService[] =
+    "accord.notification.v1.NotificationService";
 
 // ---------------------------------------------------------------------------
 // Helpers shared by every fixture.
@@ -93,6 +106,9 @@ const std::vector<const ServiceDescriptor*>& Services() {
       auth::v1::ListAuditRecordsRequest::descriptor()
           ->file()
           ->FindServiceByName("AuditService"),
+      notification::v1::CreateSubscriptionRequest::descriptor()
+          ->file()
+          ->FindServiceByName("NotificationService"),
   };
   return *services;
 }
@@ -107,9 +123,10 @@ const MethodDescriptor& FindMethod(absl::string_view name) {
   throw std::logic_error(absl::StrCat("no method ", name));
 }
 
-// Standard reads; everything else changes state.
+// Standard reads (and watching); everything else changes state.
 bool IsMutating(const MethodDescriptor& method) {
-  for (const char* prefix : {"Get", "List", "BatchGet", "Search", "Query"}) {
+  for (const char* prefix :
+       {"Get", "List", "BatchGet", "Search", "Query", "Watch"}) {
     if (absl::StartsWith(method.name(), prefix)) return false;
   }
   return true;
@@ -289,9 +306,11 @@ enum class Binary { kInstitution, kAgreement };
 class Api {
  public:
   Api(std::shared_ptr<grpc::Channel> institution,
-      std::shared_ptr<grpc::Channel> agreement)
+      std::shared_ptr<grpc::Channel> agreement,
+      std::shared_ptr<grpc::Channel> notification = nullptr)
       : institution_(std::move(institution)),
-        agreement_(std::move(agreement)) {}
+        agreement_(std::move(agreement)),
+        notification_(std::move(notification)) {}
 
   Response Call(const std::string& token, const MethodDescriptor& method,
                 const std::string& json,
@@ -307,12 +326,15 @@ class Api {
           absl::StrCat("bad request JSON for ", method.name(), ": ",
                        parsed.message().as_string(), "\n", json));
     }
-    cli::RpcClient client(
-        {{kInstitutionService, institution_},
-         {kAgreementService, agreement_},
-         {kAuditService,
-          audit_on == Binary::kInstitution ? institution_ : agreement_}},
-        absl::Seconds(10), token);
+    std::map<std::string, std::shared_ptr<grpc::Channel>> channels = {
+        {kInstitutionService, institution_},
+        {kAgreementService, agreement_},
+        {kAuditService,
+         audit_on == Binary::kInstitution ? institution_ : agreement_}};
+    if (notification_ != nullptr) {
+      channels[kNotificationService] = notification_;
+    }
+    cli::RpcClient client(std::move(channels), absl::Seconds(10), token);
     return client.Call(method, *request);
   }
 
@@ -325,6 +347,7 @@ class Api {
  private:
   std::shared_ptr<grpc::Channel> institution_;
   std::shared_ptr<grpc::Channel> agreement_;
+  std::shared_ptr<grpc::Channel> notification_;
 };
 
 // Request bodies (protobuf JSON mapping).
@@ -401,9 +424,10 @@ std::string NameJson(absl::string_view name) {
 std::string KindOf(absl::string_view name) {
   const std::vector<std::string> parts = absl::StrSplit(name, '/');
   static const auto* kinds = new std::map<std::string, std::string>{
-      {"institutions", "Institution"}, {"officials", "Official"},
-      {"agreements", "Agreement"},     {"committees", "Committee"},
-      {"sessions", "Session"},         {"milestones", "Milestone"}};
+      {"institutions", "Institution"},   {"officials", "Official"},
+      {"agreements", "Agreement"},       {"committees", "Committee"},
+      {"sessions", "Session"},           {"milestones", "Milestone"},
+      {"subscriptions", "Subscription"}, {"deliveries", "Delivery"}};
   return kinds->at(parts.size() >= 4 ? parts[2] : parts[0]);
 }
 
@@ -411,7 +435,7 @@ std::string KindOf(absl::string_view name) {
 // The main suite: both services with authentication on, fixtures made by an
 // admin.
 
-// The eight callers of the matrix (its columns).
+// The nine callers of the matrix (its columns).
 enum Caller {
   kNoCredentials,
   kUnknownKey,
@@ -421,14 +445,15 @@ enum Caller {
   kOtherEditor,
   kRightEditor,
   kAdmin,
+  kSubscriber,
   kCallers,
 };
 constexpr std::array<const char*, kCallers> kCallerNames = {
-    "no credentials", "unknown key id", "wrong secret", "revoked key",
-    "viewer",         "editor of C",    "editor of A",  "admin"};
+    "no credentials", "unknown key id", "wrong secret", "revoked key", "viewer",
+    "editor of C",    "editor of A",    "admin",        "subscriber"};
 // Their principal ids, as the audit trail records them.
 constexpr std::array<const char*, kCallers> kPrincipalIds = {
-    "", "", "", "", "viewer", "editor-c", "editor-a", "admin"};
+    "", "", "", "", "viewer", "editor-c", "editor-a", "admin", "subscriber"};
 
 // Fixture records, made as admin before the tests.
 constexpr char kA[] = "institutions/a";  // Alpha University, IR
@@ -450,13 +475,21 @@ struct MainSuite {
   std::unique_ptr<RedisServer> redis;
   std::unique_ptr<Credentials> credentials;
   std::array<std::string, kCallers> tokens;
-  std::string subscriber_token;
   std::unique_ptr<ServiceProcess> institution;
   std::unique_ptr<ServiceProcess> agreement;
+  std::unique_ptr<ServiceProcess> notification;
+  std::shared_ptr<grpc::Channel> notification_channel;
   std::unique_ptr<Api> api;
   std::unique_ptr<EventLog> events;
   std::string setup_error;
   int next_id = 0;
+  // Notification fixtures: a loopback URL nobody listens on (webhooks to
+  // it are dead-lettered at once), a dead-lettered delivery of the editor
+  // of A, and the events of the shared and the restricted MOU.
+  std::string dead_webhook;
+  std::string delivery;
+  std::string public_event;
+  std::string secret_event;
 };
 MainSuite* suite = nullptr;
 
@@ -492,12 +525,16 @@ int64_t AuditCount() { return StreamLength(kAuditStream); }
 
 // The record's etag as an admin reads it (soft-deleted ones included), or
 // kAbsent.
+// A delivery has no etag: its whole state stands in for one.
 std::string EtagOf(const std::string& name) {
   Response got = CallAs(kAdmin, "Get" + KindOf(name), NameJson(name));
   if (got.status().code() == StatusCode::kNotFound) return kAbsent;
   if (!got.ok()) {
     throw std::runtime_error(
         absl::StrCat("reading ", name, ": ", Describe(got.status())));
+  }
+  if ((*got)->GetDescriptor()->FindFieldByName("etag") == nullptr) {
+    return (*got)->SerializeAsString();
   }
   return StringField(**got, "etag");
 }
@@ -613,6 +650,8 @@ void CreateFixtures() {
                          kCommittee, MilestoneJson("Trade fair", kA)));
 }
 
+void CreateNotificationFixtures();
+
 class SecurityTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
@@ -654,17 +693,18 @@ class SecurityTest : public ::testing::Test {
     tokens[kOtherEditor] = credentials.AddKey("editor-c", "editor-c-1");
     tokens[kRightEditor] = credentials.AddKey("editor-a", "editor-a-1");
     tokens[kAdmin] = credentials.AddKey("admin", "admin-1");
-    suite->subscriber_token = credentials.AddKey("subscriber", "subscriber-1");
+    tokens[kSubscriber] = credentials.AddKey("subscriber", "subscriber-1");
     const std::string service_token_file = suite->dir.path + "/agreement.token";
     WriteFile(service_token_file,
               credentials.AddKey("agreement-service", "agreement-1") + "\n");
     credentials.Write();
 
-    // Limits high enough for the set-up traffic; ResourceConsumptionTest
-    // covers the limit itself.
-    const std::vector<std::string> flags = {credentials.Flag(),
-                                            "--rate_limit=1000000",
-                                            "--rate_limit_burst=1000000"};
+    // Limits high enough for the set-up traffic and the matrix's refused
+    // callers; ResourceConsumptionTest covers the limits themselves.
+    const std::vector<std::string> flags = {
+        credentials.Flag(), "--rate_limit=1000000",
+        "--rate_limit_burst=1000000", "--auth_failure_rate_limit=1000000",
+        "--auth_failure_burst=1000000"};
     suite->institution =
         StartService("accord-institution", suite->redis->url(), flags);
     std::vector<std::string> agreement_flags = flags;
@@ -674,12 +714,25 @@ class SecurityTest : public ::testing::Test {
     agreement_flags.push_back("--institution_deadline=2s");
     suite->agreement =
         StartService("accord-agreement", suite->redis->url(), agreement_flags);
+    // Webhooks to a closed loopback port fail at once and, with one
+    // attempt, are dead-lettered: deliveries to read and retry.
+    std::vector<std::string> notification_flags = flags;
+    notification_flags.push_back("--webhook_allow_cidrs=127.0.0.0/8");
+    notification_flags.push_back("--webhook_max_attempts=1");
+    suite->notification = StartService("accord-notification",
+                                       suite->redis->url(), notification_flags);
     WaitServing(*suite->institution);
     WaitServing(*suite->agreement);
+    WaitServing(*suite->notification);
+    suite->notification_channel = suite->notification->Channel();
+    suite->dead_webhook =
+        absl::StrCat("http://127.0.0.1:", FreePort(), "/hook");
     suite->api = std::make_unique<Api>(suite->institution->Channel(),
-                                       suite->agreement->Channel());
+                                       suite->agreement->Channel(),
+                                       suite->notification_channel);
     suite->events = std::make_unique<EventLog>(suite->redis->url());
     CreateFixtures();
+    CreateNotificationFixtures();
   }
 };
 
@@ -694,6 +747,8 @@ struct Expectation {
   StatusCode other_editor;
   StatusCode right_editor;
   StatusCode admin;
+  // Only the notification service serves subscribers.
+  StatusCode subscriber = StatusCode::kPermissionDenied;
 };
 constexpr StatusCode kOk = StatusCode::kOk;
 constexpr StatusCode kDenied = StatusCode::kPermissionDenied;
@@ -708,6 +763,17 @@ constexpr Expectation kEditorsInScope = {kDenied, kDenied, kOk, kOk};
 // editor of C does not see the record at all.
 constexpr Expectation kPartyEditors = {kDenied, kNotFound, kOk, kOk};
 constexpr Expectation kAdminOnly = {kDenied, kDenied, kDenied, kOk};
+// Notification: every authenticated role may watch and own subscriptions.
+constexpr Expectation kAnySubscriber = {kOk, kOk, kOk, kOk, kOk};
+// A subscription of the editor of A (or of institution A): absent for
+// everyone else but admins.
+constexpr Expectation kOwnerOnly = {kNotFound, kNotFound, kOk, kOk, kNotFound};
+// A subscription of the subscriber.
+constexpr Expectation kSubscriberOnly = {kNotFound, kNotFound, kNotFound, kOk,
+                                         kOk};
+// Restricted events: absent for non-parties, the subscriber included.
+constexpr Expectation kPartiesOnlyEvents = {kNotFound, kNotFound, kOk, kOk,
+                                            kNotFound};
 
 // One call to make: the request (JSON), the record it may change (left
 // unchanged by a refusal; "" for none) and its request_id.
@@ -726,6 +792,13 @@ struct Row {
   // `id` is fresh for every cell.
   std::function<Cell(const std::string& id)> prepare;
   Binary binary = Binary::kAgreement;  // for AuditService rows
+  // An accepted change writes one event and one audit record with the old
+  // and new etags; a delivery retry has neither etag nor event, only the
+  // audit record.
+  bool versioned = true;
+  // Makes the call itself, for methods the by-name client cannot call
+  // (server streams).
+  std::function<absl::Status(Caller, const Cell&)> call = nullptr;
 };
 
 struct Table {
@@ -948,6 +1021,216 @@ Table AuditTable() {
                                 kAdminOnly, "served by accord-agreement")}};
 }
 
+// A webhook signing secret ("whsec_" and the base64 of 24 bytes).
+constexpr char kWebhookSecret[] = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+std::string SubscriptionJson(absl::string_view owner) {
+  return absl::Substitute(
+      R"({$0"eventTypes":["accord.agreement.v1.*"],"stream":{}})",
+      owner.empty() ? "" : absl::StrCat(R"("owner":")", owner, "\","));
+}
+
+std::function<std::string(const std::string&)> NewSubscriptionOf(
+    std::string owner) {
+  return [owner](const std::string& id) {
+    Admin("CreateSubscription",
+          absl::Substitute(R"({"subscriptionId":"$0","subscription":$1})", id,
+                           SubscriptionJson(owner)));
+    return "subscriptions/" + id;
+  };
+}
+
+std::function<std::string(const std::string&)> PausedAfter(
+    std::function<std::string(const std::string&)> setup) {
+  return [setup](const std::string& id) {
+    const std::string name = setup(id);
+    Admin("PauseSubscription", NameJson(name));
+    return name;
+  };
+}
+
+// A webhook subscription of the editor of A for institution `id`'s events,
+// then that institution: one delivery, dead-lettered after its one failed
+// attempt. Returns the delivery's name.
+std::string NewDeadLetter(const std::string& id) {
+  Admin("CreateSubscription",
+        absl::Substitute(
+            R"({"subscriptionId":"$0","subscription":{"owner":"editor-a",)"
+            R"("eventTypes":["accord.institution.v1.*"],)"
+            R"("filter":"subject = \"institutions/$0\"",)"
+            R"("webhook":{"uri":"$1","signingSecret":"$2"}}})",
+            id, suite->dead_webhook, kWebhookSecret));
+  NewInstitution(id);
+  std::string name;
+  const bool dead = PollUntil(
+      [&] {
+        const auto page = As<notification::v1::ListDeliveriesResponse>(
+            *Admin("ListDeliveries",
+                   absl::Substitute(R"({"parent":"subscriptions/$0"})", id)));
+        if (page.deliveries_size() != 1 ||
+            page.deliveries(0).state() !=
+                notification::v1::Delivery::STATE_DEAD_LETTERED) {
+          return false;
+        }
+        name = page.deliveries(0).name();
+        return true;
+      },
+      absl::Seconds(20));
+  if (!dead) {
+    throw std::runtime_error(
+        absl::StrCat("no dead-lettered delivery for subscriptions/", id));
+  }
+  return name;
+}
+
+// Opens a WatchEvents stream as `caller`: OK once its first message (an
+// event or a 100 ms heartbeat) arrives, else the status it ended with.
+absl::Status WatchOnce(Caller caller, const std::string& json) {
+  notification::v1::WatchEventsRequest request;
+  if (!google::protobuf::util::JsonStringToMessage(json, &request).ok()) {
+    throw std::logic_error("bad WatchEvents JSON: " + json);
+  }
+  auto stub = notification::v1::NotificationService::NewStub(
+      suite->notification_channel);
+  grpc::ClientContext context;
+  if (!suite->tokens[caller].empty()) {
+    context.AddMetadata("authorization",
+                        absl::StrCat("Bearer ", suite->tokens[caller]));
+  }
+  context.set_deadline(std::chrono::system_clock::now() +
+                       std::chrono::seconds(10));
+  auto reader = stub->WatchEvents(&context, request);
+  notification::v1::WatchEventsResponse response;
+  if (reader->Read(&response)) {
+    context.TryCancel();
+    (void)reader->Finish();
+    return absl::OkStatus();
+  }
+  const grpc::Status status = reader->Finish();
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()),
+                      status.error_message());
+}
+
+Row Watch(std::string variant, Expectation expect, std::string request) {
+  Row row = Read("WatchEvents", request, expect, std::move(variant));
+  row.call = [](Caller caller, const Cell& cell) {
+    return WatchOnce(caller, cell.request);
+  };
+  return row;
+}
+
+// Pause, resume and retry take no request_id.
+Row WithoutRequestId(Row row) {
+  row.prepare = [prepare = row.prepare](const std::string& id) {
+    Cell cell = prepare(id);
+    cell.request_id = "";
+    return cell;
+  };
+  return row;
+}
+
+void CreateNotificationFixtures() {
+  NewSubscriptionOf("editor-a")("of-editor-a");
+  NewSubscriptionOf(kA)("of-a");
+  NewSubscriptionOf("subscriber")("of-subscriber");
+  suite->delivery = NewDeadLetter("hook-of-editor-a");
+  for (const events::v1::Event& event : suite->events->All()) {
+    if (event.subject() == kMou && suite->public_event.empty()) {
+      suite->public_event = "events/" + event.position();
+    }
+    if (event.subject() == kSecret && suite->secret_event.empty()) {
+      suite->secret_event = "events/" + event.position();
+    }
+  }
+  if (suite->public_event.empty() || suite->secret_event.empty()) {
+    throw std::runtime_error("the MOUs' events are not in the stream");
+  }
+}
+
+Table NotificationTable() {
+  constexpr char kRename[] =
+      R"({"subscription":{"name":"$2","displayName":"Renamed $0"},)"
+      R"("updateMask":"displayName","requestId":"$1"})";
+  constexpr char kNameOnly[] = R"({"name":"$2"})";
+  const std::string create =
+      R"({"subscriptionId":"$0","requestId":"$1","subscription":)";
+  Row retry = WithoutRequestId(Change("RetryDelivery", "of the editor of A",
+                                      kOwnerOnly, NewDeadLetter, kNameOnly));
+  retry.versioned = false;
+  return {
+      kNotificationService,
+      {
+          // Subscriptions: each principal sees and manages its own (and
+          // its institutions'); others are absent.
+          Read("GetSubscription", NameJson("subscriptions/of-editor-a"),
+               kOwnerOnly, "the editor of A's own"),
+          Read("GetSubscription", NameJson("subscriptions/of-a"), kOwnerOnly,
+               "owned by institution A"),
+          Read("GetSubscription", NameJson("subscriptions/of-subscriber"),
+               kSubscriberOnly, "the subscriber's own"),
+          Read("ListSubscriptions", R"({"pageSize":1000})", kAnySubscriber,
+               "(filtered, see NotificationObjectLevel)"),
+          Create("CreateSubscription", "owned by the caller", kAnySubscriber,
+                 "subscriptions", create + SubscriptionJson("") + "}"),
+          Create("CreateSubscription", "owned by institution A",
+                 kEditorsInScope, "subscriptions",
+                 create + SubscriptionJson(kA) + "}"),
+          Create("CreateSubscription", "owned by another principal", kAdminOnly,
+                 "subscriptions",
+                 create + SubscriptionJson("someone-else") + "}"),
+          Change("UpdateSubscription", "the editor of A's own", kOwnerOnly,
+                 NewSubscriptionOf("editor-a"), kRename),
+          Change("UpdateSubscription", "owned by institution A", kOwnerOnly,
+                 NewSubscriptionOf(kA), kRename),
+          Change("UpdateSubscription", "the subscriber's own", kSubscriberOnly,
+                 NewSubscriptionOf("subscriber"), kRename),
+          Change("UpdateSubscription", "the editor of A's, handed to another",
+                 {kNotFound, kNotFound, kDenied, kOk, kNotFound},
+                 NewSubscriptionOf("editor-a"),
+                 R"({"subscription":{"name":"$2","owner":"someone-else"},)"
+                 R"("updateMask":"owner","requestId":"$1"})"),
+          Change("DeleteSubscription", "the editor of A's own", kOwnerOnly,
+                 NewSubscriptionOf("editor-a"), kDeleteFormat),
+          Change("DeleteSubscription", "the subscriber's own", kSubscriberOnly,
+                 NewSubscriptionOf("subscriber"), kDeleteFormat),
+          Change("UndeleteSubscription", "the editor of A's own", kOwnerOnly,
+                 DeletedAfter(NewSubscriptionOf("editor-a")), kDeleteFormat),
+          WithoutRequestId(Change("PauseSubscription", "the editor of A's own",
+                                  kOwnerOnly, NewSubscriptionOf("editor-a"),
+                                  kNameOnly)),
+          WithoutRequestId(Change("PauseSubscription", "the subscriber's own",
+                                  kSubscriberOnly,
+                                  NewSubscriptionOf("subscriber"), kNameOnly)),
+          WithoutRequestId(
+              Change("ResumeSubscription", "the editor of A's own", kOwnerOnly,
+                     PausedAfter(NewSubscriptionOf("editor-a")), kNameOnly)),
+          // Events: restricted ones are absent for non-parties.
+          Watch("an inline selector", kAnySubscriber,
+                R"({"inlineSelector":{"eventTypes":["accord.*"]},)"
+                R"("heartbeatInterval":"0.1s"})"),
+          Watch("the editor of A's subscription", kOwnerOnly,
+                R"({"subscription":"subscriptions/of-editor-a",)"
+                R"("heartbeatInterval":"0.1s"})"),
+          Watch("the subscriber's subscription", kSubscriberOnly,
+                R"({"subscription":"subscriptions/of-subscriber",)"
+                R"("heartbeatInterval":"0.1s"})"),
+          Read("ListEvents", R"({"pageSize":10})", kAnySubscriber,
+               "(filtered, see mou_delivery_test)"),
+          Read("GetEvent", NameJson(suite->public_event), kAnySubscriber,
+               "of the shared MOU"),
+          Read("GetEvent", NameJson(suite->secret_event), kPartiesOnlyEvents,
+               "of the restricted MOU"),
+          // Webhook deliveries: their subscription's owner's.
+          Read("ListDeliveries",
+               absl::Substitute(R"({"parent":"$0"})",
+                                "subscriptions/hook-of-editor-a"),
+               kOwnerOnly, "of the editor of A's webhook"),
+          Read("GetDelivery", NameJson(suite->delivery), kOwnerOnly,
+               "of the editor of A's webhook"),
+          retry,
+      }};
+}
+
 StatusCode ExpectedFor(const Row& row, Caller caller) {
   switch (caller) {
     case kViewer:
@@ -958,6 +1241,8 @@ StatusCode ExpectedFor(const Row& row, Caller caller) {
       return row.expect.right_editor;
     case kAdmin:
       return row.expect.admin;
+    case kSubscriber:
+      return row.expect.subscriber;
     default:
       return StatusCode::kUnauthenticated;
   }
@@ -971,8 +1256,15 @@ StatusCode RunCell(const Table& table, const Row& row, Caller caller) {
   const int64_t audit_before = AuditCount();
   const std::string etag_before = cell.probe.empty() ? "" : EtagOf(cell.probe);
 
+  // A custom call answers only with a status (it serves reads only).
+  auto custom = [&]() -> Response {
+    const absl::Status status = row.call(caller, cell);
+    if (!status.ok()) return status;
+    return std::unique_ptr<Message>();
+  };
   const Response response =
-      CallAs(caller, row.method, cell.request, row.binary);
+      row.call ? custom()
+               : CallAs(caller, row.method, cell.request, row.binary);
   const StatusCode code = response.status().code();
   EXPECT_EQ(code, ExpectedFor(row, caller)) << Describe(response.status());
 
@@ -989,16 +1281,17 @@ StatusCode RunCell(const Table& table, const Row& row, Caller caller) {
   const std::string name = StringField(**response, "name");
   const std::string etag = StringField(**response, "etag");
   EXPECT_EQ(name, cell.probe);
-  EXPECT_NE(etag, etag_before);
-  EXPECT_EQ(EventCount(), events_before + 1);
+  EXPECT_NE(EtagOf(cell.probe), etag_before);
+  EXPECT_EQ(EventCount(), events_before + (row.versioned ? 1 : 0));
   EXPECT_EQ(AuditCount(), audit_before + 1);
   const auth::v1::AuditRecord audit = LatestAudit();
   EXPECT_EQ(audit.principal(), kPrincipalIds[caller]);
   EXPECT_EQ(audit.method(), absl::StrCat("/", table.service, "/", row.method));
   EXPECT_EQ(audit.resource(), cell.probe);
   EXPECT_EQ(audit.request_id(), cell.request_id);
-  EXPECT_EQ(audit.old_etag(), etag_before == kAbsent ? "" : etag_before);
-  EXPECT_EQ(audit.new_etag(), etag);
+  EXPECT_EQ(audit.old_etag(),
+            !row.versioned || etag_before == kAbsent ? "" : etag_before);
+  EXPECT_EQ(audit.new_etag(), row.versioned ? etag : "");
   EXPECT_TRUE(audit.has_time());
   return code;
 }
@@ -1024,15 +1317,16 @@ void RunMatrix(const Table& table) {
 
 TEST_F(SecurityTest, EveryRpcHasAMatrixRow) {
   std::set<std::string> covered;
-  for (const Table& table :
-       {InstitutionTable(), AgreementTable(), AuditTable()}) {
+  for (const Table& table : {InstitutionTable(), AgreementTable(),
+                             NotificationTable(), AuditTable()}) {
     for (const Row& row : table.rows) {
       const MethodDescriptor& method = FindMethod(row.method);
       EXPECT_EQ(method.service()->full_name(), table.service) << row.method;
       EXPECT_EQ(row.writes, IsMutating(method))
           << row.method << " is in the matrix as a "
           << (row.writes ? "write" : "read");
-      if (row.writes) {
+      // Viewers manage their own subscriptions; nothing else.
+      if (row.writes && table.service != kNotificationService) {
         EXPECT_EQ(row.expect.viewer, kDenied)
             << row.method << ": viewers may not change anything";
       }
@@ -1053,6 +1347,10 @@ TEST_F(SecurityTest, InstitutionServiceMatrix) {
 }
 
 TEST_F(SecurityTest, AgreementServiceMatrix) { RunMatrix(AgreementTable()); }
+
+TEST_F(SecurityTest, NotificationServiceMatrix) {
+  RunMatrix(NotificationTable());
+}
 
 TEST_F(SecurityTest, AuditServiceMatrix) { RunMatrix(AuditTable()); }
 
@@ -1421,6 +1719,9 @@ TEST_F(SecurityTest, FunctionLevel_ViewerAndSubscriberCannotCallMutators) {
   const int64_t events_before = EventCount();
   const int64_t audit_before = AuditCount();
   for (const ServiceDescriptor* service : Services()) {
+    // Notification methods are for subscribers and viewers by design; its
+    // matrix checks each of them per caller.
+    if (service->full_name() == kNotificationService) continue;
     for (int i = 0; i < service->method_count(); ++i) {
       const MethodDescriptor& method = *service->method(i);
       // The role is checked before the request is looked at, so an empty
@@ -1435,7 +1736,7 @@ TEST_F(SecurityTest, FunctionLevel_ViewerAndSubscriberCannotCallMutators) {
       // A subscriber only watches events (notification service).
       for (Binary binary : {Binary::kInstitution, Binary::kAgreement}) {
         EXPECT_EQ(
-            suite->api->Call(suite->subscriber_token, method, "{}", binary)
+            suite->api->Call(suite->tokens[kSubscriber], method, "{}", binary)
                 .status()
                 .code(),
             kDenied)
@@ -1445,6 +1746,37 @@ TEST_F(SecurityTest, FunctionLevel_ViewerAndSubscriberCannotCallMutators) {
   }
   EXPECT_EQ(EventCount(), events_before);
   EXPECT_EQ(AuditCount(), audit_before);
+}
+
+// A subscriber (or any principal) watches and manages its own
+// subscriptions only: lists leave the others out as if they did not exist.
+TEST_F(SecurityTest, NotificationObjectLevel_ListShowsOnlyOwnSubscriptions) {
+  const std::string own = "subscriptions/of-editor-a";
+  const std::string institutions = "subscriptions/of-a";
+  const std::string subscribers = "subscriptions/of-subscriber";
+  const std::map<Caller, std::set<std::string>> visible = {
+      {kViewer, {}},
+      {kOtherEditor, {}},
+      {kRightEditor, {own, institutions}},
+      {kSubscriber, {subscribers}},
+      {kAdmin, {own, institutions, subscribers}},
+  };
+  for (const auto& [caller, expected] : visible) {
+    SCOPED_TRACE(kCallerNames[caller]);
+    const auto page = As<notification::v1::ListSubscriptionsResponse>(
+        *ExpectOk(caller, "ListSubscriptions", R"({"pageSize":1000})"));
+    for (const std::string& name : {own, institutions, subscribers}) {
+      EXPECT_EQ(absl::c_linear_search(NamesOf(page.subscriptions()), name),
+                expected.count(name) > 0)
+          << name;
+    }
+    for (const auto& subscription : page.subscriptions()) {
+      if (caller == kAdmin) break;
+      EXPECT_TRUE(subscription.owner() == kPrincipalIds[caller] ||
+                  (caller == kRightEditor && subscription.owner() == kA))
+          << subscription.name() << " of " << subscription.owner();
+    }
+  }
 }
 
 TEST_F(SecurityTest, FunctionLevel_ListAuditRecordsIsForAdminsOnly) {
@@ -1638,9 +1970,10 @@ class ResourceConsumptionTest : public ::testing::Test {
       credentials.Write();
       state_->limited = StartService(
           "accord-institution", state_->redis->url(),
-          std::vector<std::string>{credentials.Flag(), "--rate_limit=5",
-                                   "--rate_limit_burst=5",
-                                   "--max_message_bytes=16384"});
+          std::vector<std::string>{
+              credentials.Flag(), "--rate_limit=5", "--rate_limit_burst=5",
+              "--max_message_bytes=16384", "--auth_failure_rate_limit=1",
+              "--auth_failure_burst=5"});
       state_->bulk = StartService(
           "accord-institution", state_->redis->url(),
           std::vector<std::string>{credentials.Flag(), "--rate_limit=1000000",
@@ -1784,6 +2117,444 @@ TEST_F(ResourceConsumptionTest, RateLimitAnswersResourceExhaustedWithRetry) {
   const Response again =
       Call(*state_->limited, state_->busy_token, "ListInstitutions", "{}");
   EXPECT_TRUE(again.ok()) << Describe(again.status());
+}
+
+// A flood of bad tokens from one address: after its budget of failed
+// authentications it is answered RESOURCE_EXHAUSTED with RetryInfo, while
+// valid credentials from the same address are still served.
+TEST_F(ResourceConsumptionTest, FailedAuthenticationsPerAddressAreLimited) {
+  const int64_t events_before = state_->events->Count();
+  const std::string bad = MakeToken("flood-1").token;
+  constexpr int kCalls = 12;
+  std::vector<StatusCode> codes;
+  absl::Status limited;
+  const absl::Time start = absl::Now();
+  for (int i = 0; i < kCalls; ++i) {
+    const Response response = Call(*state_->limited, bad, "CreateInstitution",
+                                   CreateJson(absl::StrCat("flood-", i)));
+    codes.push_back(response.status().code());
+    if (response.status().code() == StatusCode::kResourceExhausted &&
+        limited.ok()) {
+      limited = response.status();
+    }
+  }
+  const absl::Duration elapsed = absl::Now() - start;
+  std::vector<std::string> shown;
+  for (StatusCode code : codes) shown.push_back(ShortCode(code));
+  std::cout << kCalls << " bad-token calls in " << elapsed << ": "
+            << absl::StrJoin(shown, " ") << "\n";
+  // The burst of 5 is told UNAUTHENTICATED, then about 1 a second.
+  int unauthenticated = 0;
+  for (int i = 0; i < kCalls; ++i) {
+    if (i < 5) {
+      EXPECT_EQ(codes[i], StatusCode::kUnauthenticated) << i;
+    }
+    if (codes[i] == StatusCode::kUnauthenticated) ++unauthenticated;
+  }
+  EXPECT_LE(unauthenticated,
+            5 + static_cast<int>(absl::ToDoubleSeconds(elapsed)) + 1);
+  ASSERT_EQ(limited.code(), StatusCode::kResourceExhausted)
+      << "no failed authentication was limited in " << elapsed;
+  EXPECT_THAT(std::string(limited.message()),
+              ::testing::HasSubstr("failed authentications"));
+  const auto payload =
+      limited.GetPayload("type.googleapis.com/google.rpc.RetryInfo");
+  ASSERT_TRUE(payload.has_value()) << Describe(limited);
+  google::rpc::RetryInfo retry;
+  ASSERT_TRUE(retry.ParseFromString(std::string(*payload)));
+  const absl::Duration delay = absl::Seconds(retry.retry_delay().seconds()) +
+                               absl::Nanoseconds(retry.retry_delay().nanos());
+  EXPECT_GT(delay, absl::ZeroDuration());
+  EXPECT_LE(delay, absl::Seconds(1));
+  // Calls without credentials spend the same budget.
+  EXPECT_EQ(
+      Call(*state_->limited, "", "ListInstitutions", "{}").status().code(),
+      StatusCode::kResourceExhausted);
+  // A valid principal calling from the same address is not locked out.
+  const Response valid =
+      Call(*state_->limited, state_->large_token, "ListInstitutions", "{}");
+  EXPECT_TRUE(valid.ok()) << Describe(valid.status());
+  EXPECT_EQ(state_->events->Count(), events_before);
+  // After the delay a bad token is told what is wrong with it again.
+  absl::SleepFor(delay + absl::Milliseconds(50));
+  EXPECT_EQ(
+      Call(*state_->limited, bad, "ListInstitutions", "{}").status().code(),
+      StatusCode::kUnauthenticated);
+}
+
+// ---------------------------------------------------------------------------
+// Per-principal caps of the notification service.
+
+// A WatchEvents stream on gRPC's callback API, so a thousand of them need
+// no thread each.
+class StreamProbe
+    : public grpc::ClientReadReactor<notification::v1::WatchEventsResponse> {
+ public:
+  StreamProbe(notification::v1::NotificationService::Stub& stub,
+              const std::string& token) {
+    request_.mutable_inline_selector()->add_event_types(
+        "accord.institution.v1.*");
+    request_.mutable_heartbeat_interval()->set_nanos(500000000);
+    context_.AddMetadata("authorization", absl::StrCat("Bearer ", token));
+    stub.async()->WatchEvents(&context_, &request_, this);
+    StartRead(&response_);
+    StartCall();
+  }
+
+  void OnReadDone(bool ok) override {
+    if (!ok) return;  // OnDone follows
+    {
+      absl::MutexLock lock(&mutex_);
+      if (response_.has_event()) {
+        subjects_.insert(response_.event().subject());
+      } else {
+        ++heartbeats_;
+      }
+    }
+    StartRead(&response_);
+  }
+
+  void OnDone(const grpc::Status& status) override {
+    absl::MutexLock lock(&mutex_);
+    status_ = status;
+  }
+
+  void Cancel() { context_.TryCancel(); }
+  std::optional<grpc::Status> status() {
+    absl::MutexLock lock(&mutex_);
+    return status_;
+  }
+  bool done() { return status().has_value(); }
+  bool Received(const std::string& subject) {
+    absl::MutexLock lock(&mutex_);
+    return subjects_.count(subject) > 0;
+  }
+  int heartbeats() {
+    absl::MutexLock lock(&mutex_);
+    return heartbeats_;
+  }
+
+ private:
+  grpc::ClientContext context_;
+  notification::v1::WatchEventsRequest request_;
+  notification::v1::WatchEventsResponse response_;
+  absl::Mutex mutex_;
+  std::set<std::string> subjects_ ABSL_GUARDED_BY(mutex_);
+  int heartbeats_ ABSL_GUARDED_BY(mutex_) = 0;
+  std::optional<grpc::Status> status_ ABSL_GUARDED_BY(mutex_);
+};
+
+class NotificationLimitsTest : public ::testing::Test {
+ protected:
+  static constexpr int kStreamCap = 100;
+  static constexpr int kSubscriptionCap = 3;
+
+  struct State {
+    TempDir dir;  // first: removed after everything in it stopped
+    std::unique_ptr<RedisServer> redis;
+    std::string admin_token, watcher_token, other_token;
+    std::unique_ptr<ServiceProcess> institution;
+    std::unique_ptr<ServiceProcess> notification;
+    std::shared_ptr<grpc::Channel> notification_channel;
+    std::unique_ptr<Api> api;
+    std::unique_ptr<EventLog> events;
+    std::string error;
+  };
+
+  static void SetUpTestSuite() {
+    state_ = new State;
+    try {
+      state_->dir.path = MakeTempDir("accord-notification-limits");
+      state_->redis = std::make_unique<RedisServer>();
+      Credentials credentials(state_->dir.path + "/credentials.json");
+      credentials.AddPrincipal("admin", {auth::v1::ROLE_ADMIN});
+      credentials.AddPrincipal("watcher", {auth::v1::ROLE_SUBSCRIBER});
+      credentials.AddPrincipal("other", {auth::v1::ROLE_SUBSCRIBER});
+      state_->admin_token = credentials.AddKey("admin", "admin-1");
+      state_->watcher_token = credentials.AddKey("watcher", "watcher-1");
+      state_->other_token = credentials.AddKey("other", "other-1");
+      credentials.Write();
+      const std::vector<std::string> flags = {credentials.Flag(),
+                                              "--rate_limit=1000000",
+                                              "--rate_limit_burst=1000000"};
+      state_->institution =
+          StartService("accord-institution", state_->redis->url(), flags);
+      std::vector<std::string> notification_flags = flags;
+      notification_flags.push_back(
+          absl::StrCat("--max_watch_streams_per_principal=", kStreamCap));
+      notification_flags.push_back(
+          absl::StrCat("--max_subscriptions_per_principal=", kSubscriptionCap));
+      state_->notification = StartService(
+          "accord-notification", state_->redis->url(), notification_flags);
+      WaitServing(*state_->institution);
+      WaitServing(*state_->notification);
+      state_->notification_channel = state_->notification->Channel();
+      state_->api = std::make_unique<Api>(state_->institution->Channel(),
+                                          state_->institution->Channel(),
+                                          state_->notification_channel);
+      state_->events = std::make_unique<EventLog>(state_->redis->url());
+    } catch (const std::exception& error) {
+      state_->error = error.what();
+    }
+  }
+
+  static void TearDownTestSuite() {
+    delete state_;
+    state_ = nullptr;
+  }
+
+  void SetUp() override { ASSERT_EQ(state_->error, ""); }
+
+  static Response Call(const std::string& token, absl::string_view method,
+                       const std::string& json) {
+    return state_->api->Call(token, method, json, Binary::kInstitution);
+  }
+
+  static void RecordInstitution(const std::string& id) {
+    const Response created =
+        Call(state_->admin_token, "CreateInstitution",
+             absl::Substitute(R"({"institutionId":"$0","institution":$1})", id,
+                              InstitutionJson("Unit " + id, "DE")));
+    if (!created.ok()) throw std::runtime_error(Describe(created.status()));
+  }
+
+  // Ends every stream and waits until each is done (a reactor must outlive
+  // its OnDone).
+  static void CloseAll(std::vector<std::unique_ptr<StreamProbe>>& streams) {
+    for (auto& stream : streams) stream->Cancel();
+    EXPECT_TRUE(PollUntil(
+        [&] {
+          return absl::c_all_of(streams,
+                                [](const auto& s) { return s->done(); });
+        },
+        absl::Seconds(30)));
+    // OnDone may still be returning on a gRPC thread.
+    absl::SleepFor(absl::Milliseconds(100));
+    streams.clear();
+  }
+
+  static State* state_;
+};
+NotificationLimitsTest::State* NotificationLimitsTest::state_ = nullptr;
+
+TEST_F(NotificationLimitsTest, ThousandWatchStreamsFromOnePrincipal) {
+  constexpr int kStreams = 1000;
+  auto stub = notification::v1::NotificationService::NewStub(
+      state_->notification_channel);
+  std::vector<std::unique_ptr<StreamProbe>> streams;
+  const absl::Time start = absl::Now();
+  for (int i = 0; i < kStreams; ++i) {
+    streams.push_back(
+        std::make_unique<StreamProbe>(*stub, state_->watcher_token));
+  }
+  // Those over the cap end at once; the others stay open and get
+  // heartbeats (so they are registered for live events).
+  auto count = [&](const std::function<bool(StreamProbe&)>& predicate) {
+    return static_cast<int>(absl::c_count_if(
+        streams, [&](const auto& stream) { return predicate(*stream); }));
+  };
+  EXPECT_TRUE(PollUntil(
+      [&] {
+        return count([](StreamProbe& s) {
+                 return s.done() || s.heartbeats() > 0;
+               }) == kStreams;
+      },
+      absl::Seconds(60)));
+  const int refused = count([](StreamProbe& s) {
+    const auto status = s.status();
+    return status.has_value() &&
+           status->error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED &&
+           absl::StrContains(status->error_message(),
+                             "--max_watch_streams_per_principal");
+  });
+  const int open = count([](StreamProbe& s) { return !s.done(); });
+  std::cout << kStreams << " watch streams from one principal in "
+            << absl::Now() - start << ": " << open << " accepted, " << refused
+            << " refused RESOURCE_EXHAUSTED\n";
+  EXPECT_EQ(open, kStreamCap);
+  EXPECT_EQ(refused, kStreams - kStreamCap);
+
+  // Another principal is unaffected.
+  std::vector<std::unique_ptr<StreamProbe>> others;
+  others.push_back(std::make_unique<StreamProbe>(*stub, state_->other_token));
+  EXPECT_TRUE(PollUntil([&] { return others[0]->heartbeats() > 0; },
+                        absl::Seconds(10)));
+
+  // The accepted streams work: an event reaches every one of them.
+  RecordInstitution("for-watchers");
+  EXPECT_TRUE(PollUntil(
+      [&] {
+        return count([](StreamProbe& s) {
+                 return s.Received("institutions/for-watchers");
+               }) == kStreamCap;
+      },
+      absl::Seconds(30)))
+      << count([](StreamProbe& s) {
+           return s.Received("institutions/for-watchers");
+         })
+      << " of " << kStreamCap << " received the event";
+  EXPECT_TRUE(PollUntil(
+      [&] { return others[0]->Received("institutions/for-watchers"); },
+      absl::Seconds(10)));
+
+  // Closing streams frees their slots: as many new ones are accepted, and
+  // one more is refused.
+  constexpr int kClosed = 10;
+  std::vector<std::unique_ptr<StreamProbe>> closing;
+  for (auto it = streams.begin();
+       it != streams.end() && static_cast<int>(closing.size()) < kClosed;) {
+    if (!(*it)->done()) {
+      closing.push_back(std::move(*it));
+      it = streams.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  CloseAll(closing);
+  std::vector<std::unique_ptr<StreamProbe>> reopened;
+  std::vector<std::unique_ptr<StreamProbe>> refused_again;
+  for (int i = 0; i < kClosed; ++i) {
+    // The server frees a slot once it has finished the stream, a moment
+    // after the client saw it end.
+    const bool accepted = PollUntil(
+        [&] {
+          auto stream =
+              std::make_unique<StreamProbe>(*stub, state_->watcher_token);
+          PollUntil([&] { return stream->done() || stream->heartbeats() > 0; },
+                    absl::Seconds(10));
+          const bool done = stream->done();
+          (done ? refused_again : reopened).push_back(std::move(stream));
+          return !done;
+        },
+        absl::Seconds(10));
+    EXPECT_TRUE(accepted) << "stream " << i << " was not accepted again";
+  }
+  auto one_more = std::make_unique<StreamProbe>(*stub, state_->watcher_token);
+  EXPECT_TRUE(PollUntil([&] { return one_more->done(); }, absl::Seconds(10)));
+  EXPECT_EQ(one_more->status().value_or(grpc::Status::OK).error_code(),
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+  RecordInstitution("for-reopened");
+  EXPECT_TRUE(PollUntil(
+      [&] {
+        return absl::c_all_of(reopened, [](const auto& s) {
+          return s->Received("institutions/for-reopened");
+        });
+      },
+      absl::Seconds(30)));
+
+  CloseAll(streams);
+  CloseAll(others);
+  CloseAll(reopened);
+  CloseAll(refused_again);
+  std::vector<std::unique_ptr<StreamProbe>> last;
+  last.push_back(std::move(one_more));
+  CloseAll(last);
+}
+
+TEST_F(NotificationLimitsTest, SubscriptionsPerOwnerAreCapped) {
+  auto create = [](const std::string& token, const std::string& id) {
+    return Call(token, "CreateSubscription",
+                absl::Substitute(R"({"subscriptionId":"$0","subscription":$1})",
+                                 id, SubscriptionJson("")));
+  };
+  for (int i = 0; i < kSubscriptionCap; ++i) {
+    const Response created =
+        create(state_->watcher_token, absl::StrCat("watcher-", i));
+    ASSERT_TRUE(created.ok()) << Describe(created.status());
+  }
+  // One more is refused, naming the limit and the field, and writes nothing.
+  const int64_t events_before = state_->events->Count();
+  const Response refused = create(state_->watcher_token, "watcher-extra");
+  EXPECT_EQ(refused.status().code(), StatusCode::kResourceExhausted)
+      << Describe(refused.status());
+  EXPECT_THAT(std::string(refused.status().message()),
+              ::testing::HasSubstr("--max_subscriptions_per_principal"));
+  EXPECT_EQ(ReasonOf(refused.status()), "TOO_MANY_SUBSCRIPTIONS");
+  EXPECT_EQ(Call(state_->admin_token, "GetSubscription",
+                 NameJson("subscriptions/watcher-extra"))
+                .status()
+                .code(),
+            StatusCode::kNotFound);
+  EXPECT_EQ(state_->events->Count(), events_before);
+  // Another principal has its own allowance.
+  const Response others = create(state_->other_token, "other-0");
+  EXPECT_TRUE(others.ok()) << Describe(others.status());
+  // A deleted subscription frees its place; undeleting it takes one again.
+  ASSERT_TRUE(Call(state_->watcher_token, "DeleteSubscription",
+                   NameJson("subscriptions/watcher-0"))
+                  .ok());
+  const Response replacement = create(state_->watcher_token, "watcher-3");
+  EXPECT_TRUE(replacement.ok()) << Describe(replacement.status());
+  EXPECT_EQ(Call(state_->watcher_token, "UndeleteSubscription",
+                 NameJson("subscriptions/watcher-0"))
+                .status()
+                .code(),
+            StatusCode::kResourceExhausted);
+  // Handing a subscription to a principal at its cap is refused too.
+  const Response handed =
+      Call(state_->admin_token, "UpdateSubscription",
+           R"({"subscription":{"name":"subscriptions/other-0",)"
+           R"("owner":"watcher"},"updateMask":"owner"})");
+  EXPECT_EQ(handed.status().code(), StatusCode::kResourceExhausted)
+      << Describe(handed.status());
+  const auto still = Call(state_->admin_token, "GetSubscription",
+                          NameJson("subscriptions/other-0"));
+  ASSERT_TRUE(still.ok());
+  EXPECT_EQ(As<notification::v1::Subscription>(**still).owner(), "other");
+}
+
+// ---------------------------------------------------------------------------
+// A Kubernetes Secret update: the kubelet writes the new files to a fresh
+// directory and swaps the `..data` symlink; the file may keep its old
+// modification time. The service must notice by content.
+
+TEST(CredentialsSymlinkTest, SecretUpdateBySymlinkSwapIsPickedUp) {
+  namespace fs = std::filesystem;
+  TempDir dir;
+  dir.path = MakeTempDir("accord-secret-volume");
+  RedisServer redis;
+  const fs::path root(dir.path);
+  fs::create_directory(root / "..v1");
+  Credentials first((root / "..v1" / "credentials.json").string());
+  first.AddPrincipal("admin", {auth::v1::ROLE_ADMIN});
+  const std::string old_token = first.AddKey("admin", "admin-1");
+  first.Write();
+  fs::create_directory_symlink("..v1", root / "..data");
+  fs::create_symlink("..data/credentials.json", root / "credentials.json");
+
+  const std::unique_ptr<ServiceProcess> institution = StartService(
+      "accord-institution", redis.url(),
+      {"--credentials_file=" + (root / "credentials.json").string()});
+  WaitServing(*institution);
+  const Api api(institution->Channel(), institution->Channel());
+  auto code_of = [&](const std::string& token) {
+    return api.Call(token, "ListInstitutions", "{}", Binary::kInstitution)
+        .status()
+        .code();
+  };
+  ASSERT_EQ(code_of(old_token), kOk);
+
+  // The update: the old key revoked, a new one added, the file's time kept.
+  fs::create_directory(root / "..v2");
+  Credentials second((root / "..v2" / "credentials.json").string());
+  second.AddPrincipal("admin", {auth::v1::ROLE_ADMIN});
+  second.AddKey("admin", "admin-1", /*revoked=*/true);
+  const std::string new_token = second.AddKey("admin", "admin-2");
+  second.Write();
+  fs::last_write_time(root / "..v2" / "credentials.json",
+                      fs::last_write_time(root / "..v1" / "credentials.json"));
+  fs::create_directory_symlink("..v2", root / "..data_tmp");
+  fs::rename(root / "..data_tmp", root / "..data");
+
+  const absl::Time swapped = absl::Now();
+  EXPECT_TRUE(PollUntil(
+      [&] {
+        return code_of(old_token) == StatusCode::kUnauthenticated &&
+               code_of(new_token) == kOk;
+      },
+      absl::Seconds(5)))
+      << "the swapped Secret was not picked up";
+  std::cout << "swapped Secret applied after " << absl::Now() - swapped << "\n";
 }
 
 // ---------------------------------------------------------------------------
