@@ -71,6 +71,11 @@ struct ResourceTraits {
   std::function<absl::Status(const T* before, const T* after, WritePlan& plan)>
       plan_change;
 
+  // Optional. Adds the preconditions of what `complete` checked outside the
+  // write (referenced records still live), so the write is refused if they
+  // changed since. Called by Create and Update, which run `complete`.
+  std::function<void(const T& after, WritePlan& plan)> plan_completed;
+
   // The institutions a record belongs to for authorisation: an editor may
   // change it only if it acts for one of them (before and after the
   // change). May read other records (a session's committee).
@@ -139,6 +144,7 @@ class ResourceOps {
                         absl::StrCat(name, " already exists"), "ALREADY_EXISTS",
                         absl::StrCat(traits_.singular, "_id")));
     ACCORD_RETURN_IF_ERROR(traits_.plan_change(nullptr, &resource, plan));
+    if (traits_.plan_completed) traits_.plan_completed(resource, plan);
     plan.Write({"ZADD", IndexKey(collection), "0", name});
     return CommitChange(resource, "created", context, plan);
   }
@@ -232,6 +238,7 @@ class ResourceOps {
       plan.ExpectEtag(RecordKey(patch.name()), record.etag,
                       EtagMismatch(patch.name()));
       ACCORD_RETURN_IF_ERROR(traits_.plan_change(&current, &updated, plan));
+      if (traits_.plan_completed) traits_.plan_completed(updated, plan);
       absl::StatusOr<T> result =
           CommitChange(updated, "updated", context, plan, false, record.etag);
       if (!result.ok() && ReasonOf(result.status()) == "ETAG_MISMATCH" &&
@@ -281,12 +288,12 @@ class ResourceOps {
   // Writes `resource` (already changed by the caller) if its stored etag
   // is still `expected_etag`, with an event of type
   // `<event_prefix>.<verb>`. For custom methods such as
-  // RecordAgreementAction.
-  absl::StatusOr<T> CommitCustom(T resource, absl::string_view expected_etag,
-                                 absl::string_view verb,
-                                 absl::string_view request_id,
-                                 const ChangeContext& context,
-                                 const T& before) {
+  // RecordAgreementAction. `plan_extra`, when set, adds preconditions.
+  absl::StatusOr<T> CommitCustom(
+      T resource, absl::string_view expected_etag, absl::string_view verb,
+      absl::string_view request_id, const ChangeContext& context,
+      const T& before,
+      const std::function<void(WritePlan&)>& plan_extra = nullptr) {
     const std::string scope = absl::StrCat(verb, ":", traits_.collection);
     ACCORD_RETURN_IF_ERROR(CheckEditable(before, context));
     ACCORD_RETURN_IF_ERROR(CheckEditable(resource, context));
@@ -297,6 +304,7 @@ class ResourceOps {
     plan.ExpectEtag(RecordKey(resource.name()), std::string(expected_etag),
                     EtagMismatch(resource.name()));
     ACCORD_RETURN_IF_ERROR(traits_.plan_change(&before, &resource, plan));
+    if (plan_extra) plan_extra(plan);
     return CommitChange(resource, verb, context, plan, false,
                         std::string(expected_etag));
   }

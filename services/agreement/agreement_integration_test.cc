@@ -5,6 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <hiredis/hiredis.h>
+#include <httplib.h>
 
 #include <atomic>
 #include <map>
@@ -12,7 +13,10 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "accord/agreement/v1/agreement_service.grpc.pb.h"
 #include "accord/institution/v1/institution_service.grpc.pb.h"
 #include "cli/importer.h"
@@ -36,6 +40,38 @@ using v1::Milestone;
 constexpr char kTreaty[] =
     "agreements/iran-russia-comprehensive-strategic-partnership";
 constexpr char kMou[] = "agreements/tums-pcgtrc-nmrc-hematology-mou-2025";
+
+// The sum of a service's /metrics series called `name` whose labels
+// contain `filter`.
+double Metric(int port, absl::string_view name, absl::string_view filter = "") {
+  httplib::Client client("127.0.0.1", port);
+  auto response = client.Get("/metrics");
+  if (!response || response->status != 200) return -1;
+  double total = 0;
+  for (absl::string_view line : absl::StrSplit(response->body, '\n')) {
+    if (line.empty() || line[0] == '#') continue;
+    const size_t space = line.rfind(' ');
+    const absl::string_view series = line.substr(0, space);
+    double value = 0;
+    if ((series == name || absl::StartsWith(series, absl::StrCat(name, "{"))) &&
+        absl::StrContains(series, filter) &&
+        absl::SimpleAtod(line.substr(space + 1), &value)) {
+      total += value;
+    }
+  }
+  return total;
+}
+
+// Polls `done` for up to `timeout`.
+template <typename Done>
+bool Eventually(Done done, absl::Duration timeout = absl::Seconds(15)) {
+  const absl::Time give_up = absl::Now() + timeout;
+  while (absl::Now() < give_up) {
+    if (done()) return true;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  return done();
+}
 
 std::string FieldOf(const grpc::Status& status) {
   auto violations = FieldViolationsOf(FromGrpcStatus(status));
@@ -142,6 +178,51 @@ class AgreementServiceTest : public ::testing::Test {
     std::vector<std::string> types;
     for (const auto& event : events_->All()) types.push_back(event.type());
     return types;
+  }
+
+  // Institution-service batch calls so far (BatchGetInstitutions and
+  // BatchGetOfficials).
+  double BatchGets() {
+    return Metric(institution_->metrics_port(), "accord_rpc_requests_total",
+                  "BatchGet");
+  }
+  double AgreementMetric(absl::string_view name,
+                         absl::string_view filter = "") {
+    return Metric(agreement_->metrics_port(), name, filter);
+  }
+  // Waits until the agreement service's cache has subscribed `times` times
+  // since it started (and so serves).
+  void WaitForCacheFeed(double times = 1) {
+    ASSERT_TRUE(Eventually([&] {
+      return AgreementMetric("accord_institution_cache_resyncs_total") >= times;
+    })) << "the institution event feed never subscribed";
+  }
+
+  grpc::Status RecordActing(const std::string& agreement,
+                            const std::string& party,
+                            const std::string& acting_body, Agreement* result) {
+    v1::RecordAgreementActionRequest request;
+    request.set_agreement(agreement);
+    request.mutable_action()->set_kind(AgreementAction::KIND_SIGNATURE);
+    request.mutable_action()->set_party(party);
+    request.mutable_action()->set_acting_body(acting_body);
+    request.mutable_action()->set_action_date("2025-04-25");
+    grpc::ClientContext context;
+    return stub_->RecordAgreementAction(&context, request, result);
+  }
+
+  // Sets the `deleted` flag of a record directly in Redis: what a
+  // DeleteInstitution leaves behind, without its event ever being
+  // published, so no cache can have heard of it.
+  void SetDeletedUnderneath(const std::string& name, bool deleted) {
+    redisContext* direct = redisConnect("127.0.0.1", redis_->port());
+    ASSERT_NE(direct, nullptr);
+    auto* reply = static_cast<redisReply*>(
+        redisCommand(direct, "HSET accord:r:%s deleted %s", name.c_str(),
+                     deleted ? "1" : "0"));
+    ASSERT_NE(reply, nullptr);
+    freeReplyObject(reply);
+    redisFree(direct);
   }
 
   std::unique_ptr<RedisServer> redis_;
@@ -686,6 +767,160 @@ TEST_F(AgreementServiceTest, SessionsLiveUnderTheirCommittee) {
   EXPECT_EQ(std::count(types.begin(), types.end(),
                        "accord.committee.v1.session_recorded"),
             1);
+}
+
+// ---- The institution reference cache (issue 8) ----
+
+TEST_F(AgreementServiceTest, KnownPartiesAreNotAskedForAgainAndFollowUpdates) {
+  CreateParties();
+  WaitForCacheFeed();
+  Agreement first;
+  ASSERT_TRUE(Create(Draft(), "ab1", &first).ok());
+  const double calls = BatchGets();
+  EXPECT_GE(calls, 1);
+
+  // The same parties again: no call to the institution service.
+  Agreement second;
+  ASSERT_TRUE(Create(Draft(), "ab2", &second).ok());
+  EXPECT_EQ(BatchGets(), calls);
+  EXPECT_THAT(second.party_country_codes(), ElementsAre("IR", "RU"));
+  EXPECT_GE(AgreementMetric("accord_institution_cache_lookups_total", "hit"),
+            1);
+  // A new acting body is asked for once, then known.
+  Agreement acted;
+  ASSERT_TRUE(
+      RecordActing(second.name(), "institutions/a", "institutions/c", &acted)
+          .ok());
+  EXPECT_EQ(BatchGets(), calls + 1);
+  ASSERT_TRUE(
+      RecordActing(second.name(), "institutions/b", "institutions/c", &acted)
+          .ok());
+  EXPECT_EQ(BatchGets(), calls + 1);
+
+  // A change of country reaches the cache through the institution's event.
+  ASSERT_TRUE(Json("updateInstitution", R"({"institution":
+      {"name": "institutions/b", "countryCode": "FR"}})")
+                  .ok());
+  int attempt = 0;
+  EXPECT_TRUE(Eventually([&] {
+    Agreement later;
+    const grpc::Status status =
+        Create(Draft(), absl::StrCat("fr", ++attempt), &later);
+    return status.ok() && later.party_country_codes_size() == 2 &&
+           later.party_country_codes(1) == "FR";
+  }));
+  EXPECT_EQ(BatchGets(), calls + 1) << "known parties, updated in place";
+}
+
+TEST_F(AgreementServiceTest,
+       ADeletionTheCacheHasNotHeardOfIsRefusedByTheWrite) {
+  CreateParties();
+  WaitForCacheFeed();
+  Agreement first;
+  ASSERT_TRUE(Create(Draft(), "ab1", &first).ok());
+  Agreement acted;
+  ASSERT_TRUE(
+      RecordActing(first.name(), "institutions/a", "institutions/c", &acted)
+          .ok());
+  const double calls = BatchGets();
+  const int64_t events_before = events_->Count();
+
+  // b and c deleted underneath: no event, so the cache still holds them.
+  SetDeletedUnderneath("institutions/b", true);
+  SetDeletedUnderneath("institutions/c", true);
+  Agreement refused;
+  grpc::Status status = Create(Draft(), "ab2", &refused);
+  // Exactly the answer for an unknown party, from the institution service
+  // once Redis refused the cached entry.
+  EXPECT_EQ(status.error_code(), grpc::INVALID_ARGUMENT)
+      << status.error_message();
+  EXPECT_EQ(FieldOf(status), "agreement.parties[1]");
+  EXPECT_EQ(AgreementMetric("accord_institution_cache_stale_total"), 1)
+      << "the first attempt was answered from the cache and refused by Redis";
+  EXPECT_EQ(BatchGets(), calls + 1);
+
+  // The same for an action whose acting body is gone.
+  status =
+      RecordActing(first.name(), "institutions/b", "institutions/c", &refused);
+  EXPECT_EQ(status.error_code(), grpc::INVALID_ARGUMENT)
+      << status.error_message();
+  EXPECT_EQ(FieldOf(status), "action.acting_body");
+
+  EXPECT_EQ(events_->Count(), events_before) << "nothing was written";
+  v1::GetAgreementRequest get;
+  get.set_name("agreements/ab2");
+  grpc::ClientContext context;
+  EXPECT_EQ(stub_->GetAgreement(&context, get, &refused).error_code(),
+            grpc::NOT_FOUND);
+  EXPECT_EQ(Get(first.name()).actions_size(), 1);
+
+  // Back to live underneath: the institution service vouches again.
+  SetDeletedUnderneath("institutions/b", false);
+  EXPECT_TRUE(Create(Draft(), "ab3", &refused).ok());
+}
+
+TEST_F(AgreementServiceTest, ADeletionThroughTheApiIsSeenByTheNextWrite) {
+  CreateParties();
+  WaitForCacheFeed();
+  Agreement first;
+  ASSERT_TRUE(Create(Draft(), "ab1", &first).ok());
+  // Deleted through the institution service; the very next write names it,
+  // whether or not the event has reached the cache yet.
+  ASSERT_TRUE(Json("deleteInstitution", R"({"name": "institutions/b"})").ok());
+  Agreement refused;
+  const grpc::Status status = Create(Draft(), "ab2", &refused);
+  EXPECT_EQ(status.error_code(), grpc::INVALID_ARGUMENT)
+      << status.error_message();
+  EXPECT_EQ(FieldOf(status), "agreement.parties[1]");
+}
+
+TEST_F(AgreementServiceTest,
+       TheCacheStartsOverAfterRestartsOfTheServiceAndRedis) {
+  CreateParties();
+  WaitForCacheFeed();
+  Agreement created;
+  ASSERT_TRUE(Create(Draft(), "ab1", &created).ok());
+
+  // A restarted agreement service starts with an empty cache.
+  ASSERT_EQ(agreement_->Stop(), 0);
+  agreement_->Start();
+  stub_ = v1::AgreementService::NewStub(agreement_->Channel());
+  WaitForCacheFeed();
+  double calls = BatchGets();
+  ASSERT_TRUE(Create(Draft(), "ab2", &created).ok());
+  EXPECT_EQ(BatchGets(), calls + 1);
+  ASSERT_TRUE(Create(Draft(), "ab3", &created).ok());
+  EXPECT_EQ(BatchGets(), calls + 1);
+
+  // Redis restarts: the feed resubscribes and starts over empty, since
+  // events published while it was away are lost.
+  redis_->Stop();
+  redis_->Start();
+  ASSERT_TRUE(accord::testing::WaitForHealth(agreement_->Channel(), true,
+                                             absl::Seconds(15))
+                  .ok());
+  WaitForCacheFeed(2);
+  EXPECT_EQ(AgreementMetric("accord_institution_cache_entries"), 0);
+  calls = BatchGets();
+  EXPECT_TRUE(Eventually([&] { return Create(Draft(), "ab4", &created).ok(); }))
+      << "writes work again";
+  // Asked again (more than once if the institution service's own Redis
+  // connections were still coming back), then known.
+  EXPECT_GE(BatchGets(), calls + 1);
+  calls = BatchGets();
+  ASSERT_TRUE(Create(Draft(), "ab5", &created).ok());
+  EXPECT_EQ(BatchGets(), calls);
+
+  // The new subscription hears deletions: the entry goes before any write.
+  const double entries = AgreementMetric("accord_institution_cache_entries");
+  ASSERT_TRUE(Json("deleteInstitution", R"({"name": "institutions/b"})").ok());
+  EXPECT_TRUE(Eventually([&] {
+    return AgreementMetric("accord_institution_cache_entries") < entries;
+  }));
+  const grpc::Status status = Create(Draft(), "ab6", &created);
+  EXPECT_EQ(status.error_code(), grpc::INVALID_ARGUMENT);
+  EXPECT_EQ(AgreementMetric("accord_institution_cache_stale_total"), 0)
+      << "refused from the institution service's answer, not by Redis";
 }
 
 }  // namespace

@@ -147,6 +147,9 @@ ResourceTraits<Agreement> AgreementServiceImpl::AgreementTraits() {
     DeriveLifecycle(agreement);
     return absl::OkStatus();
   };
+  traits.plan_completed = [](const Agreement& agreement, WritePlan& plan) {
+    PlanReferenceChecks(ReferencesOf(agreement), plan);
+  };
   traits.plan_change = [](const Agreement*, const Agreement* after,
                           WritePlan& plan) {
     if (after == nullptr) return absl::OkStatus();
@@ -211,6 +214,9 @@ ResourceTraits<Committee> AgreementServiceImpl::CommitteeTraits() {
     }
     return absl::OkStatus();
   };
+  traits.plan_completed = [](const Committee& committee, WritePlan& plan) {
+    PlanReferenceChecks(ReferencesOf(committee), plan);
+  };
   traits.plan_change = [](const Committee*, const Committee* after,
                           WritePlan& plan) {
     if (after != nullptr && !after->establishing_agreement().empty()) {
@@ -250,6 +256,9 @@ ResourceTraits<Session> AgreementServiceImpl::SessionTraits() {
   traits.validate = ValidateSession;
   traits.complete = [this](Session& session) -> absl::Status {
     return directory_.Resolve(ReferencesOf(session)).status();
+  };
+  traits.plan_completed = [](const Session& session, WritePlan& plan) {
+    PlanReferenceChecks(ReferencesOf(session), plan);
   };
   traits.plan_change = [](const Session*, const Session* after,
                           WritePlan& plan) {
@@ -304,6 +313,9 @@ ResourceTraits<Milestone> AgreementServiceImpl::MilestoneTraits() {
   traits.validate = ValidateMilestone;
   traits.complete = [this](Milestone& milestone) -> absl::Status {
     return directory_.Resolve(ReferencesOf(milestone)).status();
+  };
+  traits.plan_completed = [](const Milestone& milestone, WritePlan& plan) {
+    PlanReferenceChecks(ReferencesOf(milestone), plan);
   };
   traits.plan_change = [](const Milestone*, const Milestone* after,
                           WritePlan& plan) {
@@ -379,12 +391,14 @@ grpc::Status AgreementServiceImpl::CreateAgreement(
   ACCORD_AUTHORIZE(caller, auth_, context, Access::kWrite);
   const ChangeContext change =
       ContextFor(caller, Method("CreateAgreement"), request->request_id());
-  Agreement agreement = request->agreement();
-  StampActions(agreement, change.time);
-  return Respond(
-      agreements_.Create(std::move(agreement), request->agreement_id(),
-                         request->request_id(), change),
-      response);
+  return Respond(WithFreshReferences([&] {
+                   Agreement agreement = request->agreement();
+                   StampActions(agreement, change.time);
+                   return agreements_.Create(std::move(agreement),
+                                             request->agreement_id(),
+                                             request->request_id(), change);
+                 }),
+                 response);
 }
 
 grpc::Status AgreementServiceImpl::GetAgreement(
@@ -420,11 +434,14 @@ grpc::Status AgreementServiceImpl::UpdateAgreement(
     grpc::ServerContext* context, const v1::UpdateAgreementRequest* request,
     Agreement* response) {
   ACCORD_AUTHORIZE(caller, auth_, context, Access::kWrite);
-  return Respond(
-      agreements_.Update(
-          request->agreement(), request->update_mask(), request->request_id(),
-          ContextFor(caller, Method("UpdateAgreement"), request->request_id())),
-      response);
+  return Respond(WithFreshReferences([&] {
+                   return agreements_.Update(
+                       request->agreement(), request->update_mask(),
+                       request->request_id(),
+                       ContextFor(caller, Method("UpdateAgreement"),
+                                  request->request_id()));
+                 }),
+                 response);
 }
 
 grpc::Status AgreementServiceImpl::DeleteAgreement(
@@ -449,6 +466,42 @@ grpc::Status AgreementServiceImpl::UndeleteAgreement(
                  response);
 }
 
+absl::StatusOr<AgreementServiceImpl::PriorAndRecord>
+AgreementServiceImpl::ReadPriorAndRecord(absl::string_view verb,
+                                         absl::string_view request_id,
+                                         absl::string_view name) {
+  // ReplayedCustom refuses an invalid request_id as every write does,
+  // before any round trip; a valid one is looked up in the pipeline below.
+  if (!request_id.empty() && !IsValidRequestId(request_id)) {
+    return agreements_.ReplayedCustom(verb, request_id).status();
+  }
+  std::vector<std::vector<std::string>> reads;
+  reads.push_back(
+      {"HMGET", RecordKey(name), kRecordData, kRecordEtag, kRecordDeleted});
+  if (!request_id.empty()) {
+    reads.push_back(
+        {"HGET",
+         WritePlan::RequestKey(absl::StrCat(verb, ":agreements"), request_id),
+         "result"});
+  }
+  ACCORD_ASSIGN_OR_RETURN(std::vector<RedisValue> replies,
+                          redis_.Pipeline(reads));
+  PriorAndRecord read;
+  if (replies.size() == 2 && !replies[1].is_nil()) {
+    read.prior = std::move(replies[1].text);
+  }
+  const RedisValue& hash = replies[0];
+  if (hash.elements.size() == 3 && !hash.elements[0].is_nil()) {
+    StoredRecord record;
+    record.name = std::string(name);
+    record.data = hash.elements[0].text;
+    record.etag = hash.elements[1].text;
+    record.deleted = hash.elements[2].text == "1";
+    read.record = std::move(record);
+  }
+  return read;
+}
+
 absl::StatusOr<Agreement> AgreementServiceImpl::RecordAction(
     const v1::RecordAgreementActionRequest& request, const Principal& caller) {
   ACCORD_RETURN_IF_ERROR(
@@ -457,13 +510,20 @@ absl::StatusOr<Agreement> AgreementServiceImpl::RecordAction(
   const ChangeContext context =
       ContextFor(caller, Method("RecordAgreementAction"), request.request_id());
   ACCORD_ASSIGN_OR_RETURN(
-      std::optional<Agreement> replay,
-      agreements_.ReplayedCustom("action_recorded", request.request_id()));
-  if (replay.has_value()) {
-    return agreements_.ReplayFor(*std::move(replay), context);
+      PriorAndRecord read,
+      ReadPriorAndRecord("action_recorded", request.request_id(),
+                         request.agreement()));
+  if (read.prior.has_value()) {
+    Agreement first;
+    if (!first.ParseFromString(*read.prior)) {
+      return absl::DataLossError("stored request result does not decode");
+    }
+    return agreements_.ReplayFor(std::move(first), context);
   }
-  ACCORD_ASSIGN_OR_RETURN(StoredRecord record,
-                          agreements_.Load(request.agreement()));
+  if (!read.record.has_value()) {
+    return ResourceOps<Agreement>::NotFound(request.agreement());
+  }
+  const StoredRecord& record = *read.record;
   ACCORD_ASSIGN_OR_RETURN(Agreement agreement, ParseRecord<Agreement>(record));
   // Authorised before its state, etag or the action are judged: to a
   // non-party a restricted agreement is simply absent.
@@ -496,23 +556,27 @@ absl::StatusOr<Agreement> AgreementServiceImpl::RecordAction(
   }
   ACCORD_RETURN_IF_ERROR(violations.ToStatus());
   ACCORD_RETURN_IF_ERROR(CheckAction(agreement, action, "action"));
-  ACCORD_RETURN_IF_ERROR(
-      directory_.Resolve(ReferencesOf(action, "action")).status());
+  const References references = ReferencesOf(action, "action");
+  ACCORD_RETURN_IF_ERROR(directory_.Resolve(references).status());
   const Agreement before = agreement;
   ResourceOps<Agreement>::SetTimestamp(*action.mutable_record_time(),
                                        context.time);
   *agreement.add_actions() = std::move(action);
   DeriveLifecycle(agreement);
-  return agreements_.CommitCustom(std::move(agreement), record.etag,
-                                  "action_recorded", request.request_id(),
-                                  context, before);
+  return agreements_.CommitCustom(
+      std::move(agreement), record.etag, "action_recorded",
+      request.request_id(), context, before, [&references](WritePlan& plan) {
+        PlanReferenceChecks(references, plan);
+      });
 }
 
 grpc::Status AgreementServiceImpl::RecordAgreementAction(
     grpc::ServerContext* context,
     const v1::RecordAgreementActionRequest* request, Agreement* response) {
   ACCORD_AUTHORIZE(caller, auth_, context, Access::kWrite);
-  return Respond(RecordAction(*request, caller), response);
+  return Respond(
+      WithFreshReferences([&] { return RecordAction(*request, caller); }),
+      response);
 }
 
 absl::StatusOr<v1::QueryAgreementsInForceResponse>
@@ -606,11 +670,14 @@ grpc::Status AgreementServiceImpl::CreateCommittee(
   if (committee.state() == Committee::STATE_UNSPECIFIED) {
     committee.set_state(Committee::STATE_ACTIVE);
   }
-  return Respond(
-      committees_.Create(
-          std::move(committee), request->committee_id(), request->request_id(),
-          ContextFor(caller, Method("CreateCommittee"), request->request_id())),
-      response);
+  return Respond(WithFreshReferences([&] {
+                   return committees_.Create(
+                       committee, request->committee_id(),
+                       request->request_id(),
+                       ContextFor(caller, Method("CreateCommittee"),
+                                  request->request_id()));
+                 }),
+                 response);
 }
 
 grpc::Status AgreementServiceImpl::GetCommittee(
@@ -641,11 +708,14 @@ grpc::Status AgreementServiceImpl::UpdateCommittee(
     grpc::ServerContext* context, const v1::UpdateCommitteeRequest* request,
     Committee* response) {
   ACCORD_AUTHORIZE(caller, auth_, context, Access::kWrite);
-  return Respond(
-      committees_.Update(
-          request->committee(), request->update_mask(), request->request_id(),
-          ContextFor(caller, Method("UpdateCommittee"), request->request_id())),
-      response);
+  return Respond(WithFreshReferences([&] {
+                   return committees_.Update(
+                       request->committee(), request->update_mask(),
+                       request->request_id(),
+                       ContextFor(caller, Method("UpdateCommittee"),
+                                  request->request_id()));
+                 }),
+                 response);
 }
 
 grpc::Status AgreementServiceImpl::DeleteCommittee(
@@ -680,10 +750,12 @@ grpc::Status AgreementServiceImpl::CreateSession(
       ParseResourceName(request->parent(), "committees", "parent").status();
   if (!parent.ok()) return ToGrpcStatus(parent);
   return Respond(
-      sessions_.Create(
-          request->session(), request->session_id(), request->request_id(),
-          ContextFor(caller, Method("CreateSession"), request->request_id()),
-          request->parent()),
+      WithFreshReferences([&] {
+        return sessions_.Create(
+            request->session(), request->session_id(), request->request_id(),
+            ContextFor(caller, Method("CreateSession"), request->request_id()),
+            request->parent());
+      }),
       response);
 }
 
@@ -726,9 +798,11 @@ grpc::Status AgreementServiceImpl::UpdateSession(
     Session* response) {
   ACCORD_AUTHORIZE(caller, auth_, context, Access::kWrite);
   return Respond(
-      sessions_.Update(
-          request->session(), request->update_mask(), request->request_id(),
-          ContextFor(caller, Method("UpdateSession"), request->request_id())),
+      WithFreshReferences([&] {
+        return sessions_.Update(
+            request->session(), request->update_mask(), request->request_id(),
+            ContextFor(caller, Method("UpdateSession"), request->request_id()));
+      }),
       response);
 }
 
@@ -791,10 +865,12 @@ grpc::Status AgreementServiceImpl::CreateMilestone(
   if (milestone.state() == Milestone::STATE_ACHIEVED) {
     milestone.set_done_date(first->transition_date());
   }
-  return Respond(
-      milestones_.Create(std::move(milestone), request->milestone_id(),
-                         request->request_id(), change, request->parent()),
-      response);
+  return Respond(WithFreshReferences([&] {
+                   return milestones_.Create(milestone, request->milestone_id(),
+                                             request->request_id(), change,
+                                             request->parent());
+                 }),
+                 response);
 }
 
 grpc::Status AgreementServiceImpl::GetMilestone(
@@ -847,11 +923,14 @@ grpc::Status AgreementServiceImpl::UpdateMilestone(
     grpc::ServerContext* context, const v1::UpdateMilestoneRequest* request,
     Milestone* response) {
   ACCORD_AUTHORIZE(caller, auth_, context, Access::kWrite);
-  return Respond(
-      milestones_.Update(
-          request->milestone(), request->update_mask(), request->request_id(),
-          ContextFor(caller, Method("UpdateMilestone"), request->request_id())),
-      response);
+  return Respond(WithFreshReferences([&] {
+                   return milestones_.Update(
+                       request->milestone(), request->update_mask(),
+                       request->request_id(),
+                       ContextFor(caller, Method("UpdateMilestone"),
+                                  request->request_id()));
+                 }),
+                 response);
 }
 
 grpc::Status AgreementServiceImpl::DeleteMilestone(

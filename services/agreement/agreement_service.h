@@ -6,10 +6,13 @@
 // real binary.
 
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "absl/synchronization/mutex.h"
 #include "accord/agreement/v1/agreement_service.grpc.pb.h"
 #include "common/auth.h"
+#include "common/errors.h"
 #include "common/handler_support.h"
 #include "common/list.h"
 #include "common/record_store.h"
@@ -127,6 +130,15 @@ class AgreementServiceImpl final : public v1::AgreementService::Service {
   ResourceTraits<v1::Session> SessionTraits();
   ResourceTraits<v1::Milestone> MilestoneTraits();
 
+  // The first result of an earlier `verb` call with `request_id` (if any)
+  // and the stored agreement `name` (if any), in one pipelined round trip.
+  struct PriorAndRecord {
+    std::optional<std::string> prior;
+    std::optional<StoredRecord> record;
+  };
+  absl::StatusOr<PriorAndRecord> ReadPriorAndRecord(
+      absl::string_view verb, absl::string_view request_id,
+      absl::string_view name);
   absl::StatusOr<v1::Agreement> RecordAction(
       const v1::RecordAgreementActionRequest& request, const Principal& caller);
   absl::StatusOr<v1::Milestone> Transition(
@@ -136,6 +148,21 @@ class AgreementServiceImpl final : public v1::AgreementService::Service {
       const Principal& caller);
   absl::StatusOr<v1::QueryDueMilestonesResponse> DueMilestones(
       const v1::QueryDueMilestonesRequest& request, const Principal& caller);
+
+  // Runs a write whose references were checked by `directory_`; once more,
+  // without the cache, when Redis refused it because a referenced
+  // institution or official was no longer live (the cache had not heard
+  // yet, or it was deleted meanwhile): the retry then answers exactly as
+  // the institution service sees it.
+  template <typename Write>
+  auto WithFreshReferences(Write write) -> decltype(write()) {
+    auto result = write();
+    if (!result.ok() && ReasonOf(result.status()) == kReferenceNotLive) {
+      directory_.ForgetCached();
+      result = write();
+    }
+    return result;
+  }
 
   RedisClient& redis_;
   Authenticator& auth_;

@@ -8,6 +8,8 @@
 #include "absl/time/clock.h"
 #include "common/errors.h"
 #include "common/log.h"
+#include "common/metrics.h"
+#include "common/record_store.h"
 
 namespace accord::agreement {
 namespace {
@@ -96,6 +98,19 @@ absl::Status CredentialsRefused(const grpc::Status& status) {
       "references cannot be checked right now; try again later");
 }
 
+void CountLookup(bool hit) {
+  static const bool described = [] {
+    Metrics::Global().Describe(
+        "accord_institution_cache_lookups_total", "counter",
+        "Reference checks answered from the institution cache (hit) or "
+        "sent to the institution service (miss).");
+    return true;
+  }();
+  (void)described;
+  Metrics::Global().Increment("accord_institution_cache_lookups_total",
+                              {{"result", hit ? "hit" : "miss"}});
+}
+
 }  // namespace
 
 void References::AddInstitution(std::string name, std::string field) {
@@ -108,15 +123,65 @@ void References::AddOfficial(std::string name, std::string field) {
 
 InstitutionDirectory::InstitutionDirectory(
     std::shared_ptr<grpc::Channel> channel, absl::Duration deadline,
-    std::string token)
+    std::string token, ReferenceCache* cache)
     : stub_(institution::v1::InstitutionService::NewStub(std::move(channel))),
       deadline_(deadline),
-      token_(std::move(token)) {}
+      token_(std::move(token)),
+      cache_(cache) {}
+
+void InstitutionDirectory::ForgetCached() {
+  if (cache_ == nullptr) return;
+  static const bool described = [] {
+    Metrics::Global().Describe(
+        "accord_institution_cache_stale_total", "counter",
+        "Writes refused by Redis because a cached institution or official "
+        "was no longer live; the write is retried without the cache.");
+    return true;
+  }();
+  (void)described;
+  Metrics::Global().Increment("accord_institution_cache_stale_total", {});
+  cache_->Clear();
+}
+
+void PlanReferenceChecks(const References& references, WritePlan& plan) {
+  for (const auto& [refs, what] :
+       {std::make_pair(&references.institutions_, "institution"),
+        std::make_pair(&references.officials_, "official")}) {
+    const Batch batch = Dedupe(*refs);
+    for (const std::string& name : batch.names) {
+      plan.ExpectLive(
+          RecordKey(name),
+          ErrorWithReason(absl::StatusCode::kInvalidArgument,
+                          absl::StrCat(name, " is not a live ", what),
+                          kReferenceNotLive, batch.fields.at(name).front()));
+    }
+  }
+}
 
 absl::StatusOr<absl::flat_hash_map<std::string, institution::v1::Institution>>
 InstitutionDirectory::Resolve(const References& references) {
   absl::flat_hash_map<std::string, institution::v1::Institution> found;
   const Batch institutions = Dedupe(references.institutions_);
+  const Batch officials = Dedupe(references.officials_);
+  if (institutions.names.empty() && officials.names.empty()) return found;
+  uint64_t generation = 0;
+  if (cache_ != nullptr) {
+    absl::flat_hash_map<std::string, std::string> countries;
+    const bool hit =
+        cache_->Lookup(institutions.names, officials.names, countries);
+    CountLookup(hit);
+    if (hit) {
+      // Callers read only the name and country code of what is found.
+      for (auto& [name, code] : countries) {
+        institution::v1::Institution& entry = found[name];
+        entry.set_name(name);
+        entry.set_country_code(std::move(code));
+      }
+      return found;
+    }
+    // Read before asking: an event applied meanwhile voids the answer.
+    generation = cache_->generation();
+  }
   if (!institutions.names.empty()) {
     institution::v1::BatchGetInstitutionsRequest request;
     for (const std::string& name : institutions.names) request.add_names(name);
@@ -141,7 +206,6 @@ InstitutionDirectory::Resolve(const References& references) {
       found[institution.name()] = std::move(institution);
     }
   }
-  const Batch officials = Dedupe(references.officials_);
   if (!officials.names.empty()) {
     institution::v1::BatchGetOfficialsRequest request;
     for (const std::string& name : officials.names) request.add_names(name);
@@ -162,6 +226,14 @@ InstitutionDirectory::Resolve(const References& references) {
       return CredentialsRefused(status);
     }
     if (!status.ok()) return FromGrpcStatus(status);
+  }
+  if (cache_ != nullptr) {
+    std::vector<std::pair<std::string, std::string>> countries;
+    countries.reserve(found.size());
+    for (const auto& [name, institution] : found) {
+      countries.emplace_back(name, institution.country_code());
+    }
+    cache_->Fill(generation, countries, officials.names);
   }
   return found;
 }

@@ -3,7 +3,10 @@
 
 // The agreement service's view of the institution service: checks that the
 // institutions and officials a record names exist and are live, in one
-// batch call each, with a deadline and retries on UNAVAILABLE.
+// batch call each, with a deadline and retries on UNAVAILABLE. With a
+// ReferenceCache, names already vouched for are answered from memory and
+// the call is skipped; the write itself then re-checks them atomically
+// (PlanReferenceChecks), so a stale entry can never be written.
 //
 // Example:
 //   References references;
@@ -22,6 +25,8 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "accord/institution/v1/institution_service.grpc.pb.h"
+#include "common/write_path.h"
+#include "services/agreement/reference_cache.h"
 
 namespace accord::agreement {
 
@@ -33,6 +38,8 @@ class References {
 
  private:
   friend class InstitutionDirectory;
+  friend void PlanReferenceChecks(const References& references,
+                                  WritePlan& plan);
   std::vector<std::pair<std::string, std::string>> institutions_;
   std::vector<std::pair<std::string, std::string>> officials_;
 };
@@ -41,8 +48,10 @@ class InstitutionDirectory {
  public:
   // `token`, when set, is sent as `authorization: Bearer <token>`: the
   // agreement service calls with its own credentials.
+  // `cache`, when set, must outlive the directory.
   InstitutionDirectory(std::shared_ptr<grpc::Channel> channel,
-                       absl::Duration deadline, std::string token = "");
+                       absl::Duration deadline, std::string token = "",
+                       ReferenceCache* cache = nullptr);
 
   // The live institutions named, by name. INVALID_ARGUMENT naming the
   // fields whose institution or official is missing or deleted;
@@ -50,11 +59,27 @@ class InstitutionDirectory {
   absl::StatusOr<absl::flat_hash_map<std::string, institution::v1::Institution>>
   Resolve(const References& references);
 
+  // A write found a cached reference no longer live: drop the cache, so the
+  // retry asks the institution service (and gets its exact answer).
+  void ForgetCached();
+
  private:
   std::unique_ptr<institution::v1::InstitutionService::Stub> stub_;
   absl::Duration deadline_;
   std::string token_;
+  ReferenceCache* cache_;
 };
+
+// The ErrorInfo reason of a write refused because a referenced institution
+// or official was not live when the write ran (see PlanReferenceChecks).
+inline constexpr char kReferenceNotLive[] = "REFERENCE_NOT_LIVE";
+
+// Adds to `plan` a check that every institution and official named is
+// still live, each failing as INVALID_ARGUMENT on its field with reason
+// kReferenceNotLive. Resolve may have answered from the cache, or from the
+// institution service before a concurrent delete: the write function
+// judges these checks in the same atomic step as the write.
+void PlanReferenceChecks(const References& references, WritePlan& plan);
 
 }  // namespace accord::agreement
 

@@ -14,6 +14,7 @@
 #include "common/write_path.h"
 #include "services/agreement/agreement_service.h"
 #include "services/agreement/institution_directory.h"
+#include "services/agreement/reference_cache.h"
 
 namespace {
 
@@ -48,6 +49,12 @@ int main(int argc, char** argv) {
   flag_set.AddDuration("institution_deadline", &institution_deadline,
                        "deadline for checking references with the "
                        "institution service, retries included");
+  bool institution_cache = true;
+  flag_set.AddBool("institution_cache", &institution_cache,
+                   "remember institutions and officials already checked, "
+                   "kept current by their events, so writes naming them "
+                   "skip the institution service (Redis still checks that "
+                   "each is live in the write itself)");
   std::string institution_token_file;
   std::string institution_tls_ca;
   flag_set.AddString("institution_token_file", &institution_token_file,
@@ -81,9 +88,15 @@ int main(int argc, char** argv) {
     options.pem_root_certs = *ca;
     channel_credentials = grpc::SslCredentials(options);
   }
+  accord::agreement::ReferenceCache cache;
+  std::unique_ptr<accord::agreement::ReferenceFeed> feed;
+  if (institution_cache) {
+    feed =
+        std::make_unique<accord::agreement::ReferenceFeed>(flags.redis, cache);
+  }
   accord::agreement::InstitutionDirectory directory(
       grpc::CreateChannel(institution_target, channel_credentials),
-      institution_deadline, token);
+      institution_deadline, token, institution_cache ? &cache : nullptr);
   accord::agreement::AgreementServiceImpl service(redis, directory, **auth);
   accord::AuditServiceImpl audit(redis, **auth);
   return accord::RunServer(flags, {&service, &audit},

@@ -387,6 +387,13 @@ function aclMatrix(user, library) {
     return [...writer, ...consumer.map((c) => [...c, 'ok']), ...denied,
       ['SUBSCRIBE', 'other-channel', 'denied'], ['PSUBSCRIBE', '*', 'denied']];
   }
+  if (user === 'accord-agreement') {
+    // Its institution cache follows institution and official events
+    // (PSUBSCRIBE, checked on fresh connections below), nothing else.
+    return [...writer, ...denied, ...consumer.map((c) => [...c, 'denied']),
+      ['SUBSCRIBE', 'accord:events:x', 'denied'], ['PSUBSCRIBE', 'accord:other*', 'denied'],
+      ['PSUBSCRIBE', 'accord:events:accord.agreement.v1.*', 'denied']];
+  }
   return [...writer, ...denied, ...consumer.map((c) => [...c, 'denied']),
     ['SUBSCRIBE', 'accord:events:x', 'denied'], ['PSUBSCRIBE', 'accord:events:*', 'denied']];
 }
@@ -416,9 +423,14 @@ if (redis) {
       } finally {
         client.close();
       }
-      if (user === 'accord-notification') {
+      const subscriptions = {
+        'accord-notification': [['PSUBSCRIBE', 'accord:events:*'], ['SUBSCRIBE', 'accord:events:accord.deploytest.v1.created']],
+        // Exactly what services/agreement/reference_cache.cc subscribes to.
+        'accord-agreement': [['PSUBSCRIBE', 'accord:events:accord.institution.v1.*'], ['PSUBSCRIBE', 'accord:events:accord.official.v1.*']],
+      }[user];
+      if (subscriptions) {
         // Subscriptions switch the connection's mode: one per check.
-        for (const [cmd, channel] of [['PSUBSCRIBE', 'accord:events:*'], ['SUBSCRIBE', 'accord:events:accord.deploytest.v1.created']]) {
+        for (const [cmd, channel] of subscriptions) {
           const c = await asUser(user, password);
           const reply = await c.command(cmd, channel);
           c.close();
