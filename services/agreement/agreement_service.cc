@@ -73,6 +73,33 @@ absl::Status NotLive(const std::string& field, absl::string_view name) {
                       absl::StrCat(name, " does not exist or is deleted"));
 }
 
+// The key a reference to agreement `name` must find live. A restricted
+// agreement may be referenced only by a record restricted to some of its
+// parties (`restricted`, `parties`): any other record, with its events and
+// webhooks, is read by principals the agreement is hidden from. For any
+// other record the check is made against a key that never exists, so the
+// refusal is exactly that of a missing agreement and reveals nothing.
+absl::StatusOr<std::string> AgreementReferenceKey(
+    ResourceOps<Agreement>& agreements, const std::string& name,
+    bool restricted, const std::vector<std::string>& parties) {
+  absl::StatusOr<Agreement> referenced = agreements.Get(name);
+  if (!referenced.ok()) {
+    if (referenced.status().code() == absl::StatusCode::kNotFound) {
+      return RecordKey(name);
+    }
+    return referenced.status();
+  }
+  if (!referenced->restricted()) return RecordKey(name);
+  const bool within =
+      restricted && !parties.empty() &&
+      std::all_of(parties.begin(), parties.end(), [&](const std::string& p) {
+        return std::find(referenced->parties().begin(),
+                         referenced->parties().end(),
+                         p) != referenced->parties().end();
+      });
+  return within ? RecordKey(name) : absl::StrCat(RecordKey(name), ":withheld");
+}
+
 template <typename Repeated>
 void AddUnique(const Repeated& values,
                google::protobuf::RepeatedPtrField<std::string>* out) {
@@ -150,13 +177,17 @@ ResourceTraits<Agreement> AgreementServiceImpl::AgreementTraits() {
   traits.plan_completed = [](const Agreement& agreement, WritePlan& plan) {
     PlanReferenceChecks(ReferencesOf(agreement), plan);
   };
-  traits.plan_change = [](const Agreement*, const Agreement* after,
-                          WritePlan& plan) {
+  traits.plan_change = [this](const Agreement*, const Agreement* after,
+                              WritePlan& plan) -> absl::Status {
     if (after == nullptr) return absl::OkStatus();
     if (!after->parent_agreement().empty()) {
-      plan.ExpectLive(
-          RecordKey(after->parent_agreement()),
-          NotLive("agreement.parent_agreement", after->parent_agreement()));
+      ACCORD_ASSIGN_OR_RETURN(
+          std::string key,
+          AgreementReferenceKey(agreements_, after->parent_agreement(),
+                                after->restricted(),
+                                ToVector(after->parties())));
+      plan.ExpectLive(key, NotLive("agreement.parent_agreement",
+                                   after->parent_agreement()));
     }
     if (!after->occasion().empty()) {
       plan.ExpectLive(RecordKey(after->occasion()),
@@ -217,12 +248,17 @@ ResourceTraits<Committee> AgreementServiceImpl::CommitteeTraits() {
   traits.plan_completed = [](const Committee& committee, WritePlan& plan) {
     PlanReferenceChecks(ReferencesOf(committee), plan);
   };
-  traits.plan_change = [](const Committee*, const Committee* after,
-                          WritePlan& plan) {
+  traits.plan_change = [this](const Committee*, const Committee* after,
+                              WritePlan& plan) -> absl::Status {
+    // Committees are never restricted: they may not point at an agreement
+    // that is.
     if (after != nullptr && !after->establishing_agreement().empty()) {
-      plan.ExpectLive(RecordKey(after->establishing_agreement()),
-                      NotLive("committee.establishing_agreement",
-                              after->establishing_agreement()));
+      ACCORD_ASSIGN_OR_RETURN(
+          std::string key,
+          AgreementReferenceKey(agreements_, after->establishing_agreement(),
+                                false, {}));
+      plan.ExpectLive(key, NotLive("committee.establishing_agreement",
+                                   after->establishing_agreement()));
     }
     return absl::OkStatus();
   };
@@ -260,16 +296,20 @@ ResourceTraits<Session> AgreementServiceImpl::SessionTraits() {
   traits.plan_completed = [](const Session& session, WritePlan& plan) {
     PlanReferenceChecks(ReferencesOf(session), plan);
   };
-  traits.plan_change = [](const Session*, const Session* after,
-                          WritePlan& plan) {
+  traits.plan_change = [this](const Session*, const Session* after,
+                              WritePlan& plan) -> absl::Status {
     if (after == nullptr) return absl::OkStatus();
     const std::string committee = ParentOf(after->name());
     plan.ExpectLive(RecordKey(committee), ParentNotFound(committee));
+    // Sessions are never restricted (see AgreementReferenceKey).
     for (int i = 0; i < after->agreements_signed_size(); ++i) {
+      ACCORD_ASSIGN_OR_RETURN(
+          std::string key,
+          AgreementReferenceKey(agreements_, after->agreements_signed(i), false,
+                                {}));
       plan.ExpectLive(
-          RecordKey(after->agreements_signed(i)),
-          NotLive(absl::StrCat("session.agreements_signed[", i, "]"),
-                  after->agreements_signed(i)));
+          key, NotLive(absl::StrCat("session.agreements_signed[", i, "]"),
+                       after->agreements_signed(i)));
     }
     plan.Write({"ZADD", IndexKey(kAllSessions), "0", after->name()});
     return absl::OkStatus();
@@ -333,11 +373,13 @@ ResourceTraits<Milestone> AgreementServiceImpl::MilestoneTraits() {
     plan.Write({"ZADD", IndexKey(kAllMilestones), "0", after->name()});
     return absl::OkStatus();
   };
-  // A milestone belongs to its owners and to its parent's parties or
-  // members; it is as visible as its parent agreement.
+  // A milestone belongs to its parent's parties or members; it is as
+  // visible as its parent agreement. Its owners are data, not authority:
+  // naming oneself an owner must not let an editor add to or change
+  // another agency's agreement or committee.
   traits.scope = [this](const Milestone& milestone)
       -> absl::StatusOr<std::vector<std::string>> {
-    std::vector<std::string> scope = ToVector(milestone.owners());
+    std::vector<std::string> scope;
     const std::string parent = ParentOf(milestone.name());
     if (absl::StartsWith(parent, "committees/")) {
       ACCORD_ASSIGN_OR_RETURN(Committee committee,
