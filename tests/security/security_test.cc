@@ -1615,6 +1615,198 @@ TEST_F(SecurityTest, ObjectLevel_ReplayedRequestIdDoesNotRevealOthersRecords) {
       "agreements/"));
 }
 
+// A reference to a restricted agreement from a record that others can read
+// would reveal it (the record, its events and webhooks carry the name). So
+// only a record restricted to some of its parties may hold one; any other
+// reference is refused exactly as one to a missing agreement.
+TEST_F(SecurityTest,
+       ObjectLevel_ReferencesToRestrictedAgreementsRevealNothing) {
+  const std::string missing = "agreements/no-such-mou";
+  // Compares the answers for `secret` and for a missing agreement; both
+  // must be refused the same way and write nothing.
+  auto same_as_missing = [&](Caller caller, absl::string_view method,
+                             const std::function<std::string(
+                                 const std::string& reference)>& request,
+                             const std::string& probe = "") {
+    SCOPED_TRACE(absl::StrCat(method, " as ", kCallerNames[caller]));
+    const int64_t events_before = EventCount();
+    const std::string etag_before = probe.empty() ? "" : EtagOf(probe);
+    const Response to_secret = CallAs(caller, method, request(kSecret));
+    const Response to_missing = CallAs(caller, method, request(missing));
+    EXPECT_FALSE(to_secret.ok()) << "the reference was accepted";
+    EXPECT_EQ(to_secret.status().code(), to_missing.status().code())
+        << Describe(to_secret.status()) << "\nvs\n"
+        << Describe(to_missing.status());
+    EXPECT_EQ(ReasonOf(to_secret.status()), ReasonOf(to_missing.status()));
+    EXPECT_EQ(
+        absl::StrReplaceAll(to_secret.status().message(), {{kSecret, "X"}}),
+        absl::StrReplaceAll(to_missing.status().message(), {{missing, "X"}}));
+    EXPECT_EQ(EventCount(), events_before);
+    if (!probe.empty()) {
+      EXPECT_EQ(EtagOf(probe), etag_before);
+    }
+  };
+  // The editor of C, on records of C's own.
+  same_as_missing(kOtherEditor, "CreateAgreement", [&](const std::string& r) {
+    return absl::Substitute(
+        R"({"agreementId":"$0","agreement":$1})", NextId(),
+        absl::StrReplaceAll(
+            AgreementJson("C-B MOU", {kC, kB}, false),
+            {{R"("restricted":false)",
+              absl::StrCat(R"("restricted":false,)", R"("parentAgreement":")",
+                           r, "\"")}}));
+  });
+  const std::string c_agreement = NewAgreementOf(NextId(), {kC, kB}, false);
+  same_as_missing(
+      kOtherEditor, "UpdateAgreement",
+      [&](const std::string& r) {
+        return absl::Substitute(R"({"agreement":{"name":"$0",)"
+                                R"("parentAgreement":"$1"},)"
+                                R"("updateMask":"parentAgreement"})",
+                                c_agreement, r);
+      },
+      c_agreement);
+  same_as_missing(kOtherEditor, "CreateCommittee", [&](const std::string& r) {
+    return absl::Substitute(
+        R"({"committeeId":"$0","committee":{"names":[{"text":"C-B JEC",)"
+        R"("languageCode":"en"}],"kind":"KIND_JOINT_ECONOMIC_COMMITTEE",)"
+        R"("memberInstitutions":["$1","$2"],"establishingAgreement":"$3"}})",
+        NextId(), kC, kB, r);
+  });
+  const std::string c_committee = NextId();
+  Admin("CreateCommittee",
+        absl::Substitute(R"({"committeeId":"$0","committee":$1})", c_committee,
+                         CommitteeJson("C-B committee", {kC, kB})));
+  same_as_missing(kOtherEditor, "CreateSession", [&](const std::string& r) {
+    return absl::Substitute(
+        R"({"parent":"committees/$0","sessionId":"$1","session":)"
+        R"({"number":1,"startDate":"2025-05-01","agreementsSigned":["$2"]}})",
+        c_committee, NextId(), r);
+  });
+  // A party of the restricted MOU may not leak it either: a shared record
+  // of A and C, or a committee, cannot point at it.
+  same_as_missing(kRightEditor, "CreateAgreement", [&](const std::string& r) {
+    return absl::Substitute(
+        R"({"agreementId":"$0","agreement":$1})", NextId(),
+        absl::StrReplaceAll(
+            AgreementJson("A-C MOU", {kA, kC}, false),
+            {{R"("restricted":false)",
+              absl::StrCat(R"("restricted":false,)", R"("parentAgreement":")",
+                           r, "\"")}}));
+  });
+  same_as_missing(kRightEditor, "CreateCommittee", [&](const std::string& r) {
+    return absl::Substitute(
+        R"({"committeeId":"$0","committee":{"names":[{"text":"A-B JEC 2",)"
+        R"("languageCode":"en"}],"kind":"KIND_JOINT_ECONOMIC_COMMITTEE",)"
+        R"("memberInstitutions":["$1","$2"],"establishingAgreement":"$3"}})",
+        NextId(), kA, kB, r);
+  });
+  // A record restricted to its parties may: an implementing MOU of A and B.
+  const std::string child = NextId();
+  ExpectOk(kRightEditor, "CreateAgreement",
+           absl::Substitute(
+               R"({"agreementId":"$0","agreement":$1})", child,
+               absl::StrReplaceAll(
+                   AgreementJson("Implementing MOU", {kA, kB}, true),
+                   {{R"("restricted":true)",
+                     absl::StrCat(R"("restricted":true,"parentAgreement":")",
+                                  kSecret, "\"")}})));
+  EXPECT_EQ(
+      CallAs(kOtherEditor, "GetAgreement", NameJson("agreements/" + child))
+          .status()
+          .code(),
+      StatusCode::kNotFound);
+  // Nothing the editor of C can read names the restricted MOU: no
+  // agreement, committee or session, and no event.
+  auto agreements = As<agreement::v1::ListAgreementsResponse>(
+      *ExpectOk(kOtherEditor, "ListAgreements", R"({"pageSize":1000})"));
+  for (const auto& agreement : agreements.agreements()) {
+    EXPECT_NE(agreement.parent_agreement(), kSecret) << agreement.name();
+  }
+  auto committees = As<agreement::v1::ListCommitteesResponse>(
+      *ExpectOk(kOtherEditor, "ListCommittees", R"({"pageSize":1000})"));
+  for (const auto& committee : committees.committees()) {
+    EXPECT_NE(committee.establishing_agreement(), kSecret) << committee.name();
+  }
+  std::string token;
+  int pages = 0;
+  do {
+    auto page = As<notification::v1::ListEventsResponse>(*ExpectOk(
+        kOtherEditor, "ListEvents",
+        absl::Substitute(R"({"pageSize":1000,"pageToken":"$0"})", token)));
+    for (const auto& event : page.events()) {
+      EXPECT_NE(event.subject(), kSecret);
+      EXPECT_THAT(event.agreements(), Not(Contains(kSecret)))
+          << event.type() << " " << event.subject();
+    }
+    token = page.next_page_token();
+  } while (!token.empty() && ++pages < 100);
+}
+
+// API5 at the property level: a milestone's owners are data, not
+// authority. Listing oneself as an owner must not let an editor add to or
+// change another agency's agreement or committee.
+TEST_F(SecurityTest, PropertyLevel_MilestoneOwnersDoNotWidenScope) {
+  for (const char* parent : {kMou, kCommittee}) {
+    const std::string id = NextId();
+    ExpectRefused(
+        kOtherEditor, "CreateMilestone",
+        absl::Substitute(R"({"parent":"$0","milestoneId":"$1","milestone":$2})",
+                         parent, id, MilestoneJson("C's milestone", kC)),
+        kDenied);
+    EXPECT_EQ(EtagOf(absl::StrCat(parent, "/milestones/", id)), kAbsent);
+  }
+  // One an admin recorded with C among its owners.
+  const std::string milestone = NextId();
+  Admin("CreateMilestone",
+        absl::Substitute(R"({"parent":"$0","milestoneId":"$1","milestone":$2})",
+                         kMou, milestone, MilestoneJson("Owned by C", kC)));
+  const std::string name = absl::StrCat(kMou, "/milestones/", milestone);
+  ExpectRefused(kOtherEditor, "UpdateMilestone",
+                absl::Substitute(R"({"milestone":{"name":"$0","dueDate":)"
+                                 R"("2026-01-01"},"updateMask":"dueDate"})",
+                                 name),
+                kDenied, name);
+  ExpectRefused(
+      kOtherEditor, "TransitionMilestone",
+      absl::Substitute(R"({"name":"$0","transition":{"state":"STATE_ACHIEVED",)"
+                       R"("transitionDate":"2025-06-01"}})",
+                       name),
+      kDenied, name);
+  ExpectRefused(kOtherEditor, "DeleteMilestone", NameJson(name), kDenied, name);
+  // The parties' editors keep it.
+  ExpectOk(kRightEditor, "UpdateMilestone",
+           absl::Substitute(R"({"milestone":{"name":"$0","dueDate":)"
+                            R"("2026-01-01"},"updateMask":"dueDate"})",
+                            name));
+}
+
+// Scope follows an institution and its direct parent only; an editor
+// cannot gain scope by pointing an institution at its own.
+TEST_F(SecurityTest, PropertyLevel_ReparentingGrantsNoScope) {
+  // A's unit cannot be moved under C by C's editor, nor C's under A.
+  const std::string a_unit = NewInstitution(NextId());
+  ExpectRefused(kOtherEditor, "UpdateInstitution",
+                absl::Substitute(R"({"institution":{"name":"$0","parent":)"
+                                 R"("$1"},"updateMask":"parent"})",
+                                 a_unit, kC),
+                kDenied, a_unit);
+  const std::string c_unit = NextId();
+  Admin("CreateInstitution",
+        absl::Substitute(R"({"institutionId":"$0","institution":$1})", c_unit,
+                         InstitutionJson("Unit of C", "FR", kC)));
+  ExpectRefused(kOtherEditor, "UpdateInstitution",
+                absl::Substitute(R"({"institution":{"name":"institutions/$0",)"
+                                 R"("parent":"$1"},"updateMask":"parent"})",
+                                 c_unit, kA),
+                kDenied, "institutions/" + c_unit);
+  // Nor can it create a unit under A.
+  ExpectRefused(kOtherEditor, "CreateInstitution",
+                absl::Substitute(R"({"institutionId":"$0","institution":$1})",
+                                 NextId(), InstitutionJson("Spy", "FR", kA)),
+                kDenied);
+}
+
 // API3 Broken Object Property Level Authorization.
 TEST_F(SecurityTest, PropertyLevel_EditorCannotSetFieldsOfOthersAgreement) {
   const std::string agreement = NewAgreement(NextId());
