@@ -55,19 +55,25 @@ class ChildProcess {
 
 class RedisServer {
  public:
-  // `appendfsync` is "always" or "everysec".
-  explicit RedisServer(const std::string& appendfsync = "always");
+  // `appendfsync` is "always" or "everysec". `extra_args` go on the
+  // redis-server command line after the harness's own, e.g.
+  // {"--aclfile", path} to run with ACL users.
+  explicit RedisServer(const std::string& appendfsync = "always",
+                       std::vector<std::string> extra_args = {});
   ~RedisServer();
 
   void Stop();   // SIGTERM (clean shutdown)
   void Kill();   // SIGKILL
   void Start();  // again, same port and data directory
   std::string url() const;
+  // The URL logging in as an ACL user.
+  std::string url(const std::string& user, const std::string& password) const;
   int port() const { return port_; }
 
  private:
   std::string dir_;
   std::string appendfsync_;
+  std::vector<std::string> extra_args_;
   int port_ = 0;
   ChildProcess process_;
 };
