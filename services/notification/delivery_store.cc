@@ -10,27 +10,10 @@
 #include "common/status_macros.h"
 #include "google/protobuf/util/time_util.h"
 #include "services/notification/event_stream.h"
+#include "services/notification/redis_functions.h"
 
 namespace accord::notification {
 namespace {
-
-constexpr char kRecordScript[] = R"lua(
-if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
-redis.call('HSET', KEYS[1], 'data', ARGV[1], 'event', ARGV[2], 'round', '0')
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
-redis.call('ZADD', KEYS[2], 0, ARGV[4])
-redis.call('ZADD', KEYS[3], ARGV[5], ARGV[6])
-return 1
-)lua";
-
-constexpr char kClaimScript[] = R"lua(
-local score = redis.call('ZSCORE', KEYS[1], ARGV[1])
-if score and tonumber(score) <= tonumber(ARGV[2]) then
-  redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
-  return 1
-end
-return 0
-)lua";
 
 std::string DeliveryKey(absl::string_view subscription_id,
                         absl::string_view position) {
@@ -111,8 +94,8 @@ std::vector<std::string> DeliveryStore::RecordCommand(
   *delivery.mutable_create_time() = ToProto(now);
   *delivery.mutable_update_time() = ToProto(now);
   *delivery.mutable_next_attempt_time() = ToProto(now);
-  return {"EVAL",
-          kRecordScript,
+  return {"FCALL",
+          kRecordDeliveryFunction,
           "3",
           DeliveryKey(id, event.position()),
           IndexKeyOf(id),
@@ -182,11 +165,12 @@ absl::StatusOr<bool> DeliveryStore::Claim(absl::string_view name,
                                           absl::Time now,
                                           absl::Duration lease) {
   ACCORD_ASSIGN_OR_RETURN(
-      RedisValue reply,
-      redis_.Command({"EVAL", kClaimScript, "1", kDueKey, std::string(name),
-                      absl::StrCat(absl::ToUnixMillis(now)),
-                      absl::StrCat(absl::ToUnixMillis(now + lease))}));
-  return reply.integer == 1;
+      std::vector<RedisValue> replies,
+      CallFunctions(redis_,
+                    {{"FCALL", kClaimDeliveryFunction, "1", kDueKey,
+                      std::string(name), absl::StrCat(absl::ToUnixMillis(now)),
+                      absl::StrCat(absl::ToUnixMillis(now + lease))}}));
+  return replies.at(0).integer == 1;
 }
 
 absl::StatusOr<std::vector<std::string>> DeliveryStore::ListPositions(

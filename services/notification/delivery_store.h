@@ -59,8 +59,9 @@ class DeliveryStore {
   // A sortable form of a position ("%020d-%020d").
   static std::string PaddedPosition(absl::string_view position);
 
-  // The commands that record a new delivery of `event` to `subscription`,
-  // due now; a no-op when it was recorded before. For pipelining.
+  // The command that records a new delivery of `event` to `subscription`,
+  // due now; a no-op when it was recorded before. An FCALL of the
+  // notification library: send it with CallFunctions (redis_functions.h).
   std::vector<std::string> RecordCommand(absl::string_view subscription,
                                          const events::v1::Event& event,
                                          absl::Time now) const;

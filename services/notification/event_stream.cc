@@ -10,6 +10,7 @@
 #include "common/status_macros.h"
 #include "common/write_path.h"
 #include "google/rpc/error_details.pb.h"
+#include "services/notification/redis_functions.h"
 
 namespace accord::notification {
 namespace {
@@ -165,19 +166,11 @@ absl::StatusOr<StreamInfo> EventStream::Info() {
 }
 
 absl::StatusOr<long long> EventStream::TrimBefore(absl::string_view min_id) {
-  // One script: the mark and the trim cannot be separated by a crash.
-  static constexpr char kTrimScript[] = R"lua(
-local last = redis.call('XREVRANGE', KEYS[1], '(' .. ARGV[1], '-', 'COUNT', 1)
-if #last == 0 then return 0 end
-local removed = redis.call('XTRIM', KEYS[1], 'MINID', ARGV[1])
-redis.call('SET', KEYS[2], last[1][1])
-return removed
-)lua";
   ACCORD_ASSIGN_OR_RETURN(
-      RedisValue reply,
-      redis_.Command({"EVAL", kTrimScript, "2", kEventStream,
-                      kTrimmedThroughKey, std::string(min_id)}));
-  return reply.integer;
+      std::vector<RedisValue> replies,
+      CallFunctions(redis_, {{"FCALL", kTrimEventsFunction, "2", kEventStream,
+                              kTrimmedThroughKey, std::string(min_id)}}));
+  return replies.at(0).integer;
 }
 
 absl::StatusOr<std::string> EventStream::Head() {

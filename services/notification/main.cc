@@ -16,6 +16,7 @@
 #include "common/write_path.h"
 #include "services/notification/event_hub.h"
 #include "services/notification/notification_service.h"
+#include "services/notification/redis_functions.h"
 #include "services/notification/url_guard.h"
 #include "services/notification/webhook_dispatcher.h"
 
@@ -157,6 +158,9 @@ int main(int argc, char** argv) {
       {.readiness = [&]() -> absl::Status {
          absl::Status status = redis.Ping();
          if (status.ok()) status = write_path.LoadFunctions();
+         if (status.ok()) {
+           status = accord::notification::LoadNotificationFunctions(redis);
+         }
          if (status.ok() && !started) {
            status = dispatcher.Start();  // creates the stream and group
            if (status.ok()) status = hub.Start();

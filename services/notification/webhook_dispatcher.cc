@@ -15,6 +15,7 @@
 #include "common/status_macros.h"
 #include "common/write_path.h"
 #include "google/protobuf/util/time_util.h"
+#include "services/notification/redis_functions.h"
 #include "services/notification/webhook_message.h"
 
 namespace accord::notification {
@@ -299,7 +300,7 @@ absl::Status WebhookDispatcher::ProcessEntries(const RedisValue& entries) {
     }
   }
   if (!commands.empty()) {
-    ACCORD_RETURN_IF_ERROR(redis_.Pipeline(commands).status());
+    ACCORD_RETURN_IF_ERROR(CallFunctions(redis_, commands).status());
     Metrics::Global().Increment("accord_webhook_recorded_total", {},
                                 static_cast<double>(commands.size()));
   }
@@ -333,11 +334,21 @@ void WebhookDispatcher::WorkLoop() {
     }
     // Workers start at different places so they rarely race for one.
     std::shuffle(due->begin(), due->end(), bits);
+    bool failed = false;
     for (const std::string& name : *due) {
       absl::StatusOr<bool> claimed =
           deliveries_.Claim(name, absl::Now(), options_.lease);
-      if (claimed.ok() && *claimed) Attempt(name);
+      if (!claimed.ok()) {
+        // Back off as after a failed read: the names stay due, and retrying
+        // at once would spin (e.g. on NOPERM).
+        LogWarning("webhook claim", {{"delivery", name},
+                                     {"error", claimed.status().ToString()}});
+        failed = true;
+        break;
+      }
+      if (*claimed) Attempt(name);
     }
+    if (failed && !Sleep(absl::Milliseconds(500))) return;
   }
 }
 
