@@ -338,7 +338,9 @@ async function asUser(user, password) {
 }
 
 // [command..., expect] where expect is 'ok' (any non-error) or 'denied'.
-function aclMatrix(user, library) {
+// `library` is the write path's Function library, `notifications` the
+// notification service's (services/notification/redis_functions.cc).
+function aclMatrix(user, library, notifications) {
   const k = `accord:deploytest:${user}`;
   const writer = [
     ['PING'], ['SELECT', '0'],
@@ -363,10 +365,16 @@ function aclMatrix(user, library) {
     ['ZADD', `${k}:z`, '0', 'a'], ['ZRANGEBYLEX', `${k}:z`, '-', '+'], ['ZREM', `${k}:z`, 'a'],
     ['SADD', `${k}:s`, 'a'], ['SCARD', `${k}:s`], ['SREM', `${k}:s`, 'a'],
     ['EXPIRE', `${k}:h`, '60'], ['PUBLISH', 'accord:events:accord.deploytest.v1.created', 'x'],
+    // ListAuditRecords, served by every binary.
+    ['XREVRANGE', 'accord:audit', '+', '-', 'COUNT', '1'],
+    // Anyone may load a library; what its functions run is checked per
+    // user (the notification functions below).
+    ['FUNCTION', 'LOAD', 'REPLACE', notifications.code],
+    ['XADD', `${k}:stream`, '1-1', 'f', 'v'], ['XADD', `${k}:stream`, '1-2', 'f', 'v'],
   ].map((cmd) => [...cmd, 'ok']);
   const consumer = [
     ['XLEN', 'accord:events'], ['XRANGE', 'accord:events', '-', '+', 'COUNT', '1'],
-    ['XREVRANGE', 'accord:events', '+', '-', 'COUNT', '1'], ['XREAD', 'COUNT', '1', 'STREAMS', 'accord:events', '0'],
+    ['XREAD', 'COUNT', '1', 'STREAMS', 'accord:events', '0'],
     ['XGROUP', 'CREATE', 'accord:events', `${user}-g`, '0', 'MKSTREAM'],
     ['XGROUP', 'CREATECONSUMER', 'accord:events', `${user}-g`, 'c1'],
     ['XREADGROUP', 'GROUP', `${user}-g`, 'c1', 'COUNT', '1', 'STREAMS', 'accord:events', '>'],
@@ -375,10 +383,25 @@ function aclMatrix(user, library) {
     ['XINFO', 'STREAM', 'accord:events'], ['XINFO', 'GROUPS', 'accord:events'], ['XINFO', 'CONSUMERS', 'accord:events', `${user}-g`],
     ['XGROUP', 'DELCONSUMER', 'accord:events', `${user}-g`, 'c2'],
     ['XTRIM', 'accord:events', 'MAXLEN', '~', '1000000'],
+    ['XPENDING', 'accord:events', `${user}-g`],
+    // Stream reads consistent with the trim mark.
+    ['MULTI'], ['XLEN', 'accord:events'], ['EXEC'],
+    // Subscriptions: version counter, per-owner cap.
+    ['INCR', `${k}:version`], ['SISMEMBER', `${k}:s`, 'a'],
+    // Deliveries: due set, per-subscription index, expiry.
+    ['ZRANGEBYSCORE', `${k}:due`, '-inf', '+inf', 'LIMIT', '0', '1'], ['ZSCORE', `${k}:due`, 'a'],
+    ['ZREVRANGEBYLEX', `${k}:z`, '+', '-', 'LIMIT', '0', '1'], ['PEXPIRE', `${k}:h`, '60000'],
+    // The notification functions (FCALL, never EVAL).
+    ['FCALL', 'accord_record_delivery_v1', '3', `${k}:delivery`, `${k}:deliveries`, `${k}:due`,
+      'delivery', 'event', '60000', '1-1', '0', 'subscriptions/x/deliveries/1-1'],
+    ['FCALL', 'accord_claim_delivery_v1', '1', `${k}:due`, 'subscriptions/x/deliveries/1-1', '1', '2'],
+    ['FCALL', 'accord_trim_events_v1', '2', `${k}:stream`, `${k}:trimmed`, '1-2'],
   ];
   const denied = [
     ['FLUSHALL'], ['FLUSHDB'], ['CONFIG', 'GET', 'maxmemory'], ['KEYS', '*'], ['SCAN', '0'], ['SWAPDB', '0', '1'],
-    ['ACL', 'LIST'], ['EVAL', 'return 1', '0'], ['SCRIPT', 'FLUSH'], ['FUNCTION', 'FLUSH'], ['FUNCTION', 'DELETE', 'accord_v1'],
+    ['ACL', 'LIST'], ['EVAL', 'return 1', '0'], ['EVALSHA', 'e0e1f9fabfc9d4800c877a703b823ac0578ff8db', '0'],
+    ['SCRIPT', 'LOAD', 'return 1'], ['SCRIPT', 'FLUSH'], ['FUNCTION', 'FLUSH'], ['FUNCTION', 'DELETE', 'accord_v1'],
+    ['FUNCTION', 'DELETE', 'accord_notification_v1'],
     ['CLIENT', 'LIST'], ['MODULE', 'LIST'], ['BGSAVE'], ['BGREWRITEAOF'], ['REPLICAOF', 'NO', 'ONE'], ['DEL', `${k}:r`],
     ['GET', 'other:key'], ['SET', 'other:key', 'x'], ['HGETALL', 'other:hash'], ['PUBLISH', 'other-channel', 'x'],
     ['PUBLISH', 'accord:other', 'x'],
@@ -399,24 +422,27 @@ function aclMatrix(user, library) {
 }
 
 function isDenied(reply) {
-  return reply instanceof RedisError && /NOPERM|no permissions/i.test(reply.message);
+  // A command refused inside a function: "The user executing the script
+  // can't run this command".
+  return reply instanceof RedisError && /NOPERM|no permissions|can't run this command/i.test(reply.message);
 }
 
 if (redis) {
   const library = writeLibrary(fs.readFileSync(path.join(repo, 'common', 'write_path.cc'), 'utf8'));
+  const notifications = writeLibrary(fs.readFileSync(path.join(repo, 'services', 'notification', 'redis_functions.cc'), 'utf8'));
   for (const [user, password] of Object.entries(devPasswords)) {
     await test(`Redis ACL: ${user} may run what it needs and nothing else`, async () => {
       const problems = [];
       const client = await asUser(user, password);
       try {
-        for (const entry of aclMatrix(user, library)) {
+        for (const entry of aclMatrix(user, library, notifications)) {
           const cmd = entry.slice(0, -1);
           const expect = entry[entry.length - 1];
           const reply = await client.command(...cmd);
           const shown = cmd.map((a) => (a.length > 40 ? `${a.slice(0, 20)}...` : a)).join(' ');
           if (expect === 'denied' && !isDenied(reply)) problems.push(`${shown}: expected NOPERM, got ${reply instanceof RedisError ? reply.message : JSON.stringify(reply)}`);
           if (expect === 'ok' && reply instanceof RedisError) problems.push(`${shown}: ${reply.message}`);
-          if (expect === 'ok' && cmd[0] === 'FCALL' && !(Array.isArray(reply) && ['ok', 'fail', 'replay'].includes(reply[0]))) {
+          if (expect === 'ok' && cmd[0] === 'FCALL' && cmd[1] === library.name && !(Array.isArray(reply) && ['ok', 'fail', 'replay'].includes(reply[0]))) {
             problems.push(`${shown}: unexpected reply ${JSON.stringify(reply)}`);
           }
         }
