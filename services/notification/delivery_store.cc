@@ -144,7 +144,12 @@ absl::Status DeliveryStore::Save(const StoredDelivery& stored,
   } else {
     commands.push_back({"ZREM", kDueKey, stored.delivery.name()});
   }
-  for (auto& command : also) commands.push_back(std::move(command));
+  if (!also.empty()) {
+    // One transaction: the retry and its audit record happen together.
+    commands.insert(commands.begin(), {"MULTI"});
+    for (auto& command : also) commands.push_back(std::move(command));
+    commands.push_back({"EXEC"});
+  }
   return redis_.Pipeline(commands).status();
 }
 

@@ -69,7 +69,8 @@ class DeliveryStore {
   absl::StatusOr<std::optional<StoredDelivery>> Load(absl::string_view name);
 
   // Saves the delivery and sets its due time (nullopt: not due again).
-  // `also` runs in the same round trip (the audit record of a retry).
+  // `also` (the audit record of a retry) is applied in the same MULTI
+  // transaction.
   absl::Status Save(const StoredDelivery& stored, std::optional<absl::Time> due,
                     std::vector<std::vector<std::string>> also = {});
 
