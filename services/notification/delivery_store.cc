@@ -146,7 +146,7 @@ absl::Status DeliveryStore::Save(const StoredDelivery& stored,
   }
   if (!also.empty()) {
     // One transaction: the retry and its audit record happen together.
-    commands.insert(commands.begin(), {"MULTI"});
+    commands.insert(commands.begin(), std::vector<std::string>{"MULTI"});
     for (auto& command : also) commands.push_back(std::move(command));
     commands.push_back({"EXEC"});
   }
