@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Fails when the servers' instructions per request grew by more than 5% over
-# bench/instructions_baseline.txt. Counted with valgrind --tool=callgrind by
+# Fails when the servers' instructions per request grew by more than 5% (plus
+# 2k instructions) over bench/instructions_baseline.txt. Counted with
+# valgrind --tool=callgrind by
 # `accord_bench --instructions_only` (institution Get, agreement Create and
 # the institution's share of a Create, one call in flight; the bare echo
 # server is reported for comparison, not checked).
@@ -8,6 +9,8 @@
 # Usage:
 #   bench/instructions_check.sh [--build-dir DIR]   # check (ctest runs this)
 #   bench/instructions_check.sh --update            # after a deliberate change
+# The build directory defaults to $ACCORD_BUILD_DIR (as for scripts/build.sh;
+# relative to the repository), else build/.
 #
 # The baseline is for the RelWithDebInfo build that scripts/build.sh makes
 # (build/), with the toolchain recorded in the baseline file; other builds
@@ -17,9 +20,14 @@ set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
 baseline="$here/instructions_baseline.txt"
-build_dir="$here/../build"
+build_dir="${ACCORD_BUILD_DIR:-build}"
+case "$build_dir" in /*) ;; *) build_dir="$here/../$build_dir" ;; esac
 update=0
 tolerance=1.05
+# Plus this many instructions, so a figure near zero (the institution's share
+# of a create once the agreement service caches the parties: its idle timers)
+# does not fail on noise.
+slack=2000
 while [ $# -gt 0 ]; do
   case "$1" in
     --update) update=1 ;;
@@ -58,7 +66,7 @@ if [ "$update" = 1 ]; then
   {
     echo "# Server instructions per request (callgrind), written by"
     echo "# bench/instructions_check.sh --update; checked by the ctest"
-    echo "# instructions_regression (fails above +5%)."
+    echo "# instructions_regression (fails above +5% plus 2k)."
     echo "# build: $build_type"
     echo "# toolchain: $toolchain"
     echo "# measured: $(date -u +%Y-%m-%dT%H:%MZ)"
@@ -81,10 +89,10 @@ for name in echo_rpc "${names[@]}"; do
   base="$(sed -n "s/^$name //p" "$baseline")"
   now="$(measured "$name")"
   [ -n "$base" ] && [ -n "$now" ] || { echo "missing figure $name"; exit 1; }
-  change="$(awk -v a="$now" -v b="$base" 'BEGIN { printf "%+.1f%%", (a / b - 1) * 100 }')"
+  change="$(awk -v a="$now" -v b="$base" 'BEGIN { if (b > 0) printf "%+.1f%%", (a / b - 1) * 100; else printf "n/a" }')"
   verdict=""
   if [ "$name" != echo_rpc ] &&
-     awk -v a="$now" -v b="$base" -v t="$tolerance" 'BEGIN { exit !(a > b * t) }'; then
+     awk -v a="$now" -v b="$base" -v t="$tolerance" -v s="$slack" 'BEGIN { exit !(a > b * t + s) }'; then
     verdict="  REGRESSION (> +5%)"
     status=1
   fi
