@@ -162,7 +162,8 @@ int main(int argc, char** argv) {
            status = accord::notification::LoadNotificationFunctions(redis);
          }
          if (status.ok() && !started) {
-           status = dispatcher.Start();  // creates the stream and group
+           status = service.IndexSubscriptionOwners();
+           if (status.ok()) status = dispatcher.Start();  // stream and group
            if (status.ok()) status = hub.Start();
            if (status.ok()) started = true;
          }

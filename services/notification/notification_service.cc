@@ -253,6 +253,27 @@ absl::Status NotificationServiceImpl::PlanSubscriptionChange(
   return absl::OkStatus();
 }
 
+absl::Status NotificationServiceImpl::IndexSubscriptionOwners() {
+  constexpr char kIndexedKey[] = "accord:subscriptions:owners-indexed";
+  ACCORD_ASSIGN_OR_RETURN(RedisValue indexed,
+                          redis_.Command({"EXISTS", kIndexedKey}));
+  if (indexed.integer == 1) return absl::OkStatus();
+  std::vector<std::vector<std::string>> adds;
+  ACCORD_RETURN_IF_ERROR(
+      store_.Scan("subscriptions", "", [&](const StoredRecord& record) {
+        if (record.deleted) return true;
+        absl::StatusOr<Subscription> subscription =
+            ParseRecord<Subscription>(record);
+        if (subscription.ok()) {
+          adds.push_back({"SADD", OwnerIndexKey(subscription->owner()),
+                          subscription->name()});
+        }
+        return true;
+      }));
+  adds.push_back({"SET", kIndexedKey, "1"});
+  return redis_.Pipeline(adds).status();
+}
+
 absl::Status NotificationServiceImpl::CheckSubscriptionCap(
     absl::string_view owner, absl::string_view name) {
   const std::string key = OwnerIndexKey(owner);

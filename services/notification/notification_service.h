@@ -91,6 +91,11 @@ class NotificationServiceImpl final
                           absl::Duration delivery_retention,
                           NotificationLimits limits = {});
 
+  // Counts, once per Redis, the subscriptions written before the per-owner
+  // index existed (later writes keep it current). Idempotent; run before
+  // serving.
+  absl::Status IndexSubscriptionOwners();
+
   // WatchEvents is served by `hub` (which must outlive the server).
   void AttachHub(EventHub* hub) { hub_ = hub; }
   // Called after a delivery is made due, to wake the webhook workers.

@@ -2444,7 +2444,7 @@ class NotificationLimitsTest : public ::testing::Test {
   struct State {
     TempDir dir;  // first: removed after everything in it stopped
     std::unique_ptr<RedisServer> redis;
-    std::string admin_token, watcher_token, other_token;
+    std::string admin_token, watcher_token, other_token, legacy_token;
     std::unique_ptr<ServiceProcess> institution;
     std::unique_ptr<ServiceProcess> notification;
     std::shared_ptr<grpc::Channel> notification_channel;
@@ -2462,7 +2462,9 @@ class NotificationLimitsTest : public ::testing::Test {
       credentials.AddPrincipal("admin", {auth::v1::ROLE_ADMIN});
       credentials.AddPrincipal("watcher", {auth::v1::ROLE_SUBSCRIBER});
       credentials.AddPrincipal("other", {auth::v1::ROLE_SUBSCRIBER});
+      credentials.AddPrincipal("legacy", {auth::v1::ROLE_SUBSCRIBER});
       state_->admin_token = credentials.AddKey("admin", "admin-1");
+      state_->legacy_token = credentials.AddKey("legacy", "legacy-1");
       state_->watcher_token = credentials.AddKey("watcher", "watcher-1");
       state_->other_token = credentials.AddKey("other", "other-1");
       credentials.Write();
@@ -2693,6 +2695,39 @@ TEST_F(NotificationLimitsTest, SubscriptionsPerOwnerAreCapped) {
                           NameJson("subscriptions/other-0"));
   ASSERT_TRUE(still.ok());
   EXPECT_EQ(As<notification::v1::Subscription>(**still).owner(), "other");
+}
+
+// Subscriptions stored before the per-owner count existed are counted once
+// the service starts.
+TEST_F(NotificationLimitsTest, SubscriptionsFromBeforeTheCountAreCounted) {
+  for (int i = 0; i < kSubscriptionCap; ++i) {
+    const Response created =
+        Call(state_->legacy_token, "CreateSubscription",
+             absl::Substitute(R"({"subscriptionId":"legacy-$0",)"
+                              R"("subscription":$1})",
+                              i, SubscriptionJson("")));
+    ASSERT_TRUE(created.ok()) << Describe(created.status());
+  }
+  // As an older version left Redis: no count, no marker.
+  RedisClient& redis = state_->events->redis();
+  ASSERT_TRUE(redis
+                  .Command({"DEL", "accord:subscriptions:owner:legacy",
+                            "accord:subscriptions:owners-indexed"})
+                  .ok());
+  ASSERT_EQ(state_->notification->Stop(), 0);
+  state_->notification->Start(/*wait_until_serving=*/false);
+  WaitServing(*state_->notification);
+  state_->notification_channel = state_->notification->Channel();
+  state_->api = std::make_unique<Api>(state_->institution->Channel(),
+                                      state_->institution->Channel(),
+                                      state_->notification_channel);
+  const Response refused =
+      Call(state_->legacy_token, "CreateSubscription",
+           absl::Substitute(R"({"subscriptionId":"legacy-extra",)"
+                            R"("subscription":$0})",
+                            SubscriptionJson("")));
+  EXPECT_EQ(refused.status().code(), StatusCode::kResourceExhausted)
+      << Describe(refused.status());
 }
 
 // ---------------------------------------------------------------------------
