@@ -13,6 +13,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -39,7 +40,6 @@
 namespace accord {
 namespace {
 
-using ::accord::notification::testing::Received;
 using ::accord::notification::testing::Watch;
 using ::accord::notification::testing::WebhookReceiver;
 using ::accord::testing::MakeTempDir;
@@ -162,6 +162,8 @@ class RedisAclTest : public ::testing::Test {
 
   void TearDown() override {
     if (admin_ != nullptr) ExpectNoAclDenials();
+    std::error_code ignored;
+    if (!acl_dir_.empty()) std::filesystem::remove_all(acl_dir_, ignored);
   }
 
   std::string UrlFor(const std::string& user) {
