@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/algorithm/container.h"
 #include "absl/random/random.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -406,7 +407,12 @@ grpc::Status NotificationServiceImpl::UpdateSubscription(
         ContextFor(caller, Method("UpdateSubscription"), request->request_id());
     absl::MutexLock cap_lock(&cap_mutex_);
     // Handing it to another owner counts against that owner's cap.
-    if (!patch.owner().empty() && patch.owner() != current.owner()) {
+    const auto& paths = request->update_mask().paths();
+    const bool sets_owner = paths.empty() ||
+                            absl::c_linear_search(paths, "owner") ||
+                            absl::c_linear_search(paths, "*");
+    if (sets_owner && !patch.owner().empty() &&
+        patch.owner() != current.owner()) {
       ACCORD_RETURN_IF_ERROR(CheckSubscriptionCap(patch.owner(), patch.name()));
     }
     return subscriptions_.Update(patch, request->update_mask(),
