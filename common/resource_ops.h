@@ -138,11 +138,12 @@ class ResourceOps {
     WritePlan plan;
     plan.IdempotencyKey(absl::StrCat("create:", traits_.collection),
                         request_id);
-    plan.ExpectAbsent(
-        RecordKey(name),
-        ErrorWithReason(absl::StatusCode::kAlreadyExists,
-                        absl::StrCat(name, " already exists"), "ALREADY_EXISTS",
-                        absl::StrCat(traits_.singular, "_id")));
+    plan.ExpectAbsent(RecordKey(name), [name, this] {
+      return ErrorWithReason(absl::StatusCode::kAlreadyExists,
+                             absl::StrCat(name, " already exists"),
+                             "ALREADY_EXISTS",
+                             absl::StrCat(traits_.singular, "_id"));
+    });
     ACCORD_RETURN_IF_ERROR(traits_.plan_change(nullptr, &resource, plan));
     if (traits_.plan_completed) traits_.plan_completed(resource, plan);
     plan.Write({"ZADD", IndexKey(collection), "0", name});
@@ -235,8 +236,9 @@ class ResourceOps {
 
       WritePlan plan;
       plan.IdempotencyKey(scope, request_id);
-      plan.ExpectEtag(RecordKey(patch.name()), record.etag,
-                      EtagMismatch(patch.name()));
+      plan.ExpectEtag(
+          RecordKey(patch.name()), record.etag,
+          [this, name = patch.name()] { return EtagMismatch(name); });
       ACCORD_RETURN_IF_ERROR(traits_.plan_change(&current, &updated, plan));
       if (traits_.plan_completed) traits_.plan_completed(updated, plan);
       absl::StatusOr<T> result =
@@ -301,8 +303,9 @@ class ResourceOps {
     resource.set_etag(NewEtag());
     WritePlan plan;
     plan.IdempotencyKey(scope, request_id);
-    plan.ExpectEtag(RecordKey(resource.name()), std::string(expected_etag),
-                    EtagMismatch(resource.name()));
+    plan.ExpectEtag(
+        RecordKey(resource.name()), std::string(expected_etag),
+        [this, name = resource.name()] { return EtagMismatch(name); });
     ACCORD_RETURN_IF_ERROR(traits_.plan_change(&before, &resource, plan));
     if (plan_extra) plan_extra(plan);
     return CommitChange(resource, verb, context, plan, false,
@@ -450,7 +453,9 @@ class ResourceOps {
     changed.set_etag(NewEtag());
     WritePlan plan;
     plan.IdempotencyKey(scope, request_id);
-    plan.ExpectEtag(RecordKey(name), record.etag, EtagMismatch(name));
+    plan.ExpectEtag(
+        RecordKey(name), record.etag,
+        [this, name = std::string(name)] { return EtagMismatch(name); });
     ACCORD_RETURN_IF_ERROR(traits_.plan_change(
         delete_it ? &current : nullptr, delete_it ? nullptr : &changed, plan));
     return CommitChange(changed, delete_it ? "deleted" : "undeleted", context,

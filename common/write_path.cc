@@ -89,21 +89,40 @@ std::string WritePlan::RequestKey(absl::string_view method,
 }
 
 void WritePlan::ExpectAbsent(std::string key, absl::Status failure) {
-  checks_.push_back({"absent", std::move(key), "", std::move(failure)});
+  checks_.push_back(
+      {"absent", std::move(key), "", std::move(failure), nullptr});
 }
 
 void WritePlan::ExpectEtag(std::string key, std::string etag,
                            absl::Status failure) {
   checks_.push_back(
-      {"etag", std::move(key), std::move(etag), std::move(failure)});
+      {"etag", std::move(key), std::move(etag), std::move(failure), nullptr});
 }
 
 void WritePlan::ExpectLive(std::string key, absl::Status failure) {
-  checks_.push_back({"live", std::move(key), "", std::move(failure)});
+  checks_.push_back({"live", std::move(key), "", std::move(failure), nullptr});
+}
+
+void WritePlan::ExpectAbsent(std::string key,
+                             std::function<absl::Status()> failure) {
+  checks_.push_back(
+      {"absent", std::move(key), "", absl::OkStatus(), std::move(failure)});
+}
+
+void WritePlan::ExpectEtag(std::string key, std::string etag,
+                           std::function<absl::Status()> failure) {
+  checks_.push_back({"etag", std::move(key), std::move(etag), absl::OkStatus(),
+                     std::move(failure)});
+}
+
+void WritePlan::ExpectLive(std::string key,
+                           std::function<absl::Status()> failure) {
+  checks_.push_back(
+      {"live", std::move(key), "", absl::OkStatus(), std::move(failure)});
 }
 
 void WritePlan::ExpectEmptySet(std::string key, absl::Status failure) {
-  checks_.push_back({"empty", std::move(key), "", std::move(failure)});
+  checks_.push_back({"empty", std::move(key), "", std::move(failure), nullptr});
 }
 
 void WritePlan::PutRecord(std::string key, std::string data, std::string etag,
@@ -187,7 +206,8 @@ absl::StatusOr<WriteOutcome> WritePath::Commit(const WritePlan& plan) {
   if (verdict == "fail" && reply->elements.size() == 2 &&
       absl::SimpleAtoi(reply->elements[1].text, &failed) && failed >= 1 &&
       failed <= plan.checks_.size()) {
-    return plan.checks_[failed - 1].failure;
+    const WritePlan::Check& check = plan.checks_[failed - 1];
+    return check.make_failure ? check.make_failure() : check.failure;
   }
   return absl::InternalError("accord_apply_v1: unexpected reply");
 }

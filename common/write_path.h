@@ -23,6 +23,7 @@
 //   plan.Result(institution.SerializeAsString());
 //   ACCORD_ASSIGN_OR_RETURN(WriteOutcome outcome, write_path.Commit(plan));
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -64,6 +65,13 @@ class WritePlan {
   void ExpectAbsent(std::string key, absl::Status failure);
   void ExpectEtag(std::string key, std::string etag, absl::Status failure);
   void ExpectLive(std::string key, absl::Status failure);
+  // The same, building the failure only if the check fails: a status with
+  // details (ErrorWithReason: two protos serialised into payloads, ~15k
+  // instructions) costs far more than the check, and most checks pass.
+  void ExpectAbsent(std::string key, std::function<absl::Status()> failure);
+  void ExpectEtag(std::string key, std::string etag,
+                  std::function<absl::Status()> failure);
+  void ExpectLive(std::string key, std::function<absl::Status()> failure);
   void ExpectEmptySet(std::string key, absl::Status failure);
 
   // Stores a record hash {data, etag, deleted}.
@@ -83,6 +91,7 @@ class WritePlan {
     std::string key;
     std::string argument;
     absl::Status failure;
+    std::function<absl::Status()> make_failure;  // if set, instead
   };
   std::string idempotency_key_;
   absl::Duration idempotency_ttl_;

@@ -150,10 +150,11 @@ void PlanReferenceChecks(const References& references, WritePlan& plan) {
     const Batch batch = Dedupe(*refs);
     for (const std::string& name : batch.names) {
       plan.ExpectLive(
-          RecordKey(name),
-          ErrorWithReason(absl::StatusCode::kInvalidArgument,
-                          absl::StrCat(name, " is not a live ", what),
-                          kReferenceNotLive, batch.fields.at(name).front()));
+          RecordKey(name), [name, what, field = batch.fields.at(name).front()] {
+            return ErrorWithReason(absl::StatusCode::kInvalidArgument,
+                                   absl::StrCat(name, " is not a live ", what),
+                                   kReferenceNotLive, field);
+          });
     }
   }
 }
