@@ -94,18 +94,13 @@ std::vector<std::string> DeliveryStore::RecordCommand(
   *delivery.mutable_create_time() = ToProto(now);
   *delivery.mutable_update_time() = ToProto(now);
   *delivery.mutable_next_attempt_time() = ToProto(now);
-  return {"FCALL",
-          kRecordDeliveryFunction,
-          "3",
-          DeliveryKey(id, event.position()),
-          IndexKeyOf(id),
-          kDueKey,
-          delivery.SerializeAsString(),
-          event.SerializeAsString(),
-          absl::StrCat(absl::ToInt64Milliseconds(retention_)),
-          PaddedPosition(event.position()),
-          absl::StrCat(absl::ToUnixMillis(now)),
-          delivery.name()};
+  return {"FCALL", kRecordDeliveryFunction, "3",
+          DeliveryKey(id, event.position()), IndexKeyOf(id), kDueKey,
+          delivery.SerializeAsString(), event.SerializeAsString(),
+          // No expiry yet: a delivery still to be made must outlive any
+          // backlog; the retention starts once it is final (Save).
+          "0", PaddedPosition(event.position()),
+          absl::StrCat(absl::ToUnixMillis(now)), delivery.name()};
 }
 
 absl::StatusOr<std::optional<StoredDelivery>> DeliveryStore::Load(
@@ -134,10 +129,16 @@ absl::Status DeliveryStore::Save(const StoredDelivery& stored,
   ACCORD_ASSIGN_OR_RETURN(auto parts,
                           ParseDeliveryName(stored.delivery.name(), "name"));
   const std::string key = DeliveryKey(parts.first, parts.second);
+  // Kept while due (a retried dead letter included); the retention
+  // counts from the final state.
   std::vector<std::vector<std::string>> commands = {
       {"HSET", key, "data", stored.delivery.SerializeAsString(), "round",
        absl::StrCat(stored.round_start)},
-      {"PEXPIRE", key, absl::StrCat(absl::ToInt64Milliseconds(retention_))}};
+      due.has_value()
+          ? std::vector<std::string>{"PERSIST", key}
+          : std::vector<std::string>{
+                "PEXPIRE", key,
+                absl::StrCat(absl::ToInt64Milliseconds(retention_))}};
   if (due.has_value()) {
     commands.push_back({"ZADD", kDueKey, absl::StrCat(absl::ToUnixMillis(*due)),
                         stored.delivery.name()});
@@ -192,6 +193,43 @@ absl::StatusOr<std::vector<std::string>> DeliveryStore::ListPositions(
     positions.push_back(UnpadPosition(element.text));
   }
   return positions;
+}
+
+absl::StatusOr<int64_t> DeliveryStore::PruneIndex(
+    absl::string_view subscription_id, int64_t limit) {
+  constexpr int kBatch = 256;
+  const std::string index = IndexKeyOf(subscription_id);
+  std::string after = "-";
+  int64_t removed = 0;
+  for (int64_t scanned = 0; scanned < limit; scanned += kBatch) {
+    ACCORD_ASSIGN_OR_RETURN(
+        RedisValue batch, redis_.Command({"ZRANGEBYLEX", index, after, "+",
+                                          "LIMIT", "0", absl::StrCat(kBatch)}));
+    if (batch.elements.empty()) break;
+    std::vector<std::vector<std::string>> exists;
+    for (const RedisValue& member : batch.elements) {
+      exists.push_back(
+          {"EXISTS", DeliveryKey(subscription_id, UnpadPosition(member.text))});
+    }
+    ACCORD_ASSIGN_OR_RETURN(std::vector<RedisValue> found,
+                            redis_.Pipeline(exists));
+    std::vector<std::string> expired = {"ZREM", index};
+    for (size_t i = 0; i < found.size(); ++i) {
+      if (found[i].integer == 0) expired.push_back(batch.elements[i].text);
+    }
+    if (expired.size() > 2) {
+      ACCORD_RETURN_IF_ERROR(redis_.Command(expired).status());
+      removed += static_cast<int64_t>(expired.size() - 2);
+    }
+    // Entries are in event order and records expire roughly in that order
+    // too: a batch with nothing expired means the rest is live.
+    if (expired.size() == 2 ||
+        batch.elements.size() < static_cast<size_t>(kBatch)) {
+      break;
+    }
+    after = absl::StrCat("(", batch.elements.back().text);
+  }
+  return removed;
 }
 
 absl::Status DeliveryStore::Forget(absl::string_view subscription,

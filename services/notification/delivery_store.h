@@ -68,7 +68,9 @@ class DeliveryStore {
 
   absl::StatusOr<std::optional<StoredDelivery>> Load(absl::string_view name);
 
-  // Saves the delivery and sets its due time (nullopt: not due again).
+  // Saves the delivery and sets its due time (nullopt: not due again,
+  // final: the record then expires after the retention; while due it is
+  // kept however long that takes).
   // `also` (the audit record of a retry) is applied in the same MULTI
   // transaction.
   absl::Status Save(const StoredDelivery& stored, std::optional<absl::Time> due,
@@ -87,6 +89,13 @@ class DeliveryStore {
   absl::StatusOr<std::vector<std::string>> ListPositions(
       absl::string_view subscription, absl::string_view before_padded,
       int limit);
+
+  // Drops the index entries of a subscription whose delivery records have
+  // expired, oldest first, looking at up to `limit` entries; stops early at
+  // a batch with none expired. Returns how many went. Without it the index
+  // would keep one entry per event forever.
+  absl::StatusOr<int64_t> PruneIndex(absl::string_view subscription_id,
+                                     int64_t limit);
 
   // Drops an index entry whose delivery expired.
   absl::Status Forget(absl::string_view subscription,

@@ -771,6 +771,48 @@ TEST_F(NotificationServiceTest, PausedWebhookHoldsDeliveriesUntilResumed) {
   EXPECT_EQ(receiver.WaitFor("/paused", 1, absl::Seconds(5)).size(), 1u);
 }
 
+TEST_F(NotificationServiceTest,
+       PendingDeliveryOutlivesItsRetentionAndLeavesTheIndexOnceExpired) {
+  // A retention far shorter than the subscriber's pause.
+  StartNotification({"--delivery_retention=1s", "--trim_interval=300ms"});
+  WebhookReceiver receiver;
+  const Subscription created =
+      MustCreate(WebhookSubscription(receiver.Url("/held")), "held");
+  {
+    v1::PauseSubscriptionRequest request;
+    request.set_name(created.name());
+    grpc::ClientContext context;
+    Subscription paused;
+    ASSERT_TRUE(stub_->PauseSubscription(&context, request, &paused).ok());
+  }
+  RecordInstitution("held-long");
+  absl::SleepFor(absl::Milliseconds(2500));
+  ASSERT_EQ(Deliveries(created.name()).size(), 1u)
+      << "a delivery still to be made expired";
+  {
+    v1::ResumeSubscriptionRequest request;
+    request.set_name(created.name());
+    grpc::ClientContext context;
+    Subscription resumed;
+    ASSERT_TRUE(stub_->ResumeSubscription(&context, request, &resumed).ok());
+  }
+  ASSERT_EQ(receiver.WaitFor("/held", 1, absl::Seconds(5)).size(), 1u);
+  // Final now: the record expires after the retention, and the trimmer
+  // takes its index entry.
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  int64_t indexed = -1;
+  while (absl::Now() < deadline) {
+    auto reply = events_->redis().Command(
+        {"ZCARD", "accord:notification:deliveries:held"});
+    ASSERT_TRUE(reply.ok());
+    indexed = reply->integer;
+    if (indexed == 0) break;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  EXPECT_EQ(indexed, 0);
+  EXPECT_TRUE(Deliveries(created.name()).empty());
+}
+
 TEST_F(NotificationServiceTest, ShutdownEndsOpenStreamsAndExitsCleanly) {
   Watch watch(*stub_, InlineWatch("", "now"));
   absl::SleepFor(absl::Milliseconds(300));

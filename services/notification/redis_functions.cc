@@ -10,7 +10,8 @@ constexpr char kLibrary[] = R"lua(#!lua name=accord_notification_v1
 local function record_delivery(keys, args)
   if redis.call('EXISTS', keys[1]) == 1 then return 0 end
   redis.call('HSET', keys[1], 'data', args[1], 'event', args[2], 'round', '0')
-  redis.call('PEXPIRE', keys[1], args[3])
+  -- 0: no expiry while the delivery is pending (it expires once final).
+  if tonumber(args[3]) > 0 then redis.call('PEXPIRE', keys[1], args[3]) end
   redis.call('ZADD', keys[2], 0, args[4])
   redis.call('ZADD', keys[3], args[5], args[6])
   return 1

@@ -118,6 +118,10 @@ class WebhookDispatcher {
   // One trimming pass; returns the MINID used ("" when nothing to trim).
   absl::StatusOr<std::string> TrimOnce();
 
+  // Drops every subscription's index entries whose delivery records have
+  // expired; returns how many. Part of each trimming pass.
+  absl::StatusOr<int64_t> PruneDeliveryIndexes();
+
  private:
   ReceiverResolver receiver_resolver_;
 

@@ -390,7 +390,7 @@ function aclMatrix(user, library, notifications) {
     ['INCR', `${k}:version`], ['SISMEMBER', `${k}:s`, 'a'],
     // Deliveries: due set, per-subscription index, expiry.
     ['ZRANGEBYSCORE', `${k}:due`, '-inf', '+inf', 'LIMIT', '0', '1'], ['ZSCORE', `${k}:due`, 'a'],
-    ['ZREVRANGEBYLEX', `${k}:z`, '+', '-', 'LIMIT', '0', '1'], ['PEXPIRE', `${k}:h`, '60000'],
+    ['ZREVRANGEBYLEX', `${k}:z`, '+', '-', 'LIMIT', '0', '1'], ['PEXPIRE', `${k}:h`, '60000'], ['PERSIST', `${k}:h`],
     // The notification functions (FCALL, never EVAL).
     ['FCALL', 'accord_record_delivery_v1', '3', `${k}:delivery`, `${k}:deliveries`, `${k}:due`,
       'delivery', 'event', '60000', '1-1', '0', 'subscriptions/x/deliveries/1-1'],
