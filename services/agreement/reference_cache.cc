@@ -185,6 +185,13 @@ ReferenceFeed::~ReferenceFeed() {
   thread_.join();
 }
 
+bool ReferenceFeed::ShouldWarn() {
+  const absl::Time now = absl::Now();
+  if (now < quiet_until_) return false;
+  quiet_until_ = now + absl::Minutes(1);
+  return true;
+}
+
 void ReferenceFeed::Run() {
   absl::Duration backoff = absl::Milliseconds(50);
   while (!stop_) {
@@ -215,9 +222,11 @@ bool ReferenceFeed::Session() {
     auth.push_back(redis_.password);
     ReplyPtr reply = CommandArgv(context.get(), auth);
     if (reply == nullptr || reply->type == REDIS_REPLY_ERROR) {
-      LogWarning("institution event feed: AUTH failed",
-                 {{"error", reply != nullptr ? std::string(Text(reply.get()))
-                                             : context->errstr}});
+      if (ShouldWarn()) {
+        LogWarning("institution event feed: AUTH failed",
+                   {{"error", reply != nullptr ? std::string(Text(reply.get()))
+                                               : context->errstr}});
+      }
       return false;
     }
   }
@@ -240,12 +249,18 @@ bool ReferenceFeed::Session() {
     confirmed.reset(static_cast<redisReply*>(raw));
   }
   if (confirmed == nullptr || confirmed->type != REDIS_REPLY_ARRAY) {
-    LogWarning(
-        "institution event feed: PSUBSCRIBE failed",
-        {{"error", confirmed != nullptr ? std::string(Text(confirmed.get()))
-                                        : std::string(context->errstr)}});
+    // A Redis user without PSUBSCRIBE on these patterns (deploy/README.md)
+    // leaves the cache off: every write asks the institution service.
+    if (ShouldWarn()) {
+      LogWarning(
+          "institution event feed: PSUBSCRIBE failed; the institution cache "
+          "stays off",
+          {{"error", confirmed != nullptr ? std::string(Text(confirmed.get()))
+                                          : std::string(context->errstr)}});
+    }
     return false;
   }
+  quiet_until_ = absl::InfinitePast();
   // Subscribed to both patterns: every change from now on reaches us, so
   // the cache may start (empty) and fill from the institution service.
   cache_.Serve();

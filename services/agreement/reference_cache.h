@@ -37,6 +37,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "accord/events/v1/event.pb.h"
 #include "common/config.h"
 
@@ -124,10 +125,13 @@ class ReferenceFeed {
   // Serves one connection until it breaks or Stop; false if it could not
   // subscribe.
   bool Session();
+  // At most one warning a minute while (re)subscribing keeps failing.
+  bool ShouldWarn();
 
   RedisUrl redis_;
   ReferenceCache& cache_;
   std::atomic<bool> stop_{false};
+  absl::Time quiet_until_ = absl::InfinitePast();  // feed thread only
   std::thread thread_;
 };
 
