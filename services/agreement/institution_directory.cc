@@ -113,14 +113,6 @@ void CountLookup(bool hit) {
 
 }  // namespace
 
-void References::AddInstitution(std::string name, std::string field) {
-  institutions_.emplace_back(std::move(name), std::move(field));
-}
-
-void References::AddOfficial(std::string name, std::string field) {
-  officials_.emplace_back(std::move(name), std::move(field));
-}
-
 InstitutionDirectory::InstitutionDirectory(
     std::shared_ptr<grpc::Channel> channel, absl::Duration deadline,
     std::string token, ReferenceCache* cache)
@@ -144,10 +136,12 @@ void InstitutionDirectory::ForgetCached() {
 }
 
 void PlanReferenceChecks(const References& references, WritePlan& plan) {
-  for (const auto& [refs, what] :
+  for (const auto& [refs, kind] :
        {std::make_pair(&references.institutions_, "institution"),
         std::make_pair(&references.officials_, "official")}) {
     const Batch batch = Dedupe(*refs);
+    // A plain copy: clang 14 cannot capture a structured binding.
+    const char* what = kind;
     for (const std::string& name : batch.names) {
       plan.ExpectLive(
           RecordKey(name), [name, what, field = batch.fields.at(name).front()] {
