@@ -19,6 +19,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "absl/random/random.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 
@@ -50,7 +51,44 @@ bool RedisAnswers(int port) {
 
 }  // namespace
 
+namespace {
+
+// True if nothing listens on (or is bound to) the loopback `port` now.
+bool CanBind(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  const bool bound =
+      bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) == 0;
+  close(fd);
+  return bound;
+}
+
+// The lowest port the kernel hands out to outgoing connections.
+int EphemeralLow() {
+  std::ifstream range("/proc/sys/net/ipv4/ip_local_port_range");
+  int low = 32768;
+  range >> low;
+  return low;
+}
+
+}  // namespace
+
 int FreePort() {
+  // Below the ephemeral range: a service restarted on its old port must
+  // not find it taken by some client connection's local port meanwhile
+  // (bind(0) picks from the same range outgoing connections use).
+  static const int low = EphemeralLow();
+  if (low > 12000) {
+    absl::BitGen bits;
+    for (int attempt = 0; attempt < 200; ++attempt) {
+      const int port = absl::Uniform(bits, 10000, low);
+      if (CanBind(port)) return port;
+    }
+  }
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in address{};
   address.sin_family = AF_INET;
