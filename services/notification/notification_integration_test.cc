@@ -180,30 +180,13 @@ class NotificationServiceTest : public ::testing::Test {
 
   std::vector<Delivery> Deliveries(const std::string& parent,
                                    const std::string& filter = "") {
-    v1::ListDeliveriesRequest request;
-    request.set_parent(parent);
-    request.set_filter(filter);
-    request.set_page_size(1000);
-    v1::ListDeliveriesResponse response;
-    grpc::ClientContext context;
-    const grpc::Status status =
-        stub_->ListDeliveries(&context, request, &response);
-    EXPECT_TRUE(status.ok()) << status.error_message();
-    return {response.deliveries().begin(), response.deliveries().end()};
+    return testing::ListDeliveries(*stub_, parent, filter);
   }
 
-  // Polls until the subscription has a delivery in `state`.
   std::optional<Delivery> WaitForDelivery(const std::string& parent,
                                           Delivery::State state,
                                           absl::Duration timeout) {
-    const absl::Time deadline = absl::Now() + timeout;
-    while (absl::Now() < deadline) {
-      for (const Delivery& delivery : Deliveries(parent)) {
-        if (delivery.state() == state) return delivery;
-      }
-      absl::SleepFor(absl::Milliseconds(50));
-    }
-    return std::nullopt;
+    return testing::WaitForDelivery(*stub_, parent, state, timeout);
   }
 
   std::vector<std::string> auth_flags_ = {"--insecure_no_auth"};

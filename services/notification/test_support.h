@@ -6,6 +6,7 @@
 // thread.
 
 #include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
 #include <httplib.h>
 
 #include <condition_variable>
@@ -199,6 +200,36 @@ class Watch {
   std::optional<v1::Heartbeat> last_heartbeat_;
   std::optional<grpc::Status> status_;
 };
+
+// The deliveries of subscription `parent` (up to 1,000), optionally
+// filtered; a failed call fails the test.
+inline std::vector<v1::Delivery> ListDeliveries(
+    v1::NotificationService::Stub& stub, const std::string& parent,
+    const std::string& filter = "") {
+  v1::ListDeliveriesRequest request;
+  request.set_parent(parent);
+  request.set_filter(filter);
+  request.set_page_size(1000);
+  v1::ListDeliveriesResponse response;
+  grpc::ClientContext context;
+  const grpc::Status status = stub.ListDeliveries(&context, request, &response);
+  EXPECT_TRUE(status.ok()) << status.error_message();
+  return {response.deliveries().begin(), response.deliveries().end()};
+}
+
+// Polls until subscription `parent` has a delivery in `state`.
+inline std::optional<v1::Delivery> WaitForDelivery(
+    v1::NotificationService::Stub& stub, const std::string& parent,
+    v1::Delivery::State state, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    for (const v1::Delivery& delivery : ListDeliveries(stub, parent)) {
+      if (delivery.state() == state) return delivery;
+    }
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  return std::nullopt;
+}
 
 }  // namespace accord::notification::testing
 

@@ -276,29 +276,14 @@ class RedisAclTest : public ::testing::Test {
 
   std::vector<Delivery> Deliveries(const std::string& parent,
                                    const std::string& filter = "") {
-    notification::v1::ListDeliveriesRequest request;
-    request.set_parent(parent);
-    request.set_filter(filter);
-    request.set_page_size(100);
-    notification::v1::ListDeliveriesResponse response;
-    grpc::ClientContext context;
-    const grpc::Status status =
-        stub_->ListDeliveries(&context, request, &response);
-    EXPECT_TRUE(status.ok()) << status.error_message();
-    return {response.deliveries().begin(), response.deliveries().end()};
+    return notification::testing::ListDeliveries(*stub_, parent, filter);
   }
 
   std::optional<Delivery> WaitForDelivery(const std::string& parent,
                                           Delivery::State state,
                                           absl::Duration timeout) {
-    const absl::Time deadline = absl::Now() + timeout;
-    while (absl::Now() < deadline) {
-      for (const Delivery& delivery : Deliveries(parent)) {
-        if (delivery.state() == state) return delivery;
-      }
-      absl::SleepFor(absl::Milliseconds(100));
-    }
-    return std::nullopt;
+    return notification::testing::WaitForDelivery(*stub_, parent, state,
+                                                  timeout);
   }
 
   void CreateWebhook(const std::string& id, const std::string& url) {
