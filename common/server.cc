@@ -189,6 +189,15 @@ int RunServer(const ServerFlags& flags,
                                : grpc::InsecureServerCredentials(),
                            &port);
   builder.SetMaxReceiveMessageSize(static_cast<int>(flags.max_message_bytes));
+  // The synchronous API's thread manager starts a thread whenever fewer
+  // than MIN_POLLERS threads poll and ends one whenever more than
+  // MAX_POLLERS do. Its defaults (1 and 2) made every handler that waits
+  // for Redis under load start a thread and end it afterwards: half of a
+  // Get's CPU went to thread creation (docs/performance.md).
+  builder.SetSyncServerOption(
+      grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 2);
+  builder.SetSyncServerOption(
+      grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 64);
   for (grpc::Service* service : services) builder.RegisterService(service);
   std::vector<
       std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
