@@ -1,6 +1,7 @@
 #include "common/redis_client.h"
 
 #include <hiredis/hiredis.h>
+#include <poll.h>
 #include <sys/time.h>
 
 #include <utility>
@@ -67,6 +68,14 @@ absl::StatusOr<RedisValue> Convert(const redisReply& reply) {
   return value;
 }
 
+// An idle connection has nothing to read unless Redis closed it (restart,
+// timeout, CLIENT KILL): then the next command would fail, and a write's
+// outcome would look unknown. One poll finds that out before sending.
+bool ClosedWhileIdle(const redisContext& context) {
+  pollfd descriptor{context.fd, POLLIN, 0};
+  return poll(&descriptor, 1, 0) != 0;
+}
+
 void CountRoundTrip(absl::Duration elapsed, const absl::Status& status) {
   static const bool described = [] {
     Metrics::Global().Describe("accord_redis_round_trips_total", "counter",
@@ -102,7 +111,15 @@ struct RedisClient::Connection {
 RedisClient::RedisClient(RedisOptions options)
     : options_(std::move(options)), backoff_(options_.min_backoff) {}
 
-RedisClient::~RedisClient() = default;
+RedisClient::~RedisClient() {
+  {
+    std::lock_guard<std::mutex> lock(async_mutex_);
+    async_stopping_ = true;
+  }
+  async_queued_.notify_one();
+  // The batch thread answers what is queued before it exits.
+  if (async_thread_.joinable()) async_thread_.join();
+}
 
 std::unique_ptr<RedisClient::Connection> RedisClient::Acquire() {
   std::unique_lock<std::mutex> lock(mutex_);
@@ -194,50 +211,132 @@ absl::StatusOr<RedisValue> RedisClient::Command(
   return std::move(replies.front());
 }
 
-absl::StatusOr<std::vector<RedisValue>> RedisClient::Pipeline(
-    const std::vector<std::vector<std::string>>& commands) {
+std::vector<absl::StatusOr<RedisValue>> RedisClient::RoundTrip(
+    Connection& connection,
+    const std::vector<const std::vector<std::string>*>& commands) {
   const absl::Time start = absl::Now();
-  std::unique_ptr<Connection> connection = Acquire();
-  absl::Status status = EnsureConnected(*connection);
-  std::vector<RedisValue> values;
+  std::vector<absl::StatusOr<RedisValue>> results;
+  results.reserve(commands.size());
+  if (connection.context != nullptr && ClosedWhileIdle(*connection.context)) {
+    connection.Reset();
+  }
+  absl::Status status = EnsureConnected(connection);
   if (status.ok()) {
-    for (const std::vector<std::string>& args : commands) {
-      std::vector<const char*> argv;
-      std::vector<size_t> lengths;
-      argv.reserve(args.size());
-      lengths.reserve(args.size());
-      for (const std::string& arg : args) {
+    std::vector<const char*> argv;
+    std::vector<size_t> lengths;
+    for (const std::vector<std::string>* args : commands) {
+      argv.clear();
+      lengths.clear();
+      for (const std::string& arg : *args) {
         argv.push_back(arg.data());
         lengths.push_back(arg.size());
       }
-      redisAppendCommandArgv(connection->context, static_cast<int>(argv.size()),
+      redisAppendCommandArgv(connection.context, static_cast<int>(argv.size()),
                              argv.data(), lengths.data());
     }
-    values.reserve(commands.size());
     // Read every reply even after an error one, so the connection stays in
     // step with the server and can be reused.
     for (size_t i = 0; i < commands.size(); ++i) {
       void* raw = nullptr;
-      if (redisGetReply(connection->context, &raw) != REDIS_OK) {
+      if (redisGetReply(connection.context, &raw) != REDIS_OK) {
         status = absl::UnavailableError(
             absl::StrCat("redis at ", options_.url.Redacted(), ": ",
-                         connection->context->errstr));
-        connection->Reset();
+                         connection.context->errstr));
+        connection.Reset();
         break;
       }
       ReplyPtr reply(static_cast<redisReply*>(raw));
-      absl::StatusOr<RedisValue> value = Convert(*reply);
-      if (!value.ok()) {
-        if (status.ok()) status = value.status();
-        continue;
+      results.push_back(Convert(*reply));
+      if (!results.back().ok() && status.ok()) {
+        status = results.back().status();
       }
-      values.push_back(std::move(*value));
     }
   }
-  Release(std::move(connection));
+  while (results.size() < commands.size()) results.push_back(status);
   CountRoundTrip(absl::Now() - start, status);
-  if (!status.ok()) return status;
+  return results;
+}
+
+absl::StatusOr<std::vector<RedisValue>> RedisClient::Pipeline(
+    const std::vector<std::vector<std::string>>& commands) {
+  std::vector<const std::vector<std::string>*> pointers;
+  pointers.reserve(commands.size());
+  for (const std::vector<std::string>& args : commands) {
+    pointers.push_back(&args);
+  }
+  std::unique_ptr<Connection> connection = Acquire();
+  std::vector<absl::StatusOr<RedisValue>> results =
+      RoundTrip(*connection, pointers);
+  Release(std::move(connection));
+  std::vector<RedisValue> values;
+  values.reserve(results.size());
+  for (absl::StatusOr<RedisValue>& result : results) {
+    if (!result.ok()) return result.status();
+    values.push_back(*std::move(result));
+  }
   return values;
+}
+
+void RedisClient::CommandAsync(std::vector<std::string> args,
+                               AsyncCallback done) {
+  {
+    std::lock_guard<std::mutex> lock(async_mutex_);
+    if (!async_stopping_) {
+      if (!async_thread_.joinable()) {
+        async_thread_ = std::thread([this] { RunAsyncBatches(); });
+      }
+      async_queue_.push_back({std::move(args), std::move(done)});
+      // Only an idle batch thread waits; a busy one finds the command when
+      // its current round trip ends.
+      if (async_queue_.size() == 1) async_queued_.notify_one();
+      return;
+    }
+  }
+  done(absl::UnavailableError("redis client is shutting down"));
+}
+
+void RedisClient::RunAsyncBatches() {
+  // A bound on one batch keeps the first caller's wait short under load.
+  constexpr size_t kMaxBatch = 256;
+  Connection connection;
+  std::vector<AsyncCommand> batch;
+  std::vector<const std::vector<std::string>*> commands;
+  while (true) {
+    {
+      std::unique_lock<std::mutex> lock(async_mutex_);
+      async_queued_.wait(
+          lock, [this] { return async_stopping_ || !async_queue_.empty(); });
+      if (async_queue_.empty()) return;  // stopping, nothing left
+      if (async_queue_.size() <= kMaxBatch) {
+        batch.swap(async_queue_);
+      } else {
+        batch.assign(std::make_move_iterator(async_queue_.begin()),
+                     std::make_move_iterator(async_queue_.begin() + kMaxBatch));
+        async_queue_.erase(async_queue_.begin(),
+                           async_queue_.begin() + kMaxBatch);
+      }
+    }
+    commands.clear();
+    for (const AsyncCommand& command : batch) commands.push_back(&command.args);
+    std::vector<absl::StatusOr<RedisValue>> results =
+        RoundTrip(connection, commands);
+    if (connection.context == nullptr) {
+      // Redis failed this batch (down, or too slow to answer): what was
+      // queued meanwhile fails with it rather than waiting out one more
+      // timeout per batch.
+      const absl::Status failure = results.back().status();
+      std::lock_guard<std::mutex> lock(async_mutex_);
+      for (AsyncCommand& command : async_queue_) {
+        batch.push_back(std::move(command));
+        results.push_back(failure);
+      }
+      async_queue_.clear();
+    }
+    for (size_t i = 0; i < batch.size(); ++i) {
+      batch[i].done(std::move(results[i]));
+    }
+    batch.clear();
+  }
 }
 
 absl::Status RedisClient::Ping() {

@@ -15,9 +15,11 @@
 
 #include <condition_variable>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -64,6 +66,14 @@ class RedisClient {
   absl::StatusOr<std::vector<RedisValue>> Pipeline(
       const std::vector<std::vector<std::string>>& commands);
 
+  // Sends one command without blocking the caller. A dedicated thread
+  // writes every command queued meanwhile in one batch over its own
+  // connection, then reads the replies: concurrent callers share round
+  // trips and no thread waits per call. `done` runs on that thread, in
+  // submission order; it must be short and must not block.
+  using AsyncCallback = std::function<void(absl::StatusOr<RedisValue>)>;
+  void CommandAsync(std::vector<std::string> args, AsyncCallback done);
+
   // PING; OK when Redis answers.
   absl::Status Ping();
 
@@ -74,6 +84,17 @@ class RedisClient {
   std::unique_ptr<Connection> Acquire();
   void Release(std::unique_ptr<Connection> connection);
   absl::Status EnsureConnected(Connection& connection);
+  // Writes `commands` in one go and reads a result for each; an error
+  // reply fails only its own command, a broken connection all the rest.
+  std::vector<absl::StatusOr<RedisValue>> RoundTrip(
+      Connection& connection,
+      const std::vector<const std::vector<std::string>*>& commands);
+  void RunAsyncBatches();
+
+  struct AsyncCommand {
+    std::vector<std::string> args;
+    AsyncCallback done;
+  };
 
   RedisOptions options_;
   std::mutex mutex_;
@@ -84,6 +105,12 @@ class RedisClient {
   // connect timeout.
   absl::Time next_connect_attempt_ = absl::InfinitePast();
   absl::Duration backoff_;
+
+  std::mutex async_mutex_;
+  std::condition_variable async_queued_;
+  std::vector<AsyncCommand> async_queue_;
+  bool async_stopping_ = false;
+  std::thread async_thread_;  // started by the first CommandAsync
 };
 
 }  // namespace accord
