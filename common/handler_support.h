@@ -22,6 +22,7 @@
 #include "common/list.h"
 #include "common/record_store.h"
 #include "common/redis_client.h"
+#include "common/resource_ops.h"
 #include "common/status_macros.h"
 
 namespace accord {
@@ -62,6 +63,28 @@ inline ChangeContext ContextFor(const Principal& caller,
     return ::accord::ToGrpcStatus(principal##_or_error.status());          \
   }                                                                        \
   [[maybe_unused]] const ::accord::Principal& principal = *principal##_or_error
+
+// Serves a Get on gRPC's callback API: authorises, then answers from the
+// Redis client's batch thread, so no gRPC thread waits for Redis and
+// concurrent Gets share round trips. Only for resources whose visibility
+// reads nothing from Redis (ResourceOps::GetAsync).
+// Example:
+//   return ServeGet(context, auth_, institutions_, request->name(), response);
+template <typename T>
+grpc::ServerUnaryReactor* ServeGet(grpc::CallbackServerContext* context,
+                                   Authenticator& auth, ResourceOps<T>& ops,
+                                   absl::string_view name, T* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  absl::StatusOr<Principal> caller = auth.Authorize(*context, Access::kRead);
+  if (!caller.ok()) {
+    reactor->Finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
+  ops.GetAsync(name, *caller, [reactor, response](absl::StatusOr<T> result) {
+    reactor->Finish(Respond(std::move(result), response));
+  });
+  return reactor;
+}
 
 // The page-token codec, created on first use (Redis may be down at start).
 class SharedPageTokenCodec {

@@ -34,6 +34,15 @@ absl::StatusOr<std::optional<StoredRecord>> RecordStore::Get(
   return FromHmget(std::string(name), reply);
 }
 
+void RecordStore::GetAsync(absl::string_view name, GetCallback done) {
+  redis_.CommandAsync(HmgetCommand(name),
+                      [name = std::string(name), done = std::move(done)](
+                          absl::StatusOr<RedisValue> reply) mutable {
+                        if (!reply.ok()) return done(reply.status());
+                        done(FromHmget(std::move(name), *reply));
+                      });
+}
+
 absl::StatusOr<std::vector<std::optional<StoredRecord>>> RecordStore::GetMany(
     const std::vector<std::string>& names) {
   std::vector<std::optional<StoredRecord>> records;

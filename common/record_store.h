@@ -51,6 +51,12 @@ class RecordStore {
 
   absl::StatusOr<std::optional<StoredRecord>> Get(absl::string_view name);
 
+  // Get without blocking: `done` runs on the Redis client's batch thread
+  // (RedisClient::CommandAsync), so it must not block either.
+  using GetCallback =
+      std::function<void(absl::StatusOr<std::optional<StoredRecord>>)>;
+  void GetAsync(absl::string_view name, GetCallback done);
+
   // One pipelined round trip for all names; nullopt where absent.
   absl::StatusOr<std::vector<std::optional<StoredRecord>>> GetMany(
       const std::vector<std::string>& names);

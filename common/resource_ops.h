@@ -16,6 +16,7 @@
 //                                      request.request_id(), context));
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -161,6 +162,32 @@ class ResourceOps {
       if (!visible) return NotFound(name);
     }
     return resource;
+  }
+
+  // Get without blocking the calling thread: `done` runs on the Redis
+  // client's batch thread. Only for resources whose `visible` reads
+  // nothing from Redis, since it runs there too.
+  void GetAsync(absl::string_view name, const Principal& caller,
+                std::function<void(absl::StatusOr<T>)> done) {
+    if (absl::Status valid = CheckName(name, "name"); !valid.ok()) {
+      return done(valid);
+    }
+    std::optional<Principal> viewer;
+    if (traits_.visible) viewer = caller;
+    store_.GetAsync(
+        name, [this, name = std::string(name), viewer = std::move(viewer),
+               done = std::move(done)](
+                  absl::StatusOr<std::optional<StoredRecord>> record) {
+          if (!record.ok()) return done(record.status());
+          if (!record->has_value()) return done(NotFound(name));
+          absl::StatusOr<T> resource = ParseRecord<T>(**record);
+          if (resource.ok() && viewer.has_value()) {
+            absl::StatusOr<bool> visible = traits_.visible(*viewer, *resource);
+            if (!visible.ok()) return done(visible.status());
+            if (!*visible) return done(NotFound(name));
+          }
+          done(std::move(resource));
+        });
   }
 
   // Whether `caller` may see `resource` (see ResourceTraits::visible).

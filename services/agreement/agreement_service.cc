@@ -443,11 +443,10 @@ grpc::Status AgreementServiceImpl::CreateAgreement(
                  response);
 }
 
-grpc::Status AgreementServiceImpl::GetAgreement(
-    grpc::ServerContext* context, const v1::GetAgreementRequest* request,
-    Agreement* response) {
-  ACCORD_AUTHORIZE(caller, auth_, context, Access::kRead);
-  return Respond(agreements_.Get(request->name(), &caller), response);
+grpc::ServerUnaryReactor* AgreementServiceImpl::GetAgreement(
+    grpc::CallbackServerContext* context,
+    const v1::GetAgreementRequest* request, Agreement* response) {
+  return ServeGet(context, auth_, agreements_, request->name(), response);
 }
 
 grpc::Status AgreementServiceImpl::ListAgreements(
@@ -722,11 +721,10 @@ grpc::Status AgreementServiceImpl::CreateCommittee(
                  response);
 }
 
-grpc::Status AgreementServiceImpl::GetCommittee(
-    grpc::ServerContext* context, const v1::GetCommitteeRequest* request,
-    Committee* response) {
-  ACCORD_AUTHORIZE(caller, auth_, context, Access::kRead);
-  return Respond(committees_.Get(request->name(), &caller), response);
+grpc::ServerUnaryReactor* AgreementServiceImpl::GetCommittee(
+    grpc::CallbackServerContext* context,
+    const v1::GetCommitteeRequest* request, Committee* response) {
+  return ServeGet(context, auth_, committees_, request->name(), response);
 }
 
 grpc::Status AgreementServiceImpl::ListCommittees(
@@ -801,11 +799,10 @@ grpc::Status AgreementServiceImpl::CreateSession(
       response);
 }
 
-grpc::Status AgreementServiceImpl::GetSession(
-    grpc::ServerContext* context, const v1::GetSessionRequest* request,
+grpc::ServerUnaryReactor* AgreementServiceImpl::GetSession(
+    grpc::CallbackServerContext* context, const v1::GetSessionRequest* request,
     Session* response) {
-  ACCORD_AUTHORIZE(caller, auth_, context, Access::kRead);
-  return Respond(sessions_.Get(request->name(), &caller), response);
+  return ServeGet(context, auth_, sessions_, request->name(), response);
 }
 
 grpc::Status AgreementServiceImpl::ListSessions(

@@ -23,7 +23,11 @@
 
 namespace accord::agreement {
 
-class AgreementServiceImpl final : public v1::AgreementService::Service {
+class AgreementServiceImpl final
+    : public v1::AgreementService::WithCallbackMethod_GetSession<
+          v1::AgreementService::WithCallbackMethod_GetCommittee<
+              v1::AgreementService::WithCallbackMethod_GetAgreement<
+                  v1::AgreementService::Service>>> {
  public:
   AgreementServiceImpl(RedisClient& redis, InstitutionDirectory& directory,
                        Authenticator& auth);
@@ -31,9 +35,9 @@ class AgreementServiceImpl final : public v1::AgreementService::Service {
   grpc::Status CreateAgreement(grpc::ServerContext* context,
                                const v1::CreateAgreementRequest* request,
                                v1::Agreement* response) override;
-  grpc::Status GetAgreement(grpc::ServerContext* context,
-                            const v1::GetAgreementRequest* request,
-                            v1::Agreement* response) override;
+  grpc::ServerUnaryReactor* GetAgreement(grpc::CallbackServerContext* context,
+                                         const v1::GetAgreementRequest* request,
+                                         v1::Agreement* response) override;
   grpc::Status ListAgreements(grpc::ServerContext* context,
                               const v1::ListAgreementsRequest* request,
                               v1::ListAgreementsResponse* response) override;
@@ -62,9 +66,9 @@ class AgreementServiceImpl final : public v1::AgreementService::Service {
   grpc::Status CreateCommittee(grpc::ServerContext* context,
                                const v1::CreateCommitteeRequest* request,
                                v1::Committee* response) override;
-  grpc::Status GetCommittee(grpc::ServerContext* context,
-                            const v1::GetCommitteeRequest* request,
-                            v1::Committee* response) override;
+  grpc::ServerUnaryReactor* GetCommittee(grpc::CallbackServerContext* context,
+                                         const v1::GetCommitteeRequest* request,
+                                         v1::Committee* response) override;
   grpc::Status ListCommittees(grpc::ServerContext* context,
                               const v1::ListCommitteesRequest* request,
                               v1::ListCommitteesResponse* response) override;
@@ -81,9 +85,9 @@ class AgreementServiceImpl final : public v1::AgreementService::Service {
   grpc::Status CreateSession(grpc::ServerContext* context,
                              const v1::CreateSessionRequest* request,
                              v1::Session* response) override;
-  grpc::Status GetSession(grpc::ServerContext* context,
-                          const v1::GetSessionRequest* request,
-                          v1::Session* response) override;
+  grpc::ServerUnaryReactor* GetSession(grpc::CallbackServerContext* context,
+                                       const v1::GetSessionRequest* request,
+                                       v1::Session* response) override;
   grpc::Status ListSessions(grpc::ServerContext* context,
                             const v1::ListSessionsRequest* request,
                             v1::ListSessionsResponse* response) override;

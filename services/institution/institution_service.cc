@@ -212,11 +212,10 @@ grpc::Status InstitutionServiceImpl::CreateInstitution(
       response);
 }
 
-grpc::Status InstitutionServiceImpl::GetInstitution(
-    grpc::ServerContext* context, const v1::GetInstitutionRequest* request,
-    Institution* response) {
-  ACCORD_AUTHORIZE(caller, auth_, context, Access::kRead);
-  return Respond(institutions_.Get(request->name()), response);
+grpc::ServerUnaryReactor* InstitutionServiceImpl::GetInstitution(
+    grpc::CallbackServerContext* context,
+    const v1::GetInstitutionRequest* request, Institution* response) {
+  return ServeGet(context, auth_, institutions_, request->name(), response);
 }
 
 grpc::Status InstitutionServiceImpl::ListInstitutions(
@@ -442,11 +441,10 @@ grpc::Status InstitutionServiceImpl::CreateOfficial(
       response);
 }
 
-grpc::Status InstitutionServiceImpl::GetOfficial(
-    grpc::ServerContext* context, const v1::GetOfficialRequest* request,
+grpc::ServerUnaryReactor* InstitutionServiceImpl::GetOfficial(
+    grpc::CallbackServerContext* context, const v1::GetOfficialRequest* request,
     Official* response) {
-  ACCORD_AUTHORIZE(caller, auth_, context, Access::kRead);
-  return Respond(officials_.Get(request->name()), response);
+  return ServeGet(context, auth_, officials_, request->name(), response);
 }
 
 grpc::Status InstitutionServiceImpl::ListOfficials(

@@ -21,16 +21,20 @@
 
 namespace accord::institution {
 
-class InstitutionServiceImpl final : public v1::InstitutionService::Service {
+class InstitutionServiceImpl final
+    : public v1::InstitutionService::WithCallbackMethod_GetOfficial<
+          v1::InstitutionService::WithCallbackMethod_GetInstitution<
+              v1::InstitutionService::Service>> {
  public:
   InstitutionServiceImpl(RedisClient& redis, Authenticator& auth);
 
   grpc::Status CreateInstitution(grpc::ServerContext* context,
                                  const v1::CreateInstitutionRequest* request,
                                  v1::Institution* response) override;
-  grpc::Status GetInstitution(grpc::ServerContext* context,
-                              const v1::GetInstitutionRequest* request,
-                              v1::Institution* response) override;
+  grpc::ServerUnaryReactor* GetInstitution(
+      grpc::CallbackServerContext* context,
+      const v1::GetInstitutionRequest* request,
+      v1::Institution* response) override;
   grpc::Status ListInstitutions(
       grpc::ServerContext* context, const v1::ListInstitutionsRequest* request,
       v1::ListInstitutionsResponse* response) override;
@@ -56,9 +60,9 @@ class InstitutionServiceImpl final : public v1::InstitutionService::Service {
   grpc::Status CreateOfficial(grpc::ServerContext* context,
                               const v1::CreateOfficialRequest* request,
                               v1::Official* response) override;
-  grpc::Status GetOfficial(grpc::ServerContext* context,
-                           const v1::GetOfficialRequest* request,
-                           v1::Official* response) override;
+  grpc::ServerUnaryReactor* GetOfficial(grpc::CallbackServerContext* context,
+                                        const v1::GetOfficialRequest* request,
+                                        v1::Official* response) override;
   grpc::Status ListOfficials(grpc::ServerContext* context,
                              const v1::ListOfficialsRequest* request,
                              v1::ListOfficialsResponse* response) override;
