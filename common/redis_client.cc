@@ -76,6 +76,21 @@ bool ClosedWhileIdle(const redisContext& context) {
   return poll(&descriptor, 1, 0) != 0;
 }
 
+// The RESP encoding of one command. hiredis's own formatter
+// (redisAppendCommandArgv) goes through printf-style sdscatfmt per
+// argument: 30k instructions for the ~50 arguments of a write.
+void AppendRespCommand(const std::vector<std::string>& args, std::string& out) {
+  size_t size = 16;
+  for (const std::string& arg : args) size += arg.size() + 16;
+  out.reserve(out.size() + size);
+  absl::StrAppend(&out, "*", args.size(), "\r\n");
+  for (const std::string& arg : args) {
+    absl::StrAppend(&out, "$", arg.size(), "\r\n");
+    out.append(arg);
+    out.append("\r\n");
+  }
+}
+
 void CountRoundTrip(absl::Duration elapsed, const absl::Status& status) {
   static const bool described = [] {
     Metrics::Global().Describe("accord_redis_round_trips_total", "counter",
@@ -207,8 +222,11 @@ absl::Status RedisClient::EnsureConnected(Connection& connection) {
 
 absl::StatusOr<RedisValue> RedisClient::Command(
     const std::vector<std::string>& args) {
-  ACCORD_ASSIGN_OR_RETURN(std::vector<RedisValue> replies, Pipeline({args}));
-  return std::move(replies.front());
+  std::unique_ptr<Connection> connection = Acquire();
+  std::vector<absl::StatusOr<RedisValue>> results =
+      RoundTrip(*connection, {&args});
+  Release(std::move(connection));
+  return std::move(results.front());
 }
 
 std::vector<absl::StatusOr<RedisValue>> RedisClient::RoundTrip(
@@ -222,18 +240,12 @@ std::vector<absl::StatusOr<RedisValue>> RedisClient::RoundTrip(
   }
   absl::Status status = EnsureConnected(connection);
   if (status.ok()) {
-    std::vector<const char*> argv;
-    std::vector<size_t> lengths;
+    std::string request;
     for (const std::vector<std::string>* args : commands) {
-      argv.clear();
-      lengths.clear();
-      for (const std::string& arg : *args) {
-        argv.push_back(arg.data());
-        lengths.push_back(arg.size());
-      }
-      redisAppendCommandArgv(connection.context, static_cast<int>(argv.size()),
-                             argv.data(), lengths.data());
+      AppendRespCommand(*args, request);
     }
+    redisAppendFormattedCommand(connection.context, request.data(),
+                                request.size());
     // Read every reply even after an error one, so the connection stays in
     // step with the server and can be reused.
     for (size_t i = 0; i < commands.size(); ++i) {

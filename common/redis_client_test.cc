@@ -70,6 +70,30 @@ TEST(RedisClientTest, PipelineFailsWholeOnAnErrorReplyAndStaysUsable) {
   EXPECT_EQ(value->text, "v");
 }
 
+TEST(RedisClientTest, ArgumentsAreBinarySafe) {
+  testing::RedisServer redis;
+  RedisClient client(OptionsFor(redis));
+  // The client encodes RESP itself: lengths, not delimiters, must frame
+  // each argument, whatever bytes it holds, empty and large ones included.
+  const std::vector<std::string> values = {
+      std::string("a\r\n$3\r\nbad\r\n*1\r\n\0tail", 21), "", "\xff\xfe",
+      std::string(100000, 'x')};
+  std::vector<std::vector<std::string>> writes;
+  for (size_t i = 0; i < values.size(); ++i) {
+    writes.push_back({"SET", absl::StrCat("binary:", i), values[i]});
+  }
+  ASSERT_TRUE(client.Pipeline(writes).ok());
+  for (size_t i = 0; i < values.size(); ++i) {
+    absl::StatusOr<RedisValue> read =
+        client.Command({"GET", absl::StrCat("binary:", i)});
+    ASSERT_TRUE(read.ok()) << read.status();
+    EXPECT_EQ(read->text, values[i]) << i;
+  }
+  absl::StatusOr<RedisValue> count = client.Command({"DBSIZE"});
+  ASSERT_TRUE(count.ok());
+  EXPECT_EQ(count->integer, static_cast<long long>(values.size()));
+}
+
 TEST(RedisClientTest, CommandAsyncAnswersEveryCallerWithItsOwnReply) {
   testing::RedisServer redis;
   RedisClient client(OptionsFor(redis));
