@@ -84,11 +84,46 @@ void Metrics::Describe(absl::string_view name, absl::string_view type,
   family.help = std::string(help);
 }
 
-void Metrics::Increment(absl::string_view name, const MetricLabels& labels,
-                        double amount) {
+Metrics::Series* Metrics::Counter(absl::string_view name,
+                                  const MetricLabels& labels) {
   const std::string key = RenderLabels(labels);
   absl::MutexLock lock(&mutex_);
-  families_[std::string(name)].series[key].value += amount;
+  return &families_[std::string(name)].series[key];
+}
+
+Metrics::Series* Metrics::Histogram(absl::string_view name,
+                                    const MetricLabels& labels) {
+  const std::string key = RenderLabels(labels);
+  absl::MutexLock lock(&mutex_);
+  Family& family = families_[std::string(name)];
+  family.type = "histogram";
+  Series& series = family.series[key];
+  if (series.bucket_counts.empty()) {
+    series.bucket_counts.assign(kBucketBounds.size(), 0);
+  }
+  return &series;
+}
+
+void Metrics::Increment(Series* counter, double amount) {
+  absl::MutexLock lock(&mutex_);
+  counter->value += amount;
+}
+
+void Metrics::Observe(Series* histogram, double value) {
+  absl::MutexLock lock(&mutex_);
+  for (size_t i = 0; i < kBucketBounds.size(); ++i) {
+    if (value <= kBucketBounds[i]) {
+      ++histogram->bucket_counts[i];
+      break;
+    }
+  }
+  histogram->sum += value;
+  ++histogram->count;
+}
+
+void Metrics::Increment(absl::string_view name, const MetricLabels& labels,
+                        double amount) {
+  Increment(Counter(name, labels), amount);
 }
 
 void Metrics::SetGauge(absl::string_view name, const MetricLabels& labels,
@@ -102,22 +137,7 @@ void Metrics::SetGauge(absl::string_view name, const MetricLabels& labels,
 
 void Metrics::Observe(absl::string_view name, const MetricLabels& labels,
                       double value) {
-  const std::string key = RenderLabels(labels);
-  absl::MutexLock lock(&mutex_);
-  Family& family = families_[std::string(name)];
-  family.type = "histogram";
-  Series& series = family.series[key];
-  if (series.bucket_counts.empty()) {
-    series.bucket_counts.assign(kBucketBounds.size(), 0);
-  }
-  for (size_t i = 0; i < kBucketBounds.size(); ++i) {
-    if (value <= kBucketBounds[i]) {
-      ++series.bucket_counts[i];
-      break;
-    }
-  }
-  series.sum += value;
-  ++series.count;
+  Observe(Histogram(name, labels), value);
 }
 
 std::string Metrics::RenderPrometheus() const {

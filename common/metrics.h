@@ -48,13 +48,22 @@ class Metrics {
 
   std::string RenderPrometheus() const;
 
- private:
+  // One labelled series. Paths that update a series on every call resolve
+  // it once (Counter, Histogram) and update it through the pointer,
+  // skipping label rendering and two map lookups per update. Pointers stay
+  // valid for the life of the registry: series are never removed.
   struct Series {
     double value = 0;                     // counter or gauge
     std::vector<uint64_t> bucket_counts;  // histogram, cumulative on render
     double sum = 0;
     uint64_t count = 0;
   };
+  Series* Counter(absl::string_view name, const MetricLabels& labels);
+  Series* Histogram(absl::string_view name, const MetricLabels& labels);
+  void Increment(Series* counter, double amount = 1);
+  void Observe(Series* histogram, double value);
+
+ private:
   struct Family {
     std::string type = "counter";
     std::string help;

@@ -30,6 +30,34 @@ std::map<std::string, double> Samples(const std::string& text) {
   return samples;
 }
 
+TEST(MetricsTest, ResolvedSeriesAreTheSameAsNamedUpdates) {
+  Metrics metrics;
+  metrics.Describe("test_calls_total", "counter", "Calls.");
+  metrics.Describe("test_latency_seconds", "histogram", "Latency.");
+  const MetricLabels labels = {{"method", "/a.B/C"}, {"code", "OK"}};
+  Metrics::Series* counter = metrics.Counter("test_calls_total", labels);
+  EXPECT_EQ(counter, metrics.Counter("test_calls_total", labels));
+  metrics.Increment(counter);
+  metrics.Increment(counter, 2);
+  metrics.Increment("test_calls_total", labels);  // the same series
+  Metrics::Series* latency = metrics.Histogram("test_latency_seconds", labels);
+  metrics.Observe(latency, 0.0002);
+  metrics.Observe("test_latency_seconds", labels, 0.003);
+
+  const std::map<std::string, double> samples =
+      Samples(metrics.RenderPrometheus());
+  const std::string rendered = "{method=\"/a.B/C\",code=\"OK\"}";
+  EXPECT_EQ(samples.at("test_calls_total" + rendered), 4);
+  EXPECT_EQ(samples.at("test_latency_seconds_count" + rendered), 2);
+  EXPECT_DOUBLE_EQ(samples.at("test_latency_seconds_sum" + rendered), 0.0032);
+  EXPECT_EQ(samples.at("test_latency_seconds_bucket{method=\"/a.B/C\","
+                       "code=\"OK\",le=\"0.00025\"}"),
+            1);
+  EXPECT_EQ(samples.at("test_latency_seconds_bucket{method=\"/a.B/C\","
+                       "code=\"OK\",le=\"0.005\"}"),
+            2);
+}
+
 TEST(ProcessMetricsTest, ResidentMemoryFollowsWhatTheProcessTouches) {
   const double before =
       Samples(RenderProcessMetrics())["process_resident_memory_bytes"];

@@ -92,19 +92,20 @@ void AppendRespCommand(const std::vector<std::string>& args, std::string& out) {
 }
 
 void CountRoundTrip(absl::Duration elapsed, const absl::Status& status) {
-  static const bool described = [] {
+  // Resolved once: every Redis round trip updates them.
+  static Metrics::Series* const round_trips = [] {
     Metrics::Global().Describe("accord_redis_round_trips_total", "counter",
                                "Redis round trips (a pipeline counts once).");
     Metrics::Global().Describe("accord_redis_errors_total", "counter",
                                "Redis round trips that failed.");
     Metrics::Global().Describe("accord_redis_round_trip_seconds", "histogram",
                                "Redis round-trip latency.");
-    return true;
+    return Metrics::Global().Counter("accord_redis_round_trips_total", {});
   }();
-  (void)described;
-  Metrics::Global().Increment("accord_redis_round_trips_total", {});
-  Metrics::Global().Observe("accord_redis_round_trip_seconds", {},
-                            absl::ToDoubleSeconds(elapsed));
+  static Metrics::Series* const latency =
+      Metrics::Global().Histogram("accord_redis_round_trip_seconds", {});
+  Metrics::Global().Increment(round_trips);
+  Metrics::Global().Observe(latency, absl::ToDoubleSeconds(elapsed));
   if (!status.ok()) {
     Metrics::Global().Increment(
         "accord_redis_errors_total",
