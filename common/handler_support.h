@@ -23,6 +23,7 @@
 #include "common/record_store.h"
 #include "common/redis_client.h"
 #include "common/resource_ops.h"
+#include "common/rpc_observation.h"
 #include "common/status_macros.h"
 
 namespace accord {
@@ -67,21 +68,29 @@ inline ChangeContext ContextFor(const Principal& caller,
 // Serves a Get on gRPC's callback API: authorises, then answers from the
 // Redis client's batch thread, so no gRPC thread waits for Redis and
 // concurrent Gets share round trips. Only for resources whose visibility
-// reads nothing from Redis (ResourceOps::GetAsync).
+// reads nothing from Redis (ResourceOps::GetAsync). `method` observes the
+// call itself, so the server's interceptor stays out of it.
 // Example:
-//   return ServeGet(context, auth_, institutions_, request->name(), response);
+//   return ServeGet(context, get_institution_, auth_, institutions_,
+//                   request->name(), response);
 template <typename T>
 grpc::ServerUnaryReactor* ServeGet(grpc::CallbackServerContext* context,
+                                   const SelfObservedMethod& method,
                                    Authenticator& auth, ResourceOps<T>& ops,
                                    absl::string_view name, T* response) {
+  const absl::Time start = absl::Now();
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  auto finish = [reactor, context, &method, start](grpc::Status status) {
+    ObserveRpc(method.name(), status, absl::Now() - start, context->peer());
+    reactor->Finish(std::move(status));
+  };
   absl::StatusOr<Principal> caller = auth.Authorize(*context, Access::kRead);
   if (!caller.ok()) {
-    reactor->Finish(ToGrpcStatus(caller.status()));
+    finish(ToGrpcStatus(caller.status()));
     return reactor;
   }
-  ops.GetAsync(name, *caller, [reactor, response](absl::StatusOr<T> result) {
-    reactor->Finish(Respond(std::move(result), response));
+  ops.GetAsync(name, *caller, [finish, response](absl::StatusOr<T> result) {
+    finish(Respond(std::move(result), response));
   });
   return reactor;
 }

@@ -21,33 +21,12 @@
 #include "absl/time/clock.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/rpc_observation.h"
 
 namespace accord {
 namespace {
 
 constexpr char kLivenessService[] = "liveness";
-
-absl::string_view CodeName(grpc::StatusCode code) {
-  static constexpr absl::string_view kNames[] = {"OK",
-                                                 "CANCELLED",
-                                                 "UNKNOWN",
-                                                 "INVALID_ARGUMENT",
-                                                 "DEADLINE_EXCEEDED",
-                                                 "NOT_FOUND",
-                                                 "ALREADY_EXISTS",
-                                                 "PERMISSION_DENIED",
-                                                 "RESOURCE_EXHAUSTED",
-                                                 "FAILED_PRECONDITION",
-                                                 "ABORTED",
-                                                 "OUT_OF_RANGE",
-                                                 "UNIMPLEMENTED",
-                                                 "INTERNAL",
-                                                 "UNAVAILABLE",
-                                                 "DATA_LOSS",
-                                                 "UNAUTHENTICATED"};
-  const int index = static_cast<int>(code);
-  return index >= 0 && index < 17 ? kNames[index] : "UNKNOWN";
-}
 
 // Logs and measures every RPC when its status is sent.
 class RpcObserver : public grpc::experimental::Interceptor {
@@ -59,27 +38,8 @@ class RpcObserver : public grpc::experimental::Interceptor {
       grpc::experimental::InterceptorBatchMethods* methods) override {
     if (methods->QueryInterceptionHookPoint(
             grpc::experimental::InterceptionHookPoints::PRE_SEND_STATUS)) {
-      const grpc::Status status = methods->GetSendStatus();
-      const double seconds = absl::ToDoubleSeconds(absl::Now() - start_);
-      const std::string method = info_->method();
-      const std::string code(CodeName(status.error_code()));
-      Metrics::Global().Increment("accord_rpc_requests_total",
-                                  {{"method", method}, {"code", code}});
-      Metrics::Global().Observe("accord_rpc_latency_seconds",
-                                {{"method", method}, {"code", code}}, seconds);
-      const LogLevel level =
-          status.ok() ? LogLevel::kInfo
-          : status.error_code() == grpc::StatusCode::INTERNAL ||
-                  status.error_code() == grpc::StatusCode::UNKNOWN ||
-                  status.error_code() == grpc::StatusCode::DATA_LOSS
-              ? LogLevel::kError
-              : LogLevel::kWarning;
-      Log(level, "rpc",
-          {{"method", method},
-           {"code", code},
-           {"latency_ms", absl::StrCat(seconds * 1000)},
-           {"peer", info_->server_context()->peer()},
-           {"error", status.error_message()}});
+      ObserveRpc(info_->method(), methods->GetSendStatus(),
+                 absl::Now() - start_, info_->server_context()->peer());
     }
     methods->Proceed();
   }
@@ -94,6 +54,9 @@ class RpcObserverFactory
  public:
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
+    // No interceptor at all for a call lets gRPC skip its interceptor
+    // machinery on every batch of the call.
+    if (IsSelfObserved(info->method())) return nullptr;
     return new RpcObserver(info);
   }
 };

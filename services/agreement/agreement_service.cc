@@ -446,7 +446,8 @@ grpc::Status AgreementServiceImpl::CreateAgreement(
 grpc::ServerUnaryReactor* AgreementServiceImpl::GetAgreement(
     grpc::CallbackServerContext* context,
     const v1::GetAgreementRequest* request, Agreement* response) {
-  return ServeGet(context, auth_, agreements_, request->name(), response);
+  return ServeGet(context, get_agreement_, auth_, agreements_, request->name(),
+                  response);
 }
 
 grpc::Status AgreementServiceImpl::ListAgreements(
@@ -724,7 +725,8 @@ grpc::Status AgreementServiceImpl::CreateCommittee(
 grpc::ServerUnaryReactor* AgreementServiceImpl::GetCommittee(
     grpc::CallbackServerContext* context,
     const v1::GetCommitteeRequest* request, Committee* response) {
-  return ServeGet(context, auth_, committees_, request->name(), response);
+  return ServeGet(context, get_committee_, auth_, committees_, request->name(),
+                  response);
 }
 
 grpc::Status AgreementServiceImpl::ListCommittees(
@@ -802,7 +804,8 @@ grpc::Status AgreementServiceImpl::CreateSession(
 grpc::ServerUnaryReactor* AgreementServiceImpl::GetSession(
     grpc::CallbackServerContext* context, const v1::GetSessionRequest* request,
     Session* response) {
-  return ServeGet(context, auth_, sessions_, request->name(), response);
+  return ServeGet(context, get_session_, auth_, sessions_, request->name(),
+                  response);
 }
 
 grpc::Status AgreementServiceImpl::ListSessions(

@@ -18,6 +18,7 @@
 #include "common/record_store.h"
 #include "common/redis_client.h"
 #include "common/resource_ops.h"
+#include "common/rpc_observation.h"
 #include "common/write_path.h"
 #include "services/agreement/institution_directory.h"
 
@@ -129,6 +130,13 @@ class AgreementServiceImpl final
       v1::QueryDueMilestonesResponse* response) override;
 
  private:
+  // The Gets observe themselves (ServeGet).
+  SelfObservedMethod get_agreement_{
+      "/accord.agreement.v1.AgreementService/GetAgreement"};
+  SelfObservedMethod get_committee_{
+      "/accord.agreement.v1.AgreementService/GetCommittee"};
+  SelfObservedMethod get_session_{
+      "/accord.agreement.v1.AgreementService/GetSession"};
   ResourceTraits<v1::Agreement> AgreementTraits();
   ResourceTraits<v1::Committee> CommitteeTraits();
   ResourceTraits<v1::Session> SessionTraits();

@@ -215,7 +215,8 @@ grpc::Status InstitutionServiceImpl::CreateInstitution(
 grpc::ServerUnaryReactor* InstitutionServiceImpl::GetInstitution(
     grpc::CallbackServerContext* context,
     const v1::GetInstitutionRequest* request, Institution* response) {
-  return ServeGet(context, auth_, institutions_, request->name(), response);
+  return ServeGet(context, get_institution_, auth_, institutions_,
+                  request->name(), response);
 }
 
 grpc::Status InstitutionServiceImpl::ListInstitutions(
@@ -444,7 +445,8 @@ grpc::Status InstitutionServiceImpl::CreateOfficial(
 grpc::ServerUnaryReactor* InstitutionServiceImpl::GetOfficial(
     grpc::CallbackServerContext* context, const v1::GetOfficialRequest* request,
     Official* response) {
-  return ServeGet(context, auth_, officials_, request->name(), response);
+  return ServeGet(context, get_official_, auth_, officials_, request->name(),
+                  response);
 }
 
 grpc::Status InstitutionServiceImpl::ListOfficials(

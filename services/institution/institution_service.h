@@ -17,6 +17,7 @@
 #include "common/record_store.h"
 #include "common/redis_client.h"
 #include "common/resource_ops.h"
+#include "common/rpc_observation.h"
 #include "common/write_path.h"
 
 namespace accord::institution {
@@ -80,6 +81,11 @@ class InstitutionServiceImpl final
       v1::BatchGetOfficialsResponse* response) override;
 
  private:
+  // The Gets observe themselves (ServeGet).
+  SelfObservedMethod get_institution_{
+      "/accord.institution.v1.InstitutionService/GetInstitution"};
+  SelfObservedMethod get_official_{
+      "/accord.institution.v1.InstitutionService/GetOfficial"};
   ResourceTraits<v1::Institution> InstitutionTraits();
   absl::StatusOr<v1::SearchInstitutionsResponse> Search(
       const v1::SearchInstitutionsRequest& request);

@@ -1,0 +1,121 @@
+#include "common/rpc_observation.h"
+
+#include <array>
+#include <utility>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "common/log.h"
+#include "common/metrics.h"
+
+namespace accord {
+namespace {
+
+absl::string_view CodeName(grpc::StatusCode code) {
+  static constexpr absl::string_view kNames[] = {"OK",
+                                                 "CANCELLED",
+                                                 "UNKNOWN",
+                                                 "INVALID_ARGUMENT",
+                                                 "DEADLINE_EXCEEDED",
+                                                 "NOT_FOUND",
+                                                 "ALREADY_EXISTS",
+                                                 "PERMISSION_DENIED",
+                                                 "RESOURCE_EXHAUSTED",
+                                                 "FAILED_PRECONDITION",
+                                                 "ABORTED",
+                                                 "OUT_OF_RANGE",
+                                                 "UNIMPLEMENTED",
+                                                 "INTERNAL",
+                                                 "UNAVAILABLE",
+                                                 "DATA_LOSS",
+                                                 "UNAUTHENTICATED"};
+  const int index = static_cast<int>(code);
+  return index >= 0 && index < 17 ? kNames[index] : "UNKNOWN";
+}
+
+struct SelfObservedRegistry {
+  absl::Mutex mutex;
+  absl::flat_hash_set<std::string> methods ABSL_GUARDED_BY(mutex);
+};
+
+SelfObservedRegistry& Registry() {
+  static SelfObservedRegistry* registry = new SelfObservedRegistry();
+  return *registry;
+}
+
+// The two series of each (method, code), resolved on first use.
+struct RpcSeries {
+  Metrics::Series* requests = nullptr;
+  Metrics::Series* latency = nullptr;
+};
+
+RpcSeries SeriesFor(absl::string_view method, grpc::StatusCode code) {
+  constexpr int kCodes = 17;
+  const int index = static_cast<int>(code);
+  static absl::Mutex* mutex = new absl::Mutex();
+  static auto* cache =
+      new absl::flat_hash_map<std::string, std::array<RpcSeries, kCodes>>();
+  if (index < 0 || index >= kCodes) {
+    const MetricLabels labels = {{"method", std::string(method)},
+                                 {"code", std::string(CodeName(code))}};
+    return {Metrics::Global().Counter("accord_rpc_requests_total", labels),
+            Metrics::Global().Histogram("accord_rpc_latency_seconds", labels)};
+  }
+  {
+    absl::ReaderMutexLock lock(mutex);
+    auto found = cache->find(method);
+    if (found != cache->end() && found->second[index].requests != nullptr) {
+      return found->second[index];
+    }
+  }
+  const MetricLabels labels = {{"method", std::string(method)},
+                               {"code", std::string(CodeName(code))}};
+  const RpcSeries series = {
+      Metrics::Global().Counter("accord_rpc_requests_total", labels),
+      Metrics::Global().Histogram("accord_rpc_latency_seconds", labels)};
+  absl::MutexLock lock(mutex);
+  (*cache)[method][index] = series;
+  return series;
+}
+
+}  // namespace
+
+void ObserveRpc(absl::string_view method, const grpc::Status& status,
+                absl::Duration latency, absl::string_view peer) {
+  const double seconds = absl::ToDoubleSeconds(latency);
+  const std::string code(CodeName(status.error_code()));
+  const RpcSeries series = SeriesFor(method, status.error_code());
+  Metrics::Global().Increment(series.requests);
+  Metrics::Global().Observe(series.latency, seconds);
+  const LogLevel level =
+      status.ok() ? LogLevel::kInfo
+      : status.error_code() == grpc::StatusCode::INTERNAL ||
+              status.error_code() == grpc::StatusCode::UNKNOWN ||
+              status.error_code() == grpc::StatusCode::DATA_LOSS
+          ? LogLevel::kError
+          : LogLevel::kWarning;
+  Log(level, "rpc",
+      {{"method", std::string(method)},
+       {"code", code},
+       {"latency_ms", absl::StrCat(seconds * 1000)},
+       {"peer", std::string(peer)},
+       {"error", status.error_message()}});
+}
+
+SelfObservedMethod::SelfObservedMethod(std::string full_name)
+    : name_(std::move(full_name)) {
+  SelfObservedRegistry& registry = Registry();
+  absl::MutexLock lock(&registry.mutex);
+  registry.methods.insert(name_);
+}
+
+bool IsSelfObserved(absl::string_view full_name) {
+  SelfObservedRegistry& registry = Registry();
+  absl::ReaderMutexLock lock(&registry.mutex);
+  return registry.methods.contains(full_name);
+}
+
+}  // namespace accord

@@ -1,0 +1,46 @@
+#ifndef ACCORD_COMMON_RPC_OBSERVATION_H_
+#define ACCORD_COMMON_RPC_OBSERVATION_H_
+
+// What the server records of every finished RPC: one log line (info, or
+// warning/error by status code) and the accord_rpc_requests_total and
+// accord_rpc_latency_seconds metrics. The server's interceptor observes
+// every method except those whose handlers observe themselves: gRPC's
+// interceptor machinery costs every operation batch of every call it
+// watches, which the hot callback handlers (ServeGet) avoid.
+//
+// Example:
+//   SelfObservedMethod get_{"/accord.institution.v1.InstitutionService/Get"};
+//   ...
+//   ObserveRpc(get_.name(), status, absl::Now() - start, context->peer());
+
+#include <grpcpp/grpcpp.h>
+
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace accord {
+
+// Logs and measures one finished RPC.
+void ObserveRpc(absl::string_view method, const grpc::Status& status,
+                absl::Duration latency, absl::string_view peer);
+
+// Constructing one tells the interceptor to leave `full_name` (for example
+// "/accord.institution.v1.InstitutionService/GetInstitution") to its
+// handler. Construct it before the server starts (a member of the service).
+class SelfObservedMethod {
+ public:
+  explicit SelfObservedMethod(std::string full_name);
+  const std::string& name() const { return name_; }
+
+ private:
+  std::string name_;
+};
+
+// Whether a SelfObservedMethod names `full_name`.
+bool IsSelfObserved(absl::string_view full_name);
+
+}  // namespace accord
+
+#endif  // ACCORD_COMMON_RPC_OBSERVATION_H_
