@@ -134,6 +134,7 @@ struct Options {
   int64_t instruction_requests = 200;
   int64_t instruction_creates = 100;
   int64_t instruction_repeats = 3;
+  int64_t open_loop_rate = 0;  // 0: half the closed-loop Get throughput
   std::string server_cpus = "0";
   std::string client_cpus = "1";
 };
@@ -1755,7 +1756,10 @@ int Run(const Options& options) {
 
   // ---- 3. Open loop ----
   {
-    const double rate = std::max(500.0, std::floor(get_qps / 2 / 100) * 100);
+    const double rate =
+        options.open_loop_rate > 0
+            ? static_cast<double>(options.open_loop_rate)
+            : std::max(500.0, std::floor(get_qps / 2 / 100) * 100);
     auto open = [rate](Client& client, const Workload& workload) {
       return [&client, &workload, rate](absl::Duration d) {
         return client.OpenLoop(workload, rate, d);
@@ -1767,9 +1771,11 @@ int Run(const Options& options) {
                    {"get-i", open(institution_client, get_institution)}},
                   options);
     report.Section(absl::StrFormat(
-        "Open loop at %.0f calls/s (half the Get throughput above), latency "
-        "from the due time (µs), pinned",
-        rate));
+        "Open loop at %.0f calls/s (%s), latency from the due time (µs), "
+        "pinned",
+        rate,
+        options.open_loop_rate > 0 ? "--open_loop_rate"
+                                   : "half the Get throughput above"));
     for (const auto& [figure, name] :
          std::vector<std::pair<std::string, std::string>>{
              {"bare echo", "echo-i"}, {"GetInstitution", "get-i"}}) {
@@ -2025,6 +2031,9 @@ int main(int argc, char** argv) {
                "N for CreateAgreement (slower under callgrind)");
   flags.AddInt("instruction_repeats", &options.instruction_repeats, 1, 100,
                "pairs of runs; the median is reported");
+  flags.AddInt("open_loop_rate", &options.open_loop_rate, 0, 1000000,
+               "calls/s of the open-loop scenario; 0: half the Get "
+               "throughput measured just before");
   flags.AddString("server_cpus", &options.server_cpus,
                   "CPUs of the server processes (taskset -c)");
   flags.AddString("client_cpus", &options.client_cpus, "CPUs of this client");
