@@ -3,9 +3,17 @@
 
 # A loopback TCP port nobody listens on right now.
 free_port() {
-  local port
+  # Below the ephemeral range where the kernel can, so a port that no one
+  # listens on yet cannot meanwhile be some outgoing connection's local
+  # port (which a connect probe would not notice; seen under ctest -j2).
+  local low=32768 high port first=20000 span=40000
+  read -r low high </proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || true
+  if ((low > 12000)); then
+    first=10000
+    span=$((low - 10000))
+  fi
   while true; do
-    port=$((20000 + RANDOM % 40000))
+    port=$((first + (RANDOM * 32768 + RANDOM) % span))
     if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
       echo "$port"
       return
