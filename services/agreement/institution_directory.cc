@@ -99,16 +99,20 @@ absl::Status CredentialsRefused(const grpc::Status& status) {
 }
 
 void CountLookup(bool hit) {
-  static const bool described = [] {
+  // Resolved once: every referencing write counts its lookups.
+  static Metrics::Series* const* const series = [] {
     Metrics::Global().Describe(
         "accord_institution_cache_lookups_total", "counter",
         "Reference checks answered from the institution cache (hit) or "
         "sent to the institution service (miss).");
-    return true;
+    static Metrics::Series* const resolved[] = {
+        Metrics::Global().Counter("accord_institution_cache_lookups_total",
+                                  {{"result", "miss"}}),
+        Metrics::Global().Counter("accord_institution_cache_lookups_total",
+                                  {{"result", "hit"}})};
+    return resolved;
   }();
-  (void)described;
-  Metrics::Global().Increment("accord_institution_cache_lookups_total",
-                              {{"result", hit ? "hit" : "miss"}});
+  Metrics::Global().Increment(series[hit ? 1 : 0]);
 }
 
 }  // namespace
