@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <sys/time.h>
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -124,17 +125,31 @@ struct RedisClient::Connection {
   }
 };
 
+struct RedisClient::AsyncLane {
+  std::mutex mutex;
+  std::condition_variable queued;
+  std::vector<AsyncCommand> queue;
+  bool stopping = false;
+  std::thread thread;
+};
+
 RedisClient::RedisClient(RedisOptions options)
-    : options_(std::move(options)), backoff_(options_.min_backoff) {}
+    : options_(std::move(options)), backoff_(options_.min_backoff) {
+  for (int i = 0; i < std::max(1, options_.async_lanes); ++i) {
+    async_lanes_.push_back(std::make_unique<AsyncLane>());
+  }
+}
 
 RedisClient::~RedisClient() {
-  {
-    std::lock_guard<std::mutex> lock(async_mutex_);
-    async_stopping_ = true;
+  for (const std::unique_ptr<AsyncLane>& lane : async_lanes_) {
+    {
+      std::lock_guard<std::mutex> lock(lane->mutex);
+      lane->stopping = true;
+    }
+    lane->queued.notify_one();
+    // The lane answers what is queued before it exits.
+    if (lane->thread.joinable()) lane->thread.join();
   }
-  async_queued_.notify_one();
-  // The batch thread answers what is queued before it exits.
-  if (async_thread_.joinable()) async_thread_.join();
 }
 
 std::unique_ptr<RedisClient::Connection> RedisClient::Acquire() {
@@ -292,23 +307,26 @@ absl::StatusOr<std::vector<RedisValue>> RedisClient::Pipeline(
 
 void RedisClient::CommandAsync(std::vector<std::string> args,
                                AsyncCallback done) {
+  AsyncLane& lane =
+      *async_lanes_[next_lane_.fetch_add(1, std::memory_order_relaxed) %
+                    async_lanes_.size()];
   {
-    std::lock_guard<std::mutex> lock(async_mutex_);
-    if (!async_stopping_) {
-      if (!async_thread_.joinable()) {
-        async_thread_ = std::thread([this] { RunAsyncBatches(); });
+    std::lock_guard<std::mutex> lock(lane.mutex);
+    if (!lane.stopping) {
+      if (!lane.thread.joinable()) {
+        lane.thread = std::thread([this, &lane] { RunAsyncBatches(lane); });
       }
-      async_queue_.push_back({std::move(args), std::move(done)});
-      // Only an idle batch thread waits; a busy one finds the command when
-      // its current round trip ends.
-      if (async_queue_.size() == 1) async_queued_.notify_one();
+      lane.queue.push_back({std::move(args), std::move(done)});
+      // Only an idle lane waits; a busy one finds the command when its
+      // current round trip ends.
+      if (lane.queue.size() == 1) lane.queued.notify_one();
       return;
     }
   }
   done(absl::UnavailableError("redis client is shutting down"));
 }
 
-void RedisClient::RunAsyncBatches() {
+void RedisClient::RunAsyncBatches(AsyncLane& lane) {
   // A bound on one batch keeps the first caller's wait short under load.
   constexpr size_t kMaxBatch = 256;
   Connection connection;
@@ -316,17 +334,16 @@ void RedisClient::RunAsyncBatches() {
   std::vector<const std::vector<std::string>*> commands;
   while (true) {
     {
-      std::unique_lock<std::mutex> lock(async_mutex_);
-      async_queued_.wait(
-          lock, [this] { return async_stopping_ || !async_queue_.empty(); });
-      if (async_queue_.empty()) return;  // stopping, nothing left
-      if (async_queue_.size() <= kMaxBatch) {
-        batch.swap(async_queue_);
+      std::unique_lock<std::mutex> lock(lane.mutex);
+      lane.queued.wait(
+          lock, [&lane] { return lane.stopping || !lane.queue.empty(); });
+      if (lane.queue.empty()) return;  // stopping, nothing left
+      if (lane.queue.size() <= kMaxBatch) {
+        batch.swap(lane.queue);
       } else {
-        batch.assign(std::make_move_iterator(async_queue_.begin()),
-                     std::make_move_iterator(async_queue_.begin() + kMaxBatch));
-        async_queue_.erase(async_queue_.begin(),
-                           async_queue_.begin() + kMaxBatch);
+        batch.assign(std::make_move_iterator(lane.queue.begin()),
+                     std::make_move_iterator(lane.queue.begin() + kMaxBatch));
+        lane.queue.erase(lane.queue.begin(), lane.queue.begin() + kMaxBatch);
       }
     }
     commands.clear();
@@ -338,12 +355,12 @@ void RedisClient::RunAsyncBatches() {
       // queued meanwhile fails with it rather than waiting out one more
       // timeout per batch.
       const absl::Status failure = results.back().status();
-      std::lock_guard<std::mutex> lock(async_mutex_);
-      for (AsyncCommand& command : async_queue_) {
+      std::lock_guard<std::mutex> lock(lane.mutex);
+      for (AsyncCommand& command : lane.queue) {
         batch.push_back(std::move(command));
         results.push_back(failure);
       }
-      async_queue_.clear();
+      lane.queue.clear();
     }
     for (size_t i = 0; i < batch.size(); ++i) {
       batch[i].done(std::move(results[i]));

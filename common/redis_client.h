@@ -13,6 +13,7 @@
 //   ACCORD_ASSIGN_OR_RETURN(RedisValue reply, redis.Command({"GET", key}));
 //   if (reply.is_nil()) return absl::NotFoundError(key);
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <functional>
@@ -45,6 +46,10 @@ struct RedisValue {
 struct RedisOptions {
   RedisUrl url;
   int pool_size = 8;
+  // Threads (each with its own connection) that batch CommandAsync calls;
+  // a call goes to the next in turn. One lane serves a 2-core machine; more
+  // let the replies' callbacks run on more cores.
+  int async_lanes = 1;
   absl::Duration connect_timeout = absl::Seconds(1);
   absl::Duration command_timeout = absl::Seconds(2);
   absl::Duration min_backoff = absl::Milliseconds(50);
@@ -89,7 +94,8 @@ class RedisClient {
   std::vector<absl::StatusOr<RedisValue>> RoundTrip(
       Connection& connection,
       const std::vector<const std::vector<std::string>*>& commands);
-  void RunAsyncBatches();
+  struct AsyncLane;
+  void RunAsyncBatches(AsyncLane& lane);
 
   struct AsyncCommand {
     std::vector<std::string> args;
@@ -106,11 +112,9 @@ class RedisClient {
   absl::Time next_connect_attempt_ = absl::InfinitePast();
   absl::Duration backoff_;
 
-  std::mutex async_mutex_;
-  std::condition_variable async_queued_;
-  std::vector<AsyncCommand> async_queue_;
-  bool async_stopping_ = false;
-  std::thread async_thread_;  // started by the first CommandAsync
+  // Each lane's thread starts with its first command.
+  std::vector<std::unique_ptr<AsyncLane>> async_lanes_;
+  std::atomic<uint64_t> next_lane_{0};
 };
 
 }  // namespace accord

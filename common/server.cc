@@ -4,8 +4,10 @@
 #include <grpcpp/health_check_service_interface.h>
 #include <grpcpp/support/server_interceptor.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
@@ -85,6 +87,9 @@ void RegisterServerFlags(FlagSet& flag_set, ServerFlags& flags) {
                        "deadline for one Redis round trip");
   flag_set.AddInt("redis_pool_size", &flags.redis_pool_size, 1, 1024,
                   "Redis connections kept open");
+  flag_set.AddInt("redis_read_lanes", &flags.redis_read_lanes, 0, 64,
+                  "threads, each with its own Redis connection, that batch "
+                  "the Get handlers' reads; 0: half the CPUs, at least 1");
   flag_set.AddDuration("shutdown_grace", &flags.shutdown_grace,
                        "how long in-flight calls may run after SIGTERM");
   flag_set.AddString("redis_password_file", &flags.redis_password_file,
@@ -98,6 +103,23 @@ void RegisterServerFlags(FlagSet& flag_set, ServerFlags& flags) {
   flag_set.AddChoice("log_level", &flags.log_level,
                      {"debug", "info", "warning", "error"},
                      "lowest level logged");
+}
+
+RedisOptions RedisOptionsFrom(const ServerFlags& flags) {
+  RedisOptions options;
+  options.url = flags.redis;
+  options.pool_size = static_cast<int>(flags.redis_pool_size);
+  options.command_timeout = flags.redis_timeout;
+  options.async_lanes = static_cast<int>(flags.redis_read_lanes);
+  if (options.async_lanes == 0) {
+    cpu_set_t cpus;
+    const int usable =
+        sched_getaffinity(0, sizeof(cpus), &cpus) == 0
+            ? CPU_COUNT(&cpus)
+            : static_cast<int>(std::thread::hardware_concurrency());
+    options.async_lanes = std::max(1, usable / 2);
+  }
+  return options;
 }
 
 void ApplyLogFlags(ServerFlags& flags) {

@@ -26,6 +26,7 @@
 #include "absl/time/time.h"
 #include "common/auth.h"
 #include "common/config.h"
+#include "common/redis_client.h"
 
 namespace accord {
 
@@ -39,6 +40,9 @@ struct ServerFlags {
   absl::Duration shutdown_grace = absl::Seconds(10);
   absl::Duration redis_timeout = absl::Seconds(2);
   int64_t redis_pool_size = 16;
+  // Threads batching the Get handlers' Redis reads; 0: half the CPUs this
+  // process may run on, at least 1.
+  int64_t redis_read_lanes = 0;
   int64_t max_message_bytes = 4 << 20;
   // A file holding the Redis password (a mounted Secret); overrides the
   // password in the URL.
@@ -47,6 +51,9 @@ struct ServerFlags {
 };
 
 void RegisterServerFlags(FlagSet& flag_set, ServerFlags& flags);
+
+// The RedisOptions the flags describe (URL, pool, read lanes, timeout).
+RedisOptions RedisOptionsFrom(const ServerFlags& flags);
 
 // Applies log settings and reads secret files named by flags; call right
 // after parsing flags. Prints one line and exits 2 if a file is unreadable.

@@ -65,10 +65,7 @@ int main(int argc, char** argv) {
   flag_set.ParseOrExit(argc, argv);
   accord::ApplyLogFlags(flags);
 
-  accord::RedisClient redis(
-      {.url = flags.redis,
-       .pool_size = static_cast<int>(flags.redis_pool_size),
-       .command_timeout = flags.redis_timeout});
+  accord::RedisClient redis(accord::RedisOptionsFrom(flags));
   accord::WritePath write_path(redis);
   absl::StatusOr<std::unique_ptr<accord::Authenticator>> auth =
       accord::Authenticator::Create(flags.auth);

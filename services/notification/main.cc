@@ -118,10 +118,7 @@ int main(int argc, char** argv) {
   hub_options.replay_threads = static_cast<int>(replay_threads);
   hub_options.fanout_batch = static_cast<int>(fanout_batch);
 
-  accord::RedisClient redis(
-      {.url = flags.redis,
-       .pool_size = static_cast<int>(flags.redis_pool_size),
-       .command_timeout = flags.redis_timeout});
+  accord::RedisClient redis(accord::RedisOptionsFrom(flags));
   accord::WritePath write_path(redis);
   absl::StatusOr<std::unique_ptr<accord::Authenticator>> auth =
       accord::Authenticator::Create(flags.auth);
