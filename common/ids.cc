@@ -106,14 +106,16 @@ absl::StatusOr<std::vector<std::string>> ParseNestedResourceName(
   if (collections.empty()) {
     return absl::InternalError("ParseNestedResourceName: no collections");
   }
-  const std::string expected = Expected(collections);
+  // Built only for an error: names are checked on every call.
+  auto expected = [&collections] { return Expected(collections); };
   if (name.empty()) {
-    return InvalidField(field, absl::StrCat("is required; ", expected));
+    return InvalidField(field, absl::StrCat("is required; ", expected()));
   }
   const std::vector<absl::string_view> segments = SplitSegments(name);
   if (segments.size() != 2 * collections.size()) {
-    return InvalidField(field, absl::StrCat(expected, "; got ", segments.size(),
-                                            " segments in ", Quote(name)));
+    return InvalidField(field,
+                        absl::StrCat(expected(), "; got ", segments.size(),
+                                     " segments in ", Quote(name)));
   }
   std::vector<std::string> ids;
   ids.reserve(collections.size());
@@ -122,16 +124,17 @@ absl::StatusOr<std::vector<std::string>> ParseNestedResourceName(
     const absl::string_view id = segments[2 * i + 1];
     if (collection != collections[i]) {
       return InvalidField(
-          field, absl::StrCat(expected, "; got collection ", Quote(collection),
-                              " instead of \"", collections[i], "\""));
+          field,
+          absl::StrCat(expected(), "; got collection ", Quote(collection),
+                       " instead of \"", collections[i], "\""));
     }
     if (id.empty()) {
-      return InvalidField(field, absl::StrCat(expected, "; the ",
+      return InvalidField(field, absl::StrCat(expected(), "; the ",
                                               collections[i], " id is empty"));
     }
     if (!IsValidId(id, /*allow_leading_digit=*/i > 0)) {
       return InvalidField(
-          field, absl::StrCat(expected, "; the ", collections[i], " id ",
+          field, absl::StrCat(expected(), "; the ", collections[i], " id ",
                               Quote(id), " is invalid"));
     }
     ids.emplace_back(id);
