@@ -44,6 +44,9 @@ void DescribeHubMetrics() {
                      "Pub/sub (re)connections, each followed by a catch-up.");
     metrics.Describe("accord_notification_fanout_seconds", "histogram",
                      "Time to hand one live event to every watcher.");
+    metrics.Describe("accord_notification_watcher_fallbacks_total", "counter",
+                     "Watchers that fell behind by --watcher_queue events "
+                     "and went back to reading the stream.");
     return true;
   }();
   (void)described;
@@ -141,6 +144,8 @@ class Watcher : public grpc::ServerWriteReactor<WatchEventsResponse>,
         replay_waiting_ = true;
         buffer_.clear();
         buffer_overflow_ = false;
+        Metrics::Global().Increment(
+            "accord_notification_watcher_fallbacks_total", {});
         return;
       }
       cursor_ = event->position();

@@ -51,6 +51,7 @@ int main(int argc, char** argv) {
   int64_t max_attempts = 8;
   int64_t replay_threads = 2;
   int64_t fanout_batch = 256;
+  int64_t watcher_queue = 1024;
   accord::notification::WebhookOptions webhook;
   accord::notification::EventHubOptions hub_options;
   accord::notification::NotificationLimits limits;
@@ -87,6 +88,10 @@ int main(int argc, char** argv) {
                        "the caller asks for another");
   flag_set.AddInt("replay_threads", &replay_threads, 1, 64,
                   "threads reading the stream for watchers catching up");
+  flag_set.AddInt("watcher_queue", &watcher_queue, 1, 1000000,
+                  "events queued for one watcher that is not reading before "
+                  "it falls back to reading the stream: what bounds a stuck "
+                  "client's memory");
   flag_set.AddInt("fanout_batch", &fanout_batch, 1, 100000,
                   "watchers handed an event before the fan-out pauses");
   flag_set.AddDuration("fanout_pause", &hub_options.fanout_pause,
@@ -117,6 +122,7 @@ int main(int argc, char** argv) {
   hub_options.redis = flags.redis;
   hub_options.replay_threads = static_cast<int>(replay_threads);
   hub_options.fanout_batch = static_cast<int>(fanout_batch);
+  hub_options.max_queue = static_cast<int>(watcher_queue);
 
   accord::RedisClient redis(accord::RedisOptionsFrom(flags));
   accord::WritePath write_path(redis);

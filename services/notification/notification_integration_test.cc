@@ -493,6 +493,63 @@ TEST_F(NotificationServiceTest, SeamHasNoGapOrDuplicateUnderConcurrentWrites) {
   EXPECT_FALSE(watch.NextEvent(absl::Milliseconds(300)).has_value());
 }
 
+// accord_notification_watcher_fallbacks_total from the service's /metrics.
+double WatcherFallbacks(int metrics_port) {
+  httplib::Client client("127.0.0.1", metrics_port);
+  auto response = client.Get("/metrics");
+  if (!response || response->status != 200) return -1;
+  const std::string prefix = "\naccord_notification_watcher_fallbacks_total ";
+  const size_t at = response->body.find(prefix);
+  if (at == std::string::npos) return 0;
+  return std::stod(response->body.substr(at + prefix.size()));
+}
+
+TEST_F(NotificationServiceTest, StuckWatcherFallsBackWithoutDelayingOthers) {
+  StartNotification({"--watcher_queue=16"});
+  // A client that opens a stream and reads nothing, on a connection of its
+  // own with a small flow-control window, so the service's writes to it
+  // stop after a few events.
+  grpc::ChannelArguments arguments;
+  arguments.SetInt("grpc.use_local_subchannel_pool", 1);
+  arguments.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+  arguments.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 8192);
+  auto stuck_stub = v1::NotificationService::NewStub(grpc::CreateCustomChannel(
+      notification_->address(), grpc::InsecureChannelCredentials(), arguments));
+  grpc::ClientContext stuck_context;
+  stuck_context.set_deadline(std::chrono::system_clock::now() +
+                             std::chrono::seconds(120));
+  std::unique_ptr<grpc::ClientReader<v1::WatchEventsResponse>> stuck =
+      stuck_stub->WatchEvents(&stuck_context, InlineWatch("", "now"));
+  Watch reading(*stub_, InlineWatch("", "now"));
+  absl::SleepFor(absl::Milliseconds(500));  // both streams registered
+
+  constexpr int kEvents = 400;
+  std::vector<std::string> recorded;
+  for (int i = 0; i < kEvents; ++i) {
+    recorded.push_back(RecordInstitution(absl::StrCat("e", i)));
+  }
+  const absl::Time written = absl::Now();
+  // The reading watcher is not held back: every event, in order, and the
+  // last soon after it was written.
+  std::vector<events::v1::Event> got =
+      reading.NextEvents(kEvents, absl::Seconds(10));
+  EXPECT_LT(absl::Now() - written, absl::Seconds(2));
+  std::vector<std::string> subjects;
+  for (const auto& event : got) subjects.push_back(event.subject());
+  EXPECT_THAT(subjects, ElementsAreArray(recorded));
+  // The stuck one stopped being queued for (its queue is bounded)...
+  EXPECT_GE(WatcherFallbacks(notification_->metrics_port()), 1);
+  // ...and lost nothing: once it reads, the rest comes from the stream, in
+  // order.
+  std::vector<std::string> late;
+  v1::WatchEventsResponse response;
+  while (late.size() < recorded.size() && stuck->Read(&response)) {
+    if (response.has_event()) late.push_back(response.event().subject());
+  }
+  EXPECT_THAT(late, ElementsAreArray(recorded));
+  stuck_context.TryCancel();
+}
+
 TEST_F(NotificationServiceTest, IdleWatcherGetsHeartbeatsWithLatestPosition) {
   RecordInstitution("a");
   RecordInstitution("b", "RU");
