@@ -93,7 +93,7 @@ class BenchWatcher : public grpc::ClientReadReactor<WatchEventsResponse> {
  public:
   BenchWatcher(NotificationService::Stub& stub, Samples* samples,
                std::atomic<int>* warmed, std::atomic<int>* done,
-               std::atomic<int64_t>* delivered = nullptr)
+               std::atomic<int64_t>* delivered)
       : samples_(samples), warmed_(warmed), done_(done), delivered_(delivered) {
     request_.mutable_inline_selector()->add_event_types("bench.v1.*");
     request_.set_start_position("now");
@@ -105,7 +105,7 @@ class BenchWatcher : public grpc::ClientReadReactor<WatchEventsResponse> {
   void OnReadDone(bool ok) override {
     if (!ok) return;
     if (response_.has_event()) {
-      if (delivered_ != nullptr) delivered_->fetch_add(1);
+      delivered_->fetch_add(1);
       if (response_.event().type() == "bench.v1.warmup") {
         warmed_->fetch_add(1);
       } else if (samples_ != nullptr) {
@@ -294,6 +294,52 @@ void ProbeUnary(NotificationService::Stub& stub, Samples& unary) {
   }
 }
 
+// `count` WatchEvents streams spread over `channels` connections, sharing
+// their counters; cancelled and awaited (up to `close_timeout`) when
+// destroyed.
+class WatcherGroup {
+ public:
+  WatcherGroup(const std::string& address, int count, int channels,
+               Samples* samples,
+               absl::Duration close_timeout = absl::Seconds(30))
+      : count_(count),
+        close_timeout_(close_timeout),
+        stubs_(Stubs(address, channels)) {
+    for (int i = 0; i < count; ++i) {
+      watchers_.push_back(std::make_unique<BenchWatcher>(
+          *stubs_[i % stubs_.size()], samples, &warmed_, &done_, &delivered_));
+    }
+  }
+  ~WatcherGroup() {
+    for (auto& watcher : watchers_) watcher->Cancel();
+    WaitUntil([&] { return done_.load() >= count_; }, close_timeout_);
+  }
+
+  // Records a warm-up event every `pause` until every stream has seen one
+  // (then each is live); false if that took more than a minute.
+  bool WaitLive(WritePath& write_path, absl::Duration pause) {
+    int sequence = 0;
+    return WaitUntil(
+        [&] {
+          (void)Record(write_path, "bench.v1.warmup", sequence++);
+          absl::SleepFor(pause);
+          return warmed_.load() >= count_;
+        },
+        absl::Seconds(60));
+  }
+
+  int64_t delivered() const { return delivered_.load(); }
+
+ private:
+  const int count_;
+  const absl::Duration close_timeout_;
+  std::atomic<int> warmed_{0};
+  std::atomic<int> done_{0};
+  std::atomic<int64_t> delivered_{0};
+  std::vector<std::unique_ptr<NotificationService::Stub>> stubs_;
+  std::vector<std::unique_ptr<BenchWatcher>> watchers_;
+};
+
 // Records `events` events `spacing` apart while `watchers` watch them;
 // prints record -> watcher latency, and the unary probe's latency during
 // the fan-out against `unloaded_unary_p99` when that is set.
@@ -301,25 +347,11 @@ void LatencyPoint(const std::string& address, WritePath& write_path,
                   int watchers, int events, double baseline_p50,
                   absl::Duration spacing, double unloaded_unary_p99 = 0) {
   const int channels = std::max(1, std::min(16, watchers / 64));
-  auto stubs = Stubs(address, channels);
   Samples samples;
-  std::atomic<int> warmed{0};
-  std::atomic<int> done{0};
-  std::vector<std::unique_ptr<BenchWatcher>> open;
-  for (int i = 0; i < watchers; ++i) {
-    open.push_back(std::make_unique<BenchWatcher>(*stubs[i % channels],
-                                                  &samples, &warmed, &done));
+  WatcherGroup group(address, watchers, channels, &samples);
+  if (!group.WaitLive(write_path, absl::Milliseconds(100))) {
+    std::printf("  warning: not every watcher went live\n");
   }
-  // Every stream is live once it has seen a warm-up event.
-  int sequence = 0;
-  const bool live = WaitUntil(
-      [&] {
-        (void)Record(write_path, "bench.v1.warmup", sequence++);
-        absl::SleepFor(absl::Milliseconds(100));
-        return warmed.load() >= watchers;
-      },
-      absl::Seconds(60));
-  if (!live) std::printf("  warning: not every watcher went live\n");
   absl::SleepFor(absl::Milliseconds(300));
   samples.Clear();
   // A unary call every 10 ms during the fan-out shows whether it starves
@@ -358,8 +390,6 @@ void LatencyPoint(const std::string& address, WritePath& write_path,
                 unary_p99 / unloaded_unary_p99);
   }
   std::printf("\n");
-  for (auto& watcher : open) watcher->Cancel();
-  WaitUntil([&] { return done.load() >= watchers; }, absl::Seconds(30));
 }
 
 // The unary probe with nothing else going on: p50 and p99.
@@ -379,30 +409,20 @@ std::pair<double, double> UnloadedUnary(const std::string& address, int calls) {
 // median of its three thirds, so a stall shows).
 double DeliveriesPerSecond(const std::string& address, int watchers,
                            absl::Duration window, std::atomic<bool>& loading) {
-  auto stubs = Stubs(address, 4);
-  std::atomic<int> warmed{0};
-  std::atomic<int> done{0};
-  std::atomic<int64_t> delivered{0};
-  std::vector<std::unique_ptr<BenchWatcher>> open;
-  for (int i = 0; i < watchers; ++i) {
-    open.push_back(std::make_unique<BenchWatcher>(
-        *stubs[i % stubs.size()], nullptr, &warmed, &done, &delivered));
-  }
-  (void)WaitUntil([&] { return delivered.load() >= 10 * watchers; },
+  WatcherGroup group(address, watchers, 4, nullptr);
+  (void)WaitUntil([&] { return group.delivered() >= 10 * watchers; },
                   absl::Seconds(60));
   loading = true;
   absl::SleepFor(absl::Milliseconds(500));  // warm-up
   std::vector<double> rates;
   for (int part = 0; part < 3; ++part) {
-    const int64_t before = delivered.load();
+    const int64_t before = group.delivered();
     const absl::Time start = absl::Now();
     absl::SleepFor(window / 3);
-    rates.push_back(static_cast<double>(delivered.load() - before) /
+    rates.push_back(static_cast<double>(group.delivered() - before) /
                     absl::ToDoubleSeconds(absl::Now() - start));
   }
   loading = false;
-  for (auto& watcher : open) watcher->Cancel();
-  WaitUntil([&] { return done.load() >= watchers; }, absl::Seconds(30));
   std::sort(rates.begin(), rates.end());
   return rates[1];
 }
@@ -415,23 +435,8 @@ std::pair<double, double> SustainedDeliveries(const std::string& address,
                                               WritePath& write_path,
                                               int watchers,
                                               const std::vector<int>& rates) {
-  auto stubs = Stubs(address, 4);
-  std::atomic<int> warmed{0};
-  std::atomic<int> done{0};
-  std::atomic<int64_t> delivered{0};
-  std::vector<std::unique_ptr<BenchWatcher>> open;
-  for (int i = 0; i < watchers; ++i) {
-    open.push_back(std::make_unique<BenchWatcher>(
-        *stubs[i % stubs.size()], nullptr, &warmed, &done, &delivered));
-  }
-  int sequence = 0;
-  (void)WaitUntil(
-      [&] {
-        (void)Record(write_path, "bench.v1.warmup", sequence++);
-        absl::SleepFor(absl::Milliseconds(50));
-        return warmed.load() >= watchers;
-      },
-      absl::Seconds(60));
+  WatcherGroup group(address, watchers, 4, nullptr);
+  (void)group.WaitLive(write_path, absl::Milliseconds(50));
   std::pair<double, double> best = {0, 0};
   for (const int rate : rates) {
     // Two writers, each on its own schedule of rate/2 events per second.
@@ -455,7 +460,7 @@ std::pair<double, double> SustainedDeliveries(const std::string& address,
       });
     }
     absl::SleepFor(settle);
-    const int64_t delivered_before = delivered.load();
+    const int64_t delivered_before = group.delivered();
     const int64_t recorded_before = recorded.load();
     const absl::Time window_start = absl::Now();
     for (std::thread& writer : writers) writer.join();
@@ -464,12 +469,12 @@ std::pair<double, double> SustainedDeliveries(const std::string& address,
     const double seconds = absl::ToDoubleSeconds(absl::Now() - window_start);
     (void)WaitUntil(
         [&] {
-          return delivered.load() - delivered_before >=
+          return group.delivered() - delivered_before >=
                  recorded_in_window * watchers;
         },
         absl::Milliseconds(200));
     const double deliveries =
-        static_cast<double>(delivered.load() - delivered_before);
+        static_cast<double>(group.delivered() - delivered_before);
     const double events_per_second = recorded_in_window / seconds;
     const double kept_up =
         recorded_in_window > 0
@@ -484,8 +489,6 @@ std::pair<double, double> SustainedDeliveries(const std::string& address,
     // Drain before the next step.
     absl::SleepFor(absl::Milliseconds(500));
   }
-  for (auto& watcher : open) watcher->Cancel();
-  WaitUntil([&] { return done.load() >= watchers; }, absl::Seconds(30));
   return best;
 }
 
@@ -511,14 +514,7 @@ void MemoryPoint(const std::string& redis_url, int idle) {
   const int pid = FindPid(service.address());
   absl::SleepFor(absl::Seconds(1));
   const int64_t before = RssKiB(pid);
-  auto stubs = Stubs(service.address(), 20);
-  std::atomic<int> warmed{0};
-  std::atomic<int> done{0};
-  std::vector<std::unique_ptr<BenchWatcher>> open;
-  for (int i = 0; i < idle; ++i) {
-    open.push_back(std::make_unique<BenchWatcher>(*stubs[i % stubs.size()],
-                                                  nullptr, &warmed, &done));
-  }
+  WatcherGroup group(service.address(), idle, 20, nullptr, absl::Seconds(60));
   const bool all_open =
       WaitUntil([&] { return WatcherGauge(service.metrics_port()) >= idle; },
                 absl::Seconds(120));
@@ -529,8 +525,6 @@ void MemoryPoint(const std::string& redis_url, int idle) {
       "idle watcher\n",
       idle, all_open ? "" : " (not all registered!)", before / 1024.0,
       after / 1024.0, static_cast<double>(after - before) / idle);
-  for (auto& watcher : open) watcher->Cancel();
-  WaitUntil([&] { return done.load() >= idle; }, absl::Seconds(60));
 }
 
 int Main(int argc, char** argv) {
