@@ -155,13 +155,9 @@ class ResourceOps {
   absl::StatusOr<T> Get(absl::string_view name,
                         const Principal* caller = nullptr) {
     ACCORD_RETURN_IF_ERROR(CheckName(name, "name"));
-    ACCORD_ASSIGN_OR_RETURN(StoredRecord record, Load(name));
-    ACCORD_ASSIGN_OR_RETURN(T resource, ParseRecord<T>(record));
-    if (caller != nullptr) {
-      ACCORD_ASSIGN_OR_RETURN(bool visible, Visible(*caller, resource));
-      if (!visible) return NotFound(name);
-    }
-    return resource;
+    ACCORD_ASSIGN_OR_RETURN(std::optional<StoredRecord> record,
+                            store_.Get(name));
+    return FromStored(name, record, caller);
   }
 
   // Get without blocking the calling thread: `done` runs on the Redis
@@ -174,20 +170,28 @@ class ResourceOps {
     }
     std::optional<Principal> viewer;
     if (traits_.visible) viewer = caller;
-    store_.GetAsync(
-        name, [this, name = std::string(name), viewer = std::move(viewer),
-               done = std::move(done)](
-                  absl::StatusOr<std::optional<StoredRecord>> record) {
-          if (!record.ok()) return done(record.status());
-          if (!record->has_value()) return done(NotFound(name));
-          absl::StatusOr<T> resource = ParseRecord<T>(**record);
-          if (resource.ok() && viewer.has_value()) {
-            absl::StatusOr<bool> visible = traits_.visible(*viewer, *resource);
-            if (!visible.ok()) return done(visible.status());
-            if (!*visible) return done(NotFound(name));
-          }
-          done(std::move(resource));
-        });
+    store_.GetAsync(name,
+                    [this, name = std::string(name), viewer = std::move(viewer),
+                     done = std::move(done)](
+                        absl::StatusOr<std::optional<StoredRecord>> record) {
+                      if (!record.ok()) return done(record.status());
+                      done(FromStored(name, *record,
+                                      viewer.has_value() ? &*viewer : nullptr));
+                    });
+  }
+
+  // What Get answers for the stored `record` of `name`: NOT_FOUND when it
+  // is absent or, with `caller` set, invisible to the caller.
+  absl::StatusOr<T> FromStored(absl::string_view name,
+                               const std::optional<StoredRecord>& record,
+                               const Principal* caller) {
+    if (!record.has_value()) return NotFound(name);
+    ACCORD_ASSIGN_OR_RETURN(T resource, ParseRecord<T>(*record));
+    if (caller != nullptr) {
+      ACCORD_ASSIGN_OR_RETURN(bool visible, Visible(*caller, resource));
+      if (!visible) return NotFound(name);
+    }
+    return resource;
   }
 
   // Whether `caller` may see `resource` (see ResourceTraits::visible).

@@ -58,12 +58,14 @@ RpcSeries SeriesFor(absl::string_view method, grpc::StatusCode code) {
   static absl::Mutex* mutex = new absl::Mutex();
   static auto* cache =
       new absl::flat_hash_map<std::string, std::array<RpcSeries, kCodes>>();
-  if (index < 0 || index >= kCodes) {
+  auto resolve = [&] {
     const MetricLabels labels = {{"method", std::string(method)},
                                  {"code", std::string(CodeName(code))}};
-    return {Metrics::Global().Counter("accord_rpc_requests_total", labels),
-            Metrics::Global().Histogram("accord_rpc_latency_seconds", labels)};
-  }
+    return RpcSeries{
+        Metrics::Global().Counter("accord_rpc_requests_total", labels),
+        Metrics::Global().Histogram("accord_rpc_latency_seconds", labels)};
+  };
+  if (index < 0 || index >= kCodes) return resolve();
   {
     absl::ReaderMutexLock lock(mutex);
     auto found = cache->find(method);
@@ -71,11 +73,7 @@ RpcSeries SeriesFor(absl::string_view method, grpc::StatusCode code) {
       return found->second[index];
     }
   }
-  const MetricLabels labels = {{"method", std::string(method)},
-                               {"code", std::string(CodeName(code))}};
-  const RpcSeries series = {
-      Metrics::Global().Counter("accord_rpc_requests_total", labels),
-      Metrics::Global().Histogram("accord_rpc_latency_seconds", labels)};
+  const RpcSeries series = resolve();
   absl::MutexLock lock(mutex);
   (*cache)[method][index] = series;
   return series;
