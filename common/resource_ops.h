@@ -6,7 +6,10 @@
 // `update_time`, `delete_time`, `etag`), built on RecordStore and WritePath.
 // A service supplies what is particular to a resource through
 // ResourceTraits: validation, the preconditions and index updates of a
-// change, and the event's routing attributes.
+// change, whom a record concerns, and the event's other routing attributes.
+// Every event's `institutions` and `country_codes` are derived here, in
+// CommitChange, from the resource's `concerns` hook and the service's
+// `countries` resolver, so no event type can forget them.
 //
 // Example:
 //   ResourceOps<Institution> ops(store, write_path, InstitutionTraits());
@@ -15,20 +18,27 @@
 //                                      request.institution_id(),
 //                                      request.request_id(), context));
 
+#include <algorithm>
+#include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/random/random.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "common/auth.h"
 #include "common/errors.h"
+#include "common/event_types.h"
 #include "common/events.h"
 #include "common/ids.h"
 #include "common/record_store.h"
@@ -39,6 +49,96 @@
 #include "google/protobuf/util/time_util.h"
 
 namespace accord {
+
+// Whom a record concerns: what every event about it carries in
+// `institutions` and `country_codes`, so that a subscriber filtering on an
+// institution or a country hears of every change that involves it.
+//
+// Example (a session):
+//   Concerned concerned;
+//   concerned.AddInstitutions(committee.member_institutions());
+//   concerned.AddCountry(session.place().country_code());
+class Concerned {
+ public:
+  // An institution whose country the service's resolver looks up. Empty
+  // names and repeats are ignored.
+  void AddInstitution(absl::string_view name) {
+    if (name.empty()) return;
+    for (const std::string& known : institutions_) {
+      if (known == name) return;
+    }
+    institutions_.emplace_back(name);
+  }
+  template <typename Names>
+  void AddInstitutions(const Names& names) {
+    for (const auto& name : names) AddInstitution(name);
+  }
+  // An institution whose country the record itself gives: an institution's
+  // own, which its stored record may not hold yet (created) or may hold as
+  // it was before this change.
+  void AddInstitution(absl::string_view name, absl::string_view country_code) {
+    AddInstitution(name);
+    if (!name.empty()) stated_[name] = std::string(country_code);
+  }
+  // A country concerned without an institution, such as a session's place.
+  void AddCountry(absl::string_view country_code) {
+    if (!country_code.empty()) places_.emplace_back(country_code);
+  }
+
+  const std::vector<std::string>& institutions() const { return institutions_; }
+
+  // The institutions whose country the resolver must find.
+  std::vector<std::string> ToResolve() const {
+    std::vector<std::string> names;
+    for (const std::string& name : institutions_) {
+      if (!stated_.contains(name)) names.push_back(name);
+    }
+    return names;
+  }
+
+  // Replaces the event's `institutions` and `country_codes`: every
+  // institution, then the country of each (stated, else `resolved`; none
+  // for one that was not found) and the places', without repeats.
+  void Fill(const absl::flat_hash_map<std::string, std::string>& resolved,
+            events::v1::Event& event) const {
+    event.clear_institutions();
+    event.clear_country_codes();
+    std::vector<std::string> codes;
+    auto add_code = [&codes](const std::string& code) {
+      if (code.empty()) return;
+      if (std::find(codes.begin(), codes.end(), code) == codes.end()) {
+        codes.push_back(code);
+      }
+    };
+    for (const std::string& name : institutions_) {
+      event.add_institutions(name);
+      const auto stated = stated_.find(name);
+      if (stated != stated_.end()) {
+        add_code(stated->second);
+        continue;
+      }
+      const auto found = resolved.find(name);
+      if (found != resolved.end()) add_code(found->second);
+    }
+    for (const std::string& code : places_) add_code(code);
+    for (std::string& code : codes) event.add_country_codes(std::move(code));
+  }
+
+ private:
+  std::vector<std::string> institutions_;
+  absl::flat_hash_map<std::string, std::string> stated_;
+  std::vector<std::string> places_;
+};
+
+// A service's answer to "in which country is each of these institutions":
+// the ISO code of every one it can find. Unknown and deleted institutions
+// are left out, never an error (an event about an agreement still names a
+// party that was deleted since, without its country); an error means the
+// answer could not be had at all (UNAVAILABLE), and fails the write rather
+// than emit an event that a country's subscribers would miss.
+using CountryResolver =
+    std::function<absl::StatusOr<absl::flat_hash_map<std::string, std::string>>(
+        const std::vector<std::string>& institutions)>;
 
 template <typename T>
 struct ResourceTraits {
@@ -86,16 +186,35 @@ struct ResourceTraits {
   // not see are reported as absent (NOT_FOUND), never as forbidden.
   std::function<absl::StatusOr<bool>(const Principal&, const T&)> visible;
 
-  // Fills the event's routing attributes (institutions, country codes).
+  // Required, unless the resource's events are internal: whom the record
+  // concerns (see Concerned), for every event about it. May read other
+  // records (a session's committee). ResourceOps refuses to be built
+  // without it.
+  std::function<absl::StatusOr<Concerned>(const T&)> concerns;
+
+  // Required with `concerns`: the service's resolver of institution names
+  // to country codes (its own store, or the agreement service's cached
+  // view of the institution service).
+  CountryResolver countries;
+
+  // Optional. Fills the event's other routing attributes (agreements,
+  // committees, cooperation areas, restricted_to). `institutions` and
+  // `country_codes` are replaced afterwards from `concerns`.
   std::function<void(const T&, events::v1::Event&)> annotate_event;
 };
 
 template <typename T>
 class ResourceOps {
  public:
+  // Aborts when `traits` lack what every event needs (`concerns` and
+  // `countries`) or name a standard event type that is not registered: a
+  // wiring fault, found when the service starts rather than by the first
+  // subscriber who misses an event.
   ResourceOps(RecordStore& store, WritePath& write_path,
               ResourceTraits<T> traits)
-      : store_(store), write_path_(write_path), traits_(std::move(traits)) {}
+      : store_(store), write_path_(write_path), traits_(std::move(traits)) {
+    CheckTraitsOrDie();
+  }
 
   const ResourceTraits<T>& traits() const { return traits_; }
 
@@ -493,10 +612,60 @@ class ResourceOps {
                         plan, /*deleted=*/delete_it, record.etag);
   }
 
+  std::string EventTypeOf(absl::string_view verb) const {
+    return verb == "created" && !traits_.created_event_type.empty()
+               ? traits_.created_event_type
+               : absl::StrCat(traits_.event_prefix, ".", verb);
+  }
+
+  bool Internal() const {
+    return IsInternalEventType(absl::StrCat(traits_.event_prefix, "."));
+  }
+
+  void CheckTraitsOrDie() const {
+    if (Internal()) return;
+    std::vector<std::string> faults;
+    if (!traits_.concerns) faults.push_back("no `concerns` hook");
+    if (!traits_.countries) faults.push_back("no `countries` resolver");
+    for (const char* verb : {"created", "updated", "deleted", "undeleted"}) {
+      const std::string type = EventTypeOf(verb);
+      if (FindEventType(type) == nullptr) {
+        faults.push_back(absl::StrCat(type, " is not a registered event type"));
+      }
+    }
+    if (faults.empty()) return;
+    std::fprintf(stderr, "ResourceTraits of %s: %s\n",
+                 traits_.collection.c_str(),
+                 absl::StrJoin(faults, "; ").c_str());
+    std::abort();
+  }
+
+  // Names on `event` every institution `resource` concerns, with their
+  // countries.
+  absl::Status NameConcerned(const T& resource,
+                             events::v1::Event& event) const {
+    if (!traits_.concerns) return absl::OkStatus();  // internal events only
+    ACCORD_ASSIGN_OR_RETURN(Concerned concerned, traits_.concerns(resource));
+    absl::flat_hash_map<std::string, std::string> resolved;
+    const std::vector<std::string> names = concerned.ToResolve();
+    if (!names.empty()) {
+      ACCORD_ASSIGN_OR_RETURN(resolved, traits_.countries(names));
+    }
+    concerned.Fill(resolved, event);
+    return absl::OkStatus();
+  }
+
   absl::StatusOr<T> CommitChange(const T& resource, absl::string_view verb,
                                  const ChangeContext& context, WritePlan& plan,
                                  bool deleted = false,
                                  const std::string& old_etag = "") {
+    // Subscribers choose events by registered type: an unregistered one
+    // could be neither asked for nor documented.
+    const std::string type = EventTypeOf(verb);
+    if (FindEventType(type) == nullptr && !IsInternalEventType(type)) {
+      return absl::InternalError(absl::StrCat(
+          type, " is not a registered event type (common/event_types.cc)"));
+    }
     const std::string serialized = resource.SerializeAsString();
     plan.PutRecord(RecordKey(resource.name()), serialized, resource.etag(),
                    deleted);
@@ -507,13 +676,10 @@ class ResourceOps {
                                  absl::UTCTimeZone()),
                 "request_id", context.request_id, "old_etag", old_etag,
                 "new_etag", resource.etag()});
-    const std::string type =
-        verb == "created" && !traits_.created_event_type.empty()
-            ? traits_.created_event_type
-            : absl::StrCat(traits_.event_prefix, ".", verb);
     events::v1::Event event =
         MakeEvent(traits_.source, type, resource.name(), resource, context);
     if (traits_.annotate_event) traits_.annotate_event(resource, event);
+    ACCORD_RETURN_IF_ERROR(NameConcerned(resource, event));
     plan.Emit(event);
     plan.Result(serialized);
     ACCORD_ASSIGN_OR_RETURN(WriteOutcome outcome, write_path_.Commit(plan));
