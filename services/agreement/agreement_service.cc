@@ -125,6 +125,29 @@ std::vector<std::string> CountriesOf(const Repeated& institutions,
   return codes;
 }
 
+// The member institutions of committee `name`; none if there is no such
+// committee.
+absl::StatusOr<std::vector<std::string>> MembersOf(
+    ResourceOps<Committee>& committees, const std::string& name) {
+  absl::StatusOr<Committee> committee = committees.Get(name);
+  if (committee.status().code() == absl::StatusCode::kNotFound) {
+    return std::vector<std::string>();
+  }
+  if (!committee.ok()) return committee.status();
+  return ToVector(committee->member_institutions());
+}
+
+// The parties of agreement `name`; none if there is no such agreement.
+absl::StatusOr<std::vector<std::string>> PartiesOf(
+    ResourceOps<Agreement>& agreements, const std::string& name) {
+  absl::StatusOr<Agreement> agreement = agreements.Get(name);
+  if (agreement.status().code() == absl::StatusCode::kNotFound) {
+    return std::vector<std::string>();
+  }
+  if (!agreement.ok()) return agreement.status();
+  return ToVector(agreement->parties());
+}
+
 void StampActions(Agreement& agreement, absl::Time now) {
   for (auto& action : *agreement.mutable_actions()) {
     if (!action.has_record_time()) {
@@ -148,6 +171,12 @@ AgreementServiceImpl::AgreementServiceImpl(RedisClient& redis,
       sessions_(store_, write_path_, SessionTraits()),
       milestones_(store_, write_path_, MilestoneTraits()),
       codec_(redis) {}
+
+CountryResolver AgreementServiceImpl::CountriesOfInstitutions() {
+  return [this](const std::vector<std::string>& institutions) {
+    return directory_.Countries(institutions);
+  };
+}
 
 ResourceTraits<Agreement> AgreementServiceImpl::AgreementTraits() {
   ResourceTraits<Agreement> traits;
@@ -203,13 +232,24 @@ ResourceTraits<Agreement> AgreementServiceImpl::AgreementTraits() {
                       const Agreement& agreement) -> absl::StatusOr<bool> {
     return caller.CanSee(agreement.restricted(), ToVector(agreement.parties()));
   };
+  // The parties, and whoever acted in its log: a party, or a body such as
+  // a chamber that approved it.
+  traits.concerns =
+      [](const Agreement& agreement) -> absl::StatusOr<Concerned> {
+    Concerned concerned;
+    concerned.AddInstitutions(agreement.parties());
+    for (const auto& action : agreement.actions()) {
+      concerned.AddInstitution(action.party());
+      concerned.AddInstitution(action.acting_body());
+    }
+    return concerned;
+  };
+  traits.countries = CountriesOfInstitutions();
   traits.annotate_event = [](const Agreement& agreement,
                              events::v1::Event& event) {
     if (agreement.restricted()) {
       *event.mutable_restricted_to() = agreement.parties();
     }
-    AddUnique(agreement.parties(), event.mutable_institutions());
-    AddUnique(agreement.party_country_codes(), event.mutable_country_codes());
     AddUnique(agreement.cooperation_areas(), event.mutable_cooperation_areas());
     AddUnique(std::vector<std::string>{agreement.name(),
                                        agreement.parent_agreement()},
@@ -266,10 +306,15 @@ ResourceTraits<Committee> AgreementServiceImpl::CommitteeTraits() {
       -> absl::StatusOr<std::vector<std::string>> {
     return ToVector(committee.member_institutions());
   };
+  traits.concerns =
+      [](const Committee& committee) -> absl::StatusOr<Concerned> {
+    Concerned concerned;
+    concerned.AddInstitutions(committee.member_institutions());
+    return concerned;
+  };
+  traits.countries = CountriesOfInstitutions();
   traits.annotate_event = [](const Committee& committee,
                              events::v1::Event& event) {
-    AddUnique(committee.member_institutions(), event.mutable_institutions());
-    AddUnique(committee.member_country_codes(), event.mutable_country_codes());
     event.add_committees(committee.name());
     if (!committee.establishing_agreement().empty()) {
       event.add_agreements(committee.establishing_agreement());
@@ -323,17 +368,26 @@ ResourceTraits<Session> AgreementServiceImpl::SessionTraits() {
                                      ParentOf(session.name())));
     return ToVector(committee.member_institutions());
   };
+  // Its committee's members, the institutions its participants came from,
+  // and the country it met in.
+  traits.concerns =
+      [this](const Session& session) -> absl::StatusOr<Concerned> {
+    Concerned concerned;
+    ACCORD_ASSIGN_OR_RETURN(std::vector<std::string> members,
+                            MembersOf(committees_, ParentOf(session.name())));
+    concerned.AddInstitutions(members);
+    for (const auto& participant : session.participants()) {
+      concerned.AddInstitution(participant.institution());
+    }
+    if (session.has_place()) {
+      concerned.AddCountry(session.place().country_code());
+    }
+    return concerned;
+  };
+  traits.countries = CountriesOfInstitutions();
   traits.annotate_event = [](const Session& session, events::v1::Event& event) {
     event.add_committees(ParentOf(session.name()));
     AddUnique(session.agreements_signed(), event.mutable_agreements());
-    if (session.has_place()) {
-      event.add_country_codes(session.place().country_code());
-    }
-    std::vector<std::string> institutions;
-    for (const auto& participant : session.participants()) {
-      institutions.push_back(participant.institution());
-    }
-    AddUnique(institutions, event.mutable_institutions());
   };
   return traits;
 }
@@ -420,8 +474,27 @@ ResourceTraits<Milestone> AgreementServiceImpl::MilestoneTraits() {
     if (!milestone.committee().empty() && milestone.committee() != parent) {
       event.add_committees(milestone.committee());
     }
-    AddUnique(milestone.owners(), event.mutable_institutions());
   };
+  // Its parent agreement's parties or parent committee's members, its
+  // owners, and the members of the committee it concerns.
+  traits.concerns =
+      [this](const Milestone& milestone) -> absl::StatusOr<Concerned> {
+    Concerned concerned;
+    const std::string parent = ParentOf(milestone.name());
+    ACCORD_ASSIGN_OR_RETURN(std::vector<std::string> parent_institutions,
+                            absl::StartsWith(parent, "committees/")
+                                ? MembersOf(committees_, parent)
+                                : PartiesOf(agreements_, parent));
+    concerned.AddInstitutions(parent_institutions);
+    concerned.AddInstitutions(milestone.owners());
+    if (!milestone.committee().empty()) {
+      ACCORD_ASSIGN_OR_RETURN(std::vector<std::string> members,
+                              MembersOf(committees_, milestone.committee()));
+      concerned.AddInstitutions(members);
+    }
+    return concerned;
+  };
+  traits.countries = CountriesOfInstitutions();
   return traits;
 }
 

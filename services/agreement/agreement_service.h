@@ -137,6 +137,9 @@ class AgreementServiceImpl final
       "/accord.agreement.v1.AgreementService/GetCommittee"};
   SelfObservedMethod get_session_{
       "/accord.agreement.v1.AgreementService/GetSession"};
+  // The resolver of every resource's event countries: the institution
+  // service's answers, through `directory_` and its cache.
+  CountryResolver CountriesOfInstitutions();
   ResourceTraits<v1::Agreement> AgreementTraits();
   ResourceTraits<v1::Committee> CommitteeTraits();
   ResourceTraits<v1::Session> SessionTraits();

@@ -1,5 +1,6 @@
 #include "services/agreement/institution_directory.h"
 
+#include <algorithm>
 #include <chrono>
 
 #include "absl/strings/numbers.h"
@@ -55,20 +56,28 @@ grpc::Status CallWithRetry(absl::Duration deadline, const std::string& token,
   return status;
 }
 
+// The indexes of `names[i]` that the batch call's error names.
+std::vector<size_t> NamedIndexes(const grpc::Status& status, size_t size) {
+  std::vector<size_t> indexes;
+  for (const FieldViolation& violation :
+       FieldViolationsOf(FromGrpcStatus(status))) {
+    absl::string_view index_text = violation.field;
+    size_t index = 0;
+    if (absl::ConsumePrefix(&index_text, "names[") &&
+        absl::ConsumeSuffix(&index_text, "]") &&
+        absl::SimpleAtoi(index_text, &index) && index < size) {
+      indexes.push_back(index);
+    }
+  }
+  return indexes;
+}
+
 // Maps the batch call's NOT_FOUND (violations on `names[i]`) to violations
 // on the fields of our own request.
 absl::Status MissingToInvalid(const grpc::Status& status, const Batch& batch,
                               absl::string_view what) {
   std::vector<FieldViolation> violations;
-  for (const FieldViolation& violation :
-       FieldViolationsOf(FromGrpcStatus(status))) {
-    absl::string_view index_text = violation.field;
-    size_t index = 0;
-    if (!absl::ConsumePrefix(&index_text, "names[") ||
-        !absl::ConsumeSuffix(&index_text, "]") ||
-        !absl::SimpleAtoi(index_text, &index) || index >= batch.names.size()) {
-      continue;
-    }
+  for (const size_t index : NamedIndexes(status, batch.names.size())) {
     const std::string& name = batch.names[index];
     for (const std::string& field : batch.fields.at(name)) {
       violations.push_back(
@@ -155,6 +164,78 @@ void PlanReferenceChecks(const References& references, WritePlan& plan) {
           });
     }
   }
+}
+
+absl::StatusOr<absl::flat_hash_map<std::string, std::string>>
+InstitutionDirectory::Countries(const std::vector<std::string>& institutions) {
+  // The institution service's batch limit.
+  constexpr size_t kMaxBatch = 1000;
+  absl::flat_hash_map<std::string, std::string> countries;
+  std::vector<std::string> wanted;
+  for (const std::string& name : institutions) {
+    if (std::find(wanted.begin(), wanted.end(), name) == wanted.end()) {
+      wanted.push_back(name);
+    }
+  }
+  uint64_t generation = 0;
+  if (cache_ != nullptr) {
+    // Read before asking: an event applied meanwhile voids the answer.
+    generation = cache_->generation();
+    wanted = cache_->LookupCountries(wanted, countries);
+  }
+  std::vector<std::pair<std::string, std::string>> learnt;
+  for (size_t start = 0; start < wanted.size(); start += kMaxBatch) {
+    std::vector<std::string> batch(
+        wanted.begin() + start,
+        wanted.begin() + std::min(wanted.size(), start + kMaxBatch));
+    // A batch naming a missing institution is refused whole: ask again
+    // without the names it reported (a few rounds, should more go
+    // missing meanwhile).
+    for (int round = 0; round < kAttempts && !batch.empty(); ++round) {
+      institution::v1::BatchGetInstitutionsRequest request;
+      for (const std::string& name : batch) request.add_names(name);
+      institution::v1::BatchGetInstitutionsResponse response;
+      const grpc::Status status =
+          CallWithRetry(deadline_, token_, [&](grpc::ClientContext& context) {
+            return stub_->BatchGetInstitutions(&context, request, &response);
+          });
+      if (status.ok()) {
+        for (const auto& institution : response.institutions()) {
+          countries[institution.name()] = institution.country_code();
+          learnt.emplace_back(institution.name(), institution.country_code());
+        }
+        break;
+      }
+      if (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
+          status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+        return absl::UnavailableError(
+            absl::StrCat("the institution service cannot tell the countries "
+                         "of the institutions concerned: ",
+                         status.error_message()));
+      }
+      if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
+          status.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
+        return CredentialsRefused(status);
+      }
+      const std::vector<size_t> named = NamedIndexes(status, batch.size());
+      if ((status.error_code() != grpc::StatusCode::NOT_FOUND &&
+           status.error_code() != grpc::StatusCode::INVALID_ARGUMENT) ||
+          named.empty()) {
+        return FromGrpcStatus(status);
+      }
+      std::vector<std::string> rest;
+      for (size_t i = 0; i < batch.size(); ++i) {
+        if (std::find(named.begin(), named.end(), i) == named.end()) {
+          rest.push_back(batch[i]);
+        }
+      }
+      batch = std::move(rest);
+    }
+  }
+  if (cache_ != nullptr && !learnt.empty()) {
+    cache_->Fill(generation, learnt, {});
+  }
+  return countries;
 }
 
 absl::StatusOr<absl::flat_hash_map<std::string, institution::v1::Institution>>

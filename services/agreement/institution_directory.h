@@ -65,6 +65,14 @@ class InstitutionDirectory {
   absl::StatusOr<absl::flat_hash_map<std::string, institution::v1::Institution>>
   Resolve(const References& references);
 
+  // The country code of each institution named that the institution
+  // service knows live, for an event's `country_codes`. Unknown and deleted
+  // ones are left out (never an error: an event still names a party deleted
+  // since); UNAVAILABLE when the institution service cannot answer in
+  // time. Cached names are answered from memory.
+  absl::StatusOr<absl::flat_hash_map<std::string, std::string>> Countries(
+      const std::vector<std::string>& institutions);
+
   // A write found a cached reference no longer live: drop the cache, so the
   // retry asks the institution service (and gets its exact answer).
   void ForgetCached();

@@ -84,6 +84,23 @@ bool ReferenceCache::Lookup(
   return true;
 }
 
+std::vector<std::string> ReferenceCache::LookupCountries(
+    const std::vector<std::string>& institutions,
+    absl::flat_hash_map<std::string, std::string>& countries) const {
+  absl::MutexLock lock(&mutex_);
+  if (!serving_) return institutions;
+  std::vector<std::string> missing;
+  for (const std::string& name : institutions) {
+    const auto it = countries_.find(name);
+    if (it == countries_.end()) {
+      missing.push_back(name);
+    } else {
+      countries[name] = it->second;
+    }
+  }
+  return missing;
+}
+
 uint64_t ReferenceCache::generation() const {
   absl::MutexLock lock(&mutex_);
   return generation_;

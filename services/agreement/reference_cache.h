@@ -56,6 +56,14 @@ class ReferenceCache {
               const std::vector<std::string>& officials,
               absl::flat_hash_map<std::string, std::string>& countries) const;
 
+  // Adds to `countries` the country code of each cached institution among
+  // `institutions` and returns the others (all of them while the cache is
+  // not serving), for an event's country codes: unlike Lookup, a partial
+  // answer is useful.
+  std::vector<std::string> LookupCountries(
+      const std::vector<std::string>& institutions,
+      absl::flat_hash_map<std::string, std::string>& countries) const;
+
   // Changes with every event applied, every Clear, Serve and Suspend.
   uint64_t generation() const;
 

@@ -60,6 +60,21 @@ TEST(ReferenceCacheTest, AnswersOnlyWhenEveryNameIsKnown) {
   EXPECT_TRUE(countries.empty()) << "a miss fills nothing";
 }
 
+TEST(ReferenceCacheTest, CountriesAreAnsweredForTheKnownNamesAlone) {
+  ReferenceCache cache;
+  absl::flat_hash_map<std::string, std::string> countries;
+  EXPECT_THAT(cache.LookupCountries({"institutions/a"}, countries),
+              ::testing::ElementsAre("institutions/a"))
+      << "nothing from memory before the feed is subscribed";
+  Filled(cache);
+  EXPECT_THAT(
+      cache.LookupCountries(
+          {"institutions/a", "institutions/c", "institutions/b"}, countries),
+      ::testing::ElementsAre("institutions/c"));
+  EXPECT_THAT(countries, UnorderedElementsAre(Pair("institutions/a", "IR"),
+                                              Pair("institutions/b", "RU")));
+}
+
 TEST(ReferenceCacheTest, AnAnswerOlderThanAnAppliedEventIsDropped) {
   ReferenceCache cache;
   cache.Serve();

@@ -1,7 +1,6 @@
 #include "services/institution/institution_service.h"
 
 #include <algorithm>
-#include <set>
 #include <utility>
 #include <vector>
 
@@ -49,7 +48,7 @@ std::string SearchText(const Institution& institution) {
   return absl::StrJoin(folded, "\n");
 }
 
-ResourceTraits<Official> OfficialTraits() {
+ResourceTraits<Official> OfficialTraits(CountryResolver countries) {
   ResourceTraits<Official> traits;
   traits.collection = "officials";
   traits.singular = "official";
@@ -78,14 +77,15 @@ ResourceTraits<Official> OfficialTraits() {
     }
     return scope;
   };
-  traits.annotate_event = [](const Official& official,
-                             events::v1::Event& event) {
-    std::set<std::string> institutions;
+  // The institutions of its positions.
+  traits.concerns = [](const Official& official) -> absl::StatusOr<Concerned> {
+    Concerned concerned;
     for (const auto& position : official.positions()) {
-      institutions.insert(position.institution());
+      concerned.AddInstitution(position.institution());
     }
-    for (const std::string& name : institutions) event.add_institutions(name);
+    return concerned;
   };
+  traits.countries = std::move(countries);
   return traits;
 }
 
@@ -98,8 +98,24 @@ InstitutionServiceImpl::InstitutionServiceImpl(RedisClient& redis,
       store_(redis),
       write_path_(redis),
       institutions_(store_, write_path_, InstitutionTraits()),
-      officials_(store_, write_path_, OfficialTraits()),
+      officials_(store_, write_path_,
+                 OfficialTraits(CountriesOfInstitutions())),
       codec_(redis) {}
+
+CountryResolver InstitutionServiceImpl::CountriesOfInstitutions() {
+  return [this](const std::vector<std::string>& names)
+             -> absl::StatusOr<absl::flat_hash_map<std::string, std::string>> {
+    ACCORD_ASSIGN_OR_RETURN(auto records, store_.GetMany(names));
+    absl::flat_hash_map<std::string, std::string> countries;
+    for (size_t i = 0; i < names.size(); ++i) {
+      if (!records[i].has_value() || records[i]->deleted) continue;
+      ACCORD_ASSIGN_OR_RETURN(Institution institution,
+                              ParseRecord<Institution>(*records[i]));
+      countries[names[i]] = institution.country_code();
+    }
+    return countries;
+  };
+}
 
 ResourceTraits<Institution> InstitutionServiceImpl::InstitutionTraits() {
   ResourceTraits<Institution> traits;
@@ -120,14 +136,15 @@ ResourceTraits<Institution> InstitutionServiceImpl::InstitutionTraits() {
       -> absl::StatusOr<std::vector<std::string>> {
     return std::vector<std::string>{institution.name(), institution.parent()};
   };
-  traits.annotate_event = [](const Institution& institution,
-                             events::v1::Event& event) {
-    event.add_institutions(institution.name());
-    if (!institution.parent().empty()) {
-      event.add_institutions(institution.parent());
-    }
-    event.add_country_codes(institution.country_code());
+  // Itself, with the country it has after the change, and its parent.
+  traits.concerns =
+      [](const Institution& institution) -> absl::StatusOr<Concerned> {
+    Concerned concerned;
+    concerned.AddInstitution(institution.name(), institution.country_code());
+    concerned.AddInstitution(institution.parent());
+    return concerned;
   };
+  traits.countries = CountriesOfInstitutions();
   return traits;
 }
 

@@ -86,6 +86,8 @@ class InstitutionServiceImpl final
       "/accord.institution.v1.InstitutionService/GetInstitution"};
   SelfObservedMethod get_official_{
       "/accord.institution.v1.InstitutionService/GetOfficial"};
+  // Country codes of live institutions, from this service's own store.
+  CountryResolver CountriesOfInstitutions();
   ResourceTraits<v1::Institution> InstitutionTraits();
   absl::StatusOr<v1::SearchInstitutionsResponse> Search(
       const v1::SearchInstitutionsRequest& request);
