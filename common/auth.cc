@@ -139,6 +139,13 @@ bool Principal::CanSee(bool restricted,
 }
 
 bool Principal::CanReceive(const events::v1::Event& event) const {
+  // An event about a subscription is restricted to its owner, which may be
+  // a principal rather than an institution.
+  if (!id.empty() &&
+      std::find(event.restricted_to().begin(), event.restricted_to().end(),
+                id) != event.restricted_to().end()) {
+    return true;
+  }
   return CanSee(!event.restricted_to().empty(),
                 {event.restricted_to().begin(), event.restricted_to().end()});
 }

@@ -58,7 +58,8 @@ struct Principal {
   // one of `scope` (its parties); others see it as absent.
   bool CanSee(bool restricted, const std::vector<std::string>& scope) const;
   // Whether an event may reach this principal: events about restricted
-  // records carry the institutions they are restricted to.
+  // records carry the institutions they are restricted to (or, for the
+  // events about a subscription, its owner, which may be a principal).
   bool CanReceive(const events::v1::Event& event) const;
 };
 

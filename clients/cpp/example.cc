@@ -92,11 +92,11 @@ int main() {
   std::unique_ptr<grpc::ClientReader<WatchEventsResponse>> stream =
       notifications->WatchEvents(&watch_context, watch_request);
 
-  // The first heartbeat says the stream is anchored: every event recorded
-  // from here on will be delivered.
+  // The first message (`started`) says the watch is registered: every event
+  // recorded after its position will be delivered.
   WatchEventsResponse message;
   if (!stream->Read(&message)) return Fail("WatchEvents", stream->Finish());
-  std::cout << "watching from position " << message.heartbeat().position()
+  std::cout << "watching from position " << message.started().position()
             << "\n";
 
   // 2. Two institutions in different countries, with ids unique per run.

@@ -113,10 +113,10 @@ function main() {
   };
   stream.on('data', (message) => {
     if (!anchored) {
-      // The first heartbeat says the stream is anchored: every event
-      // recorded from here on will be delivered.
+      // The first message (`started`) says the watch is registered: every
+      // event recorded after its position will be delivered.
       anchored = true;
-      console.log('watching from position', message.heartbeat?.position);
+      console.log('watching from position', message.started?.position);
       recordMou(institutions, agreements).then((name) => {
         agreementName = name;
         pending.splice(0).forEach(check);

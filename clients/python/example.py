@@ -63,10 +63,10 @@ def main():
             start_position="now",
             heartbeat_interval=duration_pb2.Duration(nanos=200_000_000)),
         timeout=TIMEOUT_SECONDS)
-    # The first heartbeat says the stream is anchored: every event recorded
-    # from here on will be delivered.
+    # The first message (`started`) says the watch is registered: every event
+    # recorded after its position will be delivered.
     first = next(stream)
-    print("watching from position", first.heartbeat.position, flush=True)
+    print("watching from position", first.started.position, flush=True)
 
     # 2. Two institutions in different countries, with ids unique per run.
     suffix = "%d-%d" % (time.time() * 1000, random.randrange(1_000_000))

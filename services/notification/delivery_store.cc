@@ -9,6 +9,7 @@
 #include "common/ids.h"
 #include "common/status_macros.h"
 #include "google/protobuf/util/time_util.h"
+#include "services/notification/delivery_health.h"
 #include "services/notification/event_stream.h"
 #include "services/notification/redis_functions.h"
 
@@ -94,9 +95,10 @@ std::vector<std::string> DeliveryStore::RecordCommand(
   *delivery.mutable_create_time() = ToProto(now);
   *delivery.mutable_update_time() = ToProto(now);
   *delivery.mutable_next_attempt_time() = ToProto(now);
-  return {"FCALL", kRecordDeliveryFunction, "3",
+  return {"FCALL", kRecordDeliveryFunction, "4",
           DeliveryKey(id, event.position()), IndexKeyOf(id), kDueKey,
-          delivery.SerializeAsString(), event.SerializeAsString(),
+          DeliveryHealthStore::UndeliveredKey(id), delivery.SerializeAsString(),
+          event.SerializeAsString(),
           // No expiry yet: a delivery still to be made must outlive any
           // backlog; the retention starts once it is final (Save).
           "0", PaddedPosition(event.position()),
@@ -125,13 +127,19 @@ absl::StatusOr<std::optional<StoredDelivery>> DeliveryStore::Load(
 
 absl::Status DeliveryStore::Save(const StoredDelivery& stored,
                                  std::optional<absl::Time> due,
-                                 std::vector<std::vector<std::string>> also) {
+                                 std::vector<std::vector<std::string>> also,
+                                 bool ordered) {
   ACCORD_ASSIGN_OR_RETURN(auto parts,
                           ParseDeliveryName(stored.delivery.name(), "name"));
   const std::string key = DeliveryKey(parts.first, parts.second);
+  const std::string undelivered =
+      DeliveryHealthStore::UndeliveredKey(parts.first);
+  // One transaction: the record, its due time and whether it is
+  // outstanding never disagree, whatever crashes.
   // Kept while due (a retried dead letter included); the retention
   // counts from the final state.
   std::vector<std::vector<std::string>> commands = {
+      {"MULTI"},
       {"HSET", key, "data", stored.delivery.SerializeAsString(), "round",
        absl::StrCat(stored.round_start)},
       due.has_value()
@@ -139,19 +147,41 @@ absl::Status DeliveryStore::Save(const StoredDelivery& stored,
           : std::vector<std::string>{
                 "PEXPIRE", key,
                 absl::StrCat(absl::ToInt64Milliseconds(retention_))}};
+  const std::string padded = PaddedPosition(parts.second);
   if (due.has_value()) {
     commands.push_back({"ZADD", kDueKey, absl::StrCat(absl::ToUnixMillis(*due)),
                         stored.delivery.name()});
+    commands.push_back({"ZADD", undelivered, "0", padded});
   } else {
     commands.push_back({"ZREM", kDueKey, stored.delivery.name()});
+    const std::string subscription = stored.delivery.name().substr(
+        0, stored.delivery.name().find("/deliveries/"));
+    commands.push_back({"FCALL", kSettleDeliveryFunction, "2", undelivered,
+                        kDueKey, padded, ordered ? "1" : "0", subscription,
+                        absl::StrCat(absl::ToUnixMillis(absl::Now()))});
   }
-  if (!also.empty()) {
-    // One transaction: the retry and its audit record happen together.
-    commands.insert(commands.begin(), std::vector<std::string>{"MULTI"});
-    for (auto& command : also) commands.push_back(std::move(command));
-    commands.push_back({"EXEC"});
-  }
-  return redis_.Pipeline(commands).status();
+  // The retry and its audit record happen together.
+  for (auto& command : also) commands.push_back(std::move(command));
+  commands.push_back({"EXEC"});
+  // An error inside EXEC's reply fails the whole call. Without `also`
+  // every command is safe to repeat, so a Redis that lost the functions
+  // gets them and the transaction again.
+  return (also.empty() ? CallFunctions(redis_, commands)
+                       : redis_.Pipeline(commands))
+      .status();
+}
+
+absl::StatusOr<bool> DeliveryStore::OrderedTurn(absl::string_view name,
+                                                absl::Time recheck) {
+  ACCORD_ASSIGN_OR_RETURN(auto parts, ParseDeliveryName(name, "name"));
+  ACCORD_ASSIGN_OR_RETURN(
+      std::vector<RedisValue> replies,
+      CallFunctions(redis_,
+                    {{"FCALL", kOrderedTurnFunction, "2",
+                      DeliveryHealthStore::UndeliveredKey(parts.first), kDueKey,
+                      PaddedPosition(parts.second), std::string(name),
+                      absl::StrCat(absl::ToUnixMillis(recheck))}}));
+  return replies.at(0).integer == 1;
 }
 
 absl::StatusOr<std::vector<std::string>> DeliveryStore::Due(absl::Time now,
@@ -188,6 +218,21 @@ absl::StatusOr<std::vector<std::string>> DeliveryStore::ListPositions(
                       before_padded.empty() ? std::string("+")
                                             : absl::StrCat("(", before_padded),
                       "-", "LIMIT", "0", absl::StrCat(limit)}));
+  std::vector<std::string> positions;
+  for (const RedisValue& element : reply.elements) {
+    positions.push_back(UnpadPosition(element.text));
+  }
+  return positions;
+}
+
+absl::StatusOr<std::vector<std::string>> DeliveryStore::ListPositionsBetween(
+    absl::string_view subscription, absl::string_view lower,
+    absl::string_view upper, int limit) {
+  ACCORD_ASSIGN_OR_RETURN(
+      RedisValue reply,
+      redis_.Command({"ZRANGEBYLEX", IndexKeyOf(IdOf(subscription)),
+                      std::string(lower), std::string(upper), "LIMIT", "0",
+                      absl::StrCat(limit)}));
   std::vector<std::string> positions;
   for (const RedisValue& element : reply.elements) {
     positions.push_back(UnpadPosition(element.text));

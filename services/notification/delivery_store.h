@@ -72,9 +72,17 @@ class DeliveryStore {
   // final: the record then expires after the retention; while due it is
   // kept however long that takes).
   // `also` (the audit record of a retry) is applied in the same MULTI
-  // transaction.
+  // transaction. A delivery that is due stays outstanding in its
+  // subscription's health; a final one leaves it, and for an `ordered`
+  // subscription the next outstanding delivery becomes due at once.
   absl::Status Save(const StoredDelivery& stored, std::optional<absl::Time> due,
-                    std::vector<std::vector<std::string>> also = {});
+                    std::vector<std::vector<std::string>> also = {},
+                    bool ordered = false);
+
+  // For an ordered subscription: true if delivery `name` is the oldest
+  // outstanding one and may be attempted; otherwise it is parked until the
+  // one before it settles (or `recheck`, a safety net).
+  absl::StatusOr<bool> OrderedTurn(absl::string_view name, absl::Time recheck);
 
   // Names due at `now`, at most `limit`.
   absl::StatusOr<std::vector<std::string>> Due(absl::Time now, int limit);
@@ -89,6 +97,12 @@ class DeliveryStore {
   absl::StatusOr<std::vector<std::string>> ListPositions(
       absl::string_view subscription, absl::string_view before_padded,
       int limit);
+
+  // Positions of a subscription's deliveries, oldest first, between two
+  // ZRANGEBYLEX bounds over padded positions ("-", "[x", "(x", "+").
+  absl::StatusOr<std::vector<std::string>> ListPositionsBetween(
+      absl::string_view subscription, absl::string_view lower,
+      absl::string_view upper, int limit);
 
   // Drops the index entries of a subscription whose delivery records have
   // expired, oldest first, looking at up to `limit` entries; stops early at

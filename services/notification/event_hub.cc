@@ -308,7 +308,8 @@ class Watcher : public grpc::ServerWriteReactor<WatchEventsResponse>,
       return;
     }
     if (range->expired) {
-      End(ToGrpcStatus(PositionExpired(from, range->info.first_position)));
+      End(ToGrpcStatus(PositionExpired(from, range->info.first_position,
+                                       range->info.max_deleted)));
       return;
     }
     Action action;
@@ -316,6 +317,17 @@ class Watcher : public grpc::ServerWriteReactor<WatchEventsResponse>,
     {
       absl::MutexLock lock(&mutex_);
       if (finish_status_.has_value()) return;
+      // First, before any event: the watch is registered (live events are
+      // being buffered) and its start is known to be still held.
+      if (!started_sent_) {
+        started_sent_ = true;
+        auto started = std::make_shared<WatchEventsResponse>();
+        started->mutable_started()->set_position(from);
+        *started->mutable_started()->mutable_time() =
+            google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
+                absl::ToUnixNanos(absl::Now()));
+        queue_.push_back(std::move(started));
+      }
       for (const events::v1::Event& event : range->events) {
         if (ComparePositions(event.position(), cursor_) > 0 &&
             selector_.Matches(event)) {
@@ -396,6 +408,7 @@ class Watcher : public grpc::ServerWriteReactor<WatchEventsResponse>,
   bool replay_waiting_ ABSL_GUARDED_BY(mutex_) = false;
   std::optional<grpc::Status> finish_status_ ABSL_GUARDED_BY(mutex_);
   bool finished_ ABSL_GUARDED_BY(mutex_) = false;
+  bool started_sent_ ABSL_GUARDED_BY(mutex_) = false;
 };
 
 // ---------------------------------------------------------------------------

@@ -4,6 +4,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/errors.h"
+#include "common/event_types.h"
 #include "common/status_macros.h"
 #include "common/validation.h"
 
@@ -22,13 +23,9 @@ std::string FieldName(absl::string_view prefix, absl::string_view field) {
 
 }  // namespace
 
-bool IsInternalEventType(absl::string_view type) {
-  return absl::StartsWith(type, kSubscriptionEventPrefix);
-}
-
 absl::StatusOr<EventSelector> EventSelector::Create(
     const std::vector<std::string>& event_types, absl::string_view filter,
-    absl::string_view field_prefix) {
+    absl::string_view field_prefix, TypeCheck type_check) {
   EventSelector selector;
   Violations violations;
   for (size_t i = 0; i < event_types.size(); ++i) {
@@ -45,6 +42,16 @@ absl::StatusOr<EventSelector> EventSelector::Create(
                      "must be an event type such as "
                      "\"accord.agreement.v1.recorded\" or a prefix ending in "
                      "\".*\" such as \"accord.milestone.v1.*\"");
+      continue;
+    }
+    // A type nothing records would be accepted and silently receive
+    // nothing: the vocabulary is the registry.
+    if (type_check == TypeCheck::kRegistered && !MatchesAnyEventType(type)) {
+      violations.Add(
+          field, absl::StrCat(
+                     prefix ? "matches no event type" : "is not an event type",
+                     "; valid types (ListEventTypes): ", EventTypeList(),
+                     ", or a prefix of them ending in \".*\""));
       continue;
     }
     if (prefix) {

@@ -21,22 +21,27 @@
 #include "absl/strings/string_view.h"
 #include "accord/events/v1/event.pb.h"
 #include "common/auth.h"
+#include "common/event_types.h"
 #include "common/filter.h"
 
 namespace accord::notification {
-
-inline constexpr char kSubscriptionEventPrefix[] = "accord.subscription.v1.";
 
 class EventSelector {
  public:
   // Matches every deliverable event.
   EventSelector() = default;
 
+  // Whether types must be in the registry (common/event_types.h): always
+  // for what callers send; not for stored subscriptions, which must keep
+  // working if a type is ever retired.
+  enum class TypeCheck { kRegistered, kSyntaxOnly };
+
   // INVALID_ARGUMENT naming `<field_prefix>.event_types[i]` or
   // `<field_prefix>.filter` ("event_types" / "filter" if the prefix is "").
   static absl::StatusOr<EventSelector> Create(
       const std::vector<std::string>& event_types, absl::string_view filter,
-      absl::string_view field_prefix);
+      absl::string_view field_prefix,
+      TypeCheck type_check = TypeCheck::kRegistered);
 
   bool Matches(const events::v1::Event& event) const;
 
@@ -50,9 +55,6 @@ class EventSelector {
   std::vector<std::string> prefixes_;  // with the trailing '.'
   Filter filter_;
 };
-
-// True for event types never delivered to subscribers.
-bool IsInternalEventType(absl::string_view type);
 
 }  // namespace accord::notification
 

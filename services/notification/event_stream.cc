@@ -47,19 +47,22 @@ bool IsValidPosition(absl::string_view position) {
 }
 
 absl::Status PositionExpired(absl::string_view position,
-                             absl::string_view oldest_position) {
+                             absl::string_view oldest_position,
+                             absl::string_view resume_position) {
   absl::Status status(
       absl::StatusCode::kOutOfRange,
       absl::StrCat("position ", position,
-                   " has expired: events after it were trimmed; the oldest "
-                   "available position is ",
-                   oldest_position.empty() ? "(none)" : oldest_position,
-                   " (restart from `earliest` and reconcile with ListEvents "
-                   "or your own records)"));
+                   " has expired: events after it were trimmed; resume from ",
+                   resume_position,
+                   " to get everything still held, starting with the oldest "
+                   "event (",
+                   oldest_position.empty() ? "none is held" : oldest_position,
+                   "), and reconcile what was trimmed with your own records"));
   google::rpc::ErrorInfo info;
   info.set_reason("POSITION_EXPIRED");
   info.set_domain("accord");
   (*info.mutable_metadata())["oldest_position"] = std::string(oldest_position);
+  (*info.mutable_metadata())["resume_position"] = std::string(resume_position);
   (*info.mutable_metadata())["position"] = std::string(position);
   status.SetPayload("type.googleapis.com/google.rpc.ErrorInfo",
                     absl::Cord(info.SerializeAsString()));

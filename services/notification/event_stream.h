@@ -32,9 +32,12 @@ inline constexpr char kTrimmedThroughKey[] =
 bool IsValidPosition(absl::string_view position);
 
 // OUT_OF_RANGE for a position whose successors were trimmed, with the
-// ErrorInfo reason POSITION_EXPIRED and metadata `oldest_position`.
+// ErrorInfo reason POSITION_EXPIRED and metadata `oldest_position` (the
+// oldest event held) and `resume_position` (the newest position trimmed:
+// resuming after it yields every event still held, the oldest first).
 absl::Status PositionExpired(absl::string_view position,
-                             absl::string_view oldest_position);
+                             absl::string_view oldest_position,
+                             absl::string_view resume_position);
 
 struct StreamInfo {
   std::string first_position;  // "" when empty

@@ -71,9 +71,13 @@ TEST(EventStreamTest, TrimMarkMovesTheExpiryLine) {
 }
 
 TEST(EventStreamTest, ExpiredPositionCarriesTheOldest) {
-  const absl::Status status = PositionExpired("1-0", "7-0");
+  const absl::Status status = PositionExpired("1-0", "7-0", "6-18");
   EXPECT_EQ(status.code(), absl::StatusCode::kOutOfRange);
   EXPECT_EQ(ReasonOf(status), "POSITION_EXPIRED");
+  // The message names where to resume, not the oldest event itself: resuming
+  // from that would skip it.
+  EXPECT_NE(status.message().find("resume from 6-18"), absl::string_view::npos)
+      << status.message();
 }
 
 }  // namespace

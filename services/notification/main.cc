@@ -48,7 +48,9 @@ int main(int argc, char** argv) {
   std::string allow_cidrs;
   std::string consumer;
   int64_t workers = 4;
-  int64_t max_attempts = 8;
+  int64_t max_attempts = 0;
+  int64_t failing_threshold = 5;
+  std::string retry_schedule = "5s,5m,30m,2h,5h,10h,10h";
   int64_t replay_threads = 2;
   int64_t fanout_batch = 256;
   int64_t watcher_queue = 1024;
@@ -63,12 +65,18 @@ int main(int argc, char** argv) {
                      "default HOSTNAME-PORT");
   flag_set.AddInt("webhook_workers", &workers, 1, 256,
                   "concurrent webhook attempts");
-  flag_set.AddInt("webhook_max_attempts", &max_attempts, 1, 100,
-                  "attempts per delivery before it is dead-lettered");
-  flag_set.AddDuration("webhook_initial_backoff", &webhook.initial_backoff,
-                       "delay before the first retry; doubles each time");
-  flag_set.AddDuration("webhook_max_backoff", &webhook.max_backoff,
-                       "longest delay between retries");
+  flag_set.AddString("webhook_retry_schedule", &retry_schedule,
+                     "comma-separated delays before each retry of a webhook "
+                     "delivery (each +-20%, at least a Retry-After); the "
+                     "default, Standard Webhooks' practice, spans about 27.5 "
+                     "hours before a delivery is dead-lettered");
+  flag_set.AddInt("webhook_max_attempts", &max_attempts, 0, 100,
+                  "attempts per delivery before it is dead-lettered; 0: one "
+                  "more than the retry schedule has delays (8 by default)");
+  flag_set.AddInt("webhook_failing_threshold", &failing_threshold, 1, 1000000,
+                  "failed attempts in a row after which a subscription is "
+                  "marked FAILING, a warning logged and a "
+                  "subscription_failing event recorded");
   flag_set.AddDuration("webhook_claim_idle", &webhook.claim_idle,
                        "take over entries another consumer left pending "
                        "this long");
@@ -119,6 +127,15 @@ int main(int argc, char** argv) {
       consumer.empty() ? DefaultConsumerName(flags.listen) : consumer;
   webhook.workers = static_cast<int>(workers);
   webhook.max_attempts = static_cast<int>(max_attempts);
+  webhook.failing_threshold = static_cast<int>(failing_threshold);
+  absl::StatusOr<std::vector<absl::Duration>> schedule =
+      accord::notification::ParseRetrySchedule(retry_schedule);
+  if (!schedule.ok()) {
+    std::fprintf(stderr, "accord-notification: --webhook_retry_schedule: %s\n",
+                 std::string(schedule.status().message()).c_str());
+    return 2;
+  }
+  webhook.retry_schedule = *std::move(schedule);
   hub_options.redis = flags.redis;
   hub_options.replay_threads = static_cast<int>(replay_threads);
   hub_options.fanout_batch = static_cast<int>(fanout_batch);

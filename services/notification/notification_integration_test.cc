@@ -112,14 +112,14 @@ class NotificationServiceTest : public ::testing::Test {
   }
 
   void StartNotification(std::vector<std::string> extra) {
-    std::vector<std::string> flags = {"--webhook_allow_cidrs=127.0.0.0/8",
-                                      "--webhook_initial_backoff=300ms",
-                                      "--webhook_max_backoff=2s",
-                                      "--webhook_max_attempts=3",
-                                      "--webhook_claim_idle=2s",
-                                      "--consumer_name=test-consumer",
-                                      "--webhook_lease=2s",
-                                      "--log_level=warning"};
+    std::vector<std::string> flags = {
+        "--webhook_allow_cidrs=127.0.0.0/8",
+        "--webhook_retry_schedule=300ms,600ms,1.2s,2s",
+        "--webhook_max_attempts=3",
+        "--webhook_claim_idle=2s",
+        "--consumer_name=test-consumer",
+        "--webhook_lease=2s",
+        "--log_level=warning"};
     flags.insert(flags.end(), auth_flags_.begin(), auth_flags_.end());
     flags.insert(flags.end(), extra.begin(), extra.end());
     notification_.reset();
@@ -664,6 +664,18 @@ TEST_F(NotificationServiceTest,
   ASSERT_TRUE(status.has_value()) << notification_->ReadLog();
   EXPECT_EQ(status->error_code(), grpc::StatusCode::OUT_OF_RANGE);
   EXPECT_EQ(ErrorInfoMetadata(*status)["oldest_position"], kept);
+  // The expired watch never said it was covered.
+  EXPECT_FALSE(expired.WaitStarted(absl::ZeroDuration()).has_value());
+
+  // Resuming from `resume_position` loses nothing still held: the oldest
+  // event comes first (resuming from `oldest_position` would skip it).
+  const std::string resume = ErrorInfoMetadata(*status)["resume_position"];
+  ASSERT_FALSE(resume.empty());
+  Watch resumed(*stub_, InlineWatch("", resume));
+  std::optional<events::v1::Event> first_held =
+      resumed.NextEvent(absl::Seconds(5));
+  ASSERT_TRUE(first_held.has_value());
+  EXPECT_EQ(first_held->position(), kept);
 
   // From the oldest available position everything still held arrives.
   Watch earliest(*stub_, InlineWatch("", "earliest"));

@@ -141,6 +141,7 @@ NotificationServiceImpl::NotificationServiceImpl(
       write_path_(redis),
       stream_(redis),
       deliveries_(redis, delivery_retention),
+      health_(redis),
       subscriptions_(store_, write_path_, SubscriptionTraits()),
       codec_(redis),
       limits_(limits),
@@ -358,7 +359,10 @@ grpc::Status NotificationServiceImpl::GetSubscription(
   auto get = [&]() -> absl::StatusOr<Subscription> {
     ACCORD_ASSIGN_OR_RETURN(Principal caller,
                             auth_.Authorize(*context, Access::kSubscribe));
-    return LoadOwned(caller, request->name(), "name");
+    ACCORD_ASSIGN_OR_RETURN(Subscription subscription,
+                            LoadOwned(caller, request->name(), "name"));
+    ACCORD_RETURN_IF_ERROR(AttachHealth({&subscription}));
+    return subscription;
   };
   return Respond(get(), response);
 }
@@ -377,6 +381,13 @@ grpc::Status NotificationServiceImpl::ListSubscriptions(
         return Owns(caller, subscription);
       });
   if (!page.ok()) return ToGrpcStatus(page.status());
+  std::vector<Subscription*> listed;
+  for (Subscription& subscription : page->items) {
+    listed.push_back(&subscription);
+  }
+  if (absl::Status health = AttachHealth(listed); !health.ok()) {
+    return ToGrpcStatus(health);
+  }
   for (Subscription& subscription : page->items) {
     *response->add_subscriptions() = std::move(subscription);
   }
@@ -556,9 +567,11 @@ absl::StatusOr<EventSelector> NotificationServiceImpl::ResolveSelector(
                                             " is not active; resume it first"),
                                "SUBSCRIPTION_NOT_ACTIVE", "subscription");
       }
+      // Checked against the registry when it was written.
       return EventSelector::Create({subscription.event_types().begin(),
                                     subscription.event_types().end()},
-                                   subscription.filter(), "");
+                                   subscription.filter(), "",
+                                   EventSelector::TypeCheck::kSyntaxOnly);
     }
     case v1::WatchEventsRequest::kInlineSelector:
       return EventSelector::Create(
@@ -636,7 +649,8 @@ absl::StatusOr<v1::ListEventsResponse> NotificationServiceImpl::ListEventsPage(
     ACCORD_ASSIGN_OR_RETURN(EventStream::Range range,
                             stream_.ReadAfter(cursor, kEventReadBatch));
     if (check_expired && range.expired) {
-      return PositionExpired(cursor, range.info.first_position);
+      return PositionExpired(cursor, range.info.first_position,
+                             range.info.max_deleted);
     }
     check_expired = false;
     scanned += range.entries;

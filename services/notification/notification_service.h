@@ -42,6 +42,7 @@
 #include "common/redis_client.h"
 #include "common/resource_ops.h"
 #include "common/write_path.h"
+#include "services/notification/delivery_health.h"
 #include "services/notification/delivery_store.h"
 #include "services/notification/event_hub.h"
 #include "services/notification/event_stream.h"
@@ -154,6 +155,14 @@ class NotificationServiceImpl final
   grpc::Status RetryDelivery(grpc::ServerContext* context,
                              const v1::RetryDeliveryRequest* request,
                              v1::Delivery* response) override;
+  // In delivery_methods.cc.
+  grpc::Status RedriveDeadLetters(
+      grpc::ServerContext* context,
+      const v1::RedriveDeadLettersRequest* request,
+      v1::RedriveDeadLettersResponse* response) override;
+  grpc::Status ListEventTypes(grpc::ServerContext* context,
+                              const v1::ListEventTypesRequest* request,
+                              v1::ListEventTypesResponse* response) override;
 
  private:
   ResourceTraits<v1::Subscription> SubscriptionTraits();
@@ -174,6 +183,10 @@ class NotificationServiceImpl final
       const v1::ListDeliveriesRequest& request);
   absl::StatusOr<v1::Delivery> Retry(absl::string_view name,
                                      const ChangeContext& change);
+  absl::StatusOr<v1::RedriveDeadLettersResponse> Redrive(
+      const v1::RedriveDeadLettersRequest& request, const Principal& caller);
+  // Fills `delivery_health` of the webhook subscriptions among these.
+  absl::Status AttachHealth(std::vector<v1::Subscription*> subscriptions);
   // RESOURCE_EXHAUSTED if `owner` already has the most live subscriptions
   // (`name` aside, when it is one of them).
   absl::Status CheckSubscriptionCap(absl::string_view owner,
@@ -186,6 +199,7 @@ class NotificationServiceImpl final
   WritePath write_path_;
   EventStream stream_;
   DeliveryStore deliveries_;
+  DeliveryHealthStore health_;
   ResourceOps<v1::Subscription> subscriptions_;
   EventHub* hub_ = nullptr;
   std::function<void()> on_delivery_due_;

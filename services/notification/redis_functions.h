@@ -22,10 +22,11 @@
 
 namespace accord::notification {
 
-// FCALL <name> 3 <delivery key> <index key> <due key>
+// FCALL <name> 4 <delivery key> <index key> <due key> <undelivered key>
 //   <delivery bytes> <event bytes> <retention ms> <padded position>
 //   <due ms> <delivery name>
-// Records a delivery unless it exists; 1 if recorded, 0 if it was there.
+// Records a delivery unless it exists, and counts it outstanding; 1 if
+// recorded, 0 if it was there.
 inline constexpr char kRecordDeliveryFunction[] = "accord_record_delivery_v1";
 
 // FCALL <name> 1 <due key> <delivery name> <now ms> <lease end ms>
@@ -37,6 +38,25 @@ inline constexpr char kClaimDeliveryFunction[] = "accord_claim_delivery_v1";
 // Trims the entries before <min id> and records the newest one removed;
 // the number removed.
 inline constexpr char kTrimEventsFunction[] = "accord_trim_events_v1";
+
+// FCALL <name> 2 <undelivered key> <due key> <padded position>
+//   <ordered 1|0> <subscription name> <now ms>
+// A delivery is final: no longer outstanding; for an ordered subscription
+// the next outstanding delivery is made due now.
+inline constexpr char kSettleDeliveryFunction[] = "accord_settle_delivery_v1";
+
+// FCALL <name> 2 <undelivered key> <due key> <padded position>
+//   <delivery name> <recheck ms>
+// 1 if an ordered subscription's delivery is next in stream order; else 0,
+// and it is parked (due again at <recheck ms> unless settled earlier).
+inline constexpr char kOrderedTurnFunction[] = "accord_ordered_turn_v1";
+
+// FCALL <name> 2 <health key> <event stream> ok|fail <now ms> <reason>
+//   <threshold> <failing event bytes> <recovered event bytes>
+//   <failing type> <recovered type>
+// Counts an attempt in a subscription's health; records the failing or
+// recovered event when the state flips: 1 failing, 2 recovered, else 0.
+inline constexpr char kDeliveryOutcomeFunction[] = "accord_delivery_outcome_v1";
 
 // Installs (or replaces) the library; at start and on every readiness
 // check, like the write path's.

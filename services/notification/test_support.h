@@ -122,6 +122,11 @@ class Watch {
       WatchEventsResponse response;
       while (reader_->Read(&response)) {
         std::lock_guard<std::mutex> lock(mutex_);
+        if (response.has_started() && !started_.has_value()) {
+          started_ = response.started();
+          started_index_ = received_;
+        }
+        ++received_;
         messages_.push_back(response);
         changed_.notify_all();
       }
@@ -148,6 +153,7 @@ class Watch {
           last_heartbeat_ = message.heartbeat();
           continue;
         }
+        if (message.has_started()) continue;
         return message.event();
       }
       if (status_.has_value() || absl::Now() >= deadline) return std::nullopt;
@@ -180,6 +186,19 @@ class Watch {
       changed_.wait_for(lock, std::chrono::milliseconds(20));
     }
   }
+  // The stream's `started` message and its index among all messages
+  // received (0: it came first); nullopt if none arrived in time.
+  std::optional<std::pair<v1::WatchStarted, int>> WaitStarted(
+      absl::Duration timeout) {
+    const absl::Time deadline = absl::Now() + timeout;
+    std::unique_lock<std::mutex> lock(mutex_);
+    while (!started_.has_value() && !status_.has_value() &&
+           absl::Now() < deadline) {
+      changed_.wait_for(lock, std::chrono::milliseconds(20));
+    }
+    if (!started_.has_value()) return std::nullopt;
+    return std::make_pair(*started_, started_index_);
+  }
   std::optional<grpc::Status> WaitStatus(absl::Duration timeout) {
     const absl::Time deadline = absl::Now() + timeout;
     std::unique_lock<std::mutex> lock(mutex_);
@@ -198,6 +217,9 @@ class Watch {
   std::condition_variable changed_;
   std::deque<WatchEventsResponse> messages_;
   std::optional<v1::Heartbeat> last_heartbeat_;
+  std::optional<v1::WatchStarted> started_;
+  int started_index_ = -1;
+  int received_ = 0;
   std::optional<grpc::Status> status_;
 };
 

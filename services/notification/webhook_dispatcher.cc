@@ -10,6 +10,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "common/events.h"
 #include "common/log.h"
@@ -27,6 +29,10 @@ constexpr int kReadBatch = 100;
 constexpr int kDueBatch = 16;
 constexpr int kMaxAttemptsKept = 50;
 constexpr absl::Duration kPausedRecheck = absl::Seconds(1);
+// A parked delivery of an ordered subscription is woken when the one
+// before it settles; this only bounds the wait if that wake-up is lost
+// (the subscription stopped being ordered, say).
+constexpr absl::Duration kOrderedRecheck = absl::Seconds(60);
 constexpr absl::Duration kIdlePoll = absl::Milliseconds(200);
 constexpr absl::Duration kDefaultTimeout = absl::Seconds(5);
 // Open webhook connections one worker keeps; beyond, it starts afresh.
@@ -56,6 +62,8 @@ void DescribeWebhookMetrics() {
                      "Webhook deliveries reaching a final state, by state.");
     metrics.Describe("accord_webhook_recorded_total", "counter",
                      "Webhook deliveries recorded from the event stream.");
+    metrics.Describe("accord_webhook_subscriptions_failing_total", "counter",
+                     "Webhook subscriptions that turned FAILING.");
     metrics.Describe("accord_events_trimmed_total", "counter",
                      "Stream entries removed by the trimmer.");
     return true;
@@ -79,14 +87,45 @@ const RedisValue* EntriesOf(const RedisValue& reply) {
 
 }  // namespace
 
+std::vector<absl::Duration> DefaultRetrySchedule() {
+  return {absl::Seconds(5), absl::Minutes(5), absl::Minutes(30), absl::Hours(2),
+          absl::Hours(5),   absl::Hours(10),  absl::Hours(10)};
+}
+
+absl::StatusOr<std::vector<absl::Duration>> ParseRetrySchedule(
+    absl::string_view text) {
+  std::vector<absl::Duration> schedule;
+  for (absl::string_view part : absl::StrSplit(text, ',')) {
+    absl::Duration delay;
+    if (!absl::ParseDuration(absl::StripAsciiWhitespace(part), &delay) ||
+        delay <= absl::ZeroDuration() || delay > absl::Hours(24 * 7)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "\"", part,
+          "\" is not a delay between 0 and 168h such as 5s, 5m or 2h"));
+    }
+    schedule.push_back(delay);
+  }
+  if (schedule.empty() || schedule.size() > 100) {
+    return absl::InvalidArgumentError("give 1 to 100 delays");
+  }
+  return schedule;
+}
+
+int AttemptsPerRound(const WebhookOptions& options) {
+  return options.max_attempts > 0
+             ? options.max_attempts
+             : static_cast<int>(options.retry_schedule.size()) + 1;
+}
+
 absl::Duration RetryDelay(const WebhookOptions& options, int attempt_in_round,
                           std::optional<absl::Duration> retry_after,
                           double jitter) {
-  absl::Duration base = options.initial_backoff;
-  for (int i = 1; i < attempt_in_round && base < options.max_backoff; ++i) {
-    base *= 2;
-  }
-  base = std::min(base, options.max_backoff);
+  const std::vector<absl::Duration>& schedule = options.retry_schedule;
+  const absl::Duration base =
+      schedule.empty()
+          ? absl::Seconds(5)
+          : schedule[std::min<size_t>(std::max(attempt_in_round, 1) - 1,
+                                      schedule.size() - 1)];
   absl::Duration delay = base * jitter;
   if (retry_after.has_value()) {
     delay = std::max(delay, std::min(*retry_after, options.max_retry_after));
@@ -102,7 +141,8 @@ WebhookDispatcher::WebhookDispatcher(RedisClient& redis, WebhookOptions options,
       disable_(std::move(disable)),
       store_(redis),
       deliveries_(redis, options_.delivery_retention),
-      stream_(redis) {
+      stream_(redis),
+      health_(redis) {
   DescribeWebhookMetrics();
 }
 
@@ -255,7 +295,8 @@ absl::Status WebhookDispatcher::RefreshSubscriptions(
           absl::StatusOr<EventSelector> selector =
               EventSelector::Create({subscription->event_types().begin(),
                                      subscription->event_types().end()},
-                                    subscription->filter(), "");
+                                    subscription->filter(), "",
+                                    EventSelector::TypeCheck::kSyntaxOnly);
           if (!selector.ok()) return true;
           if (receiver_resolver_) {
             std::optional<Principal> receiver;
@@ -297,6 +338,11 @@ absl::Status WebhookDispatcher::ProcessEntries(const RedisValue& entries) {
     const absl::Time now = absl::Now();
     for (const events::v1::Event& event : events) {
       for (const CachedSubscription& subscription : subscriptions_) {
+        // A subscription's failing endpoint is not told it is failing.
+        if (event.type() == kSubscriptionFailingType &&
+            event.subject() == subscription.name) {
+          continue;
+        }
         if (ComparePositions(event.position(), subscription.start_position) >
                 0 &&
             subscription.selector.Matches(event)) {
@@ -472,6 +518,7 @@ void WebhookDispatcher::Attempt(const std::string& name) {
   const std::string subscription_name =
       name.substr(0, name.find("/deliveries/"));
   const absl::Time now = absl::Now();
+  bool ordered = false;
   auto finish = [&](v1::Delivery::State state, std::optional<absl::Time> due) {
     delivery.set_state(state);
     *delivery.mutable_update_time() = ToProto(absl::Now());
@@ -482,7 +529,7 @@ void WebhookDispatcher::Attempt(const std::string& name) {
       Metrics::Global().Increment("accord_webhook_deliveries_total",
                                   {{"state", v1::Delivery::State_Name(state)}});
     }
-    absl::Status saved = deliveries_.Save(stored, due);
+    absl::Status saved = deliveries_.Save(stored, due, {}, ordered);
     if (!saved.ok()) {
       LogWarning("webhook save",
                  {{"delivery", name}, {"error", saved.ToString()}});
@@ -497,7 +544,7 @@ void WebhookDispatcher::Attempt(const std::string& name) {
   absl::StatusOr<std::optional<StoredRecord>> record =
       store_.Get(subscription_name);
   if (!record.ok()) return;
-  if (!record->has_value() || (*record)->deleted) {
+  if (!record->has_value()) {
     not_sent("the subscription was deleted");
     finish(v1::Delivery::STATE_CANCELLED, std::nullopt);
     return;
@@ -505,6 +552,12 @@ void WebhookDispatcher::Attempt(const std::string& name) {
   absl::StatusOr<v1::Subscription> subscription =
       ParseRecord<v1::Subscription>(**record);
   if (!subscription.ok()) return;
+  ordered = subscription->has_webhook() && subscription->webhook().ordered();
+  if ((*record)->deleted) {
+    not_sent("the subscription was deleted");
+    finish(v1::Delivery::STATE_CANCELLED, std::nullopt);
+    return;
+  }
   if (subscription->state() == v1::Subscription::STATE_PAUSED) {
     finish(delivery.state(), now + kPausedRecheck);
     return;
@@ -519,6 +572,16 @@ void WebhookDispatcher::Attempt(const std::string& name) {
     not_sent("the subscription no longer has a webhook");
     finish(v1::Delivery::STATE_CANCELLED, std::nullopt);
     return;
+  }
+  if (ordered) {
+    absl::StatusOr<bool> turn =
+        deliveries_.OrderedTurn(name, now + kOrderedRecheck);
+    if (!turn.ok()) {
+      LogWarning("webhook order check",
+                 {{"delivery", name}, {"error", turn.status().ToString()}});
+      return;  // the lease runs out and it is tried again
+    }
+    if (!*turn) return;  // parked behind an earlier event
   }
   absl::StatusOr<RedisValue> secret =
       redis_.Command({"HGET", kSecretsKey, subscription_name});
@@ -544,6 +607,7 @@ void WebhookDispatcher::Attempt(const std::string& name) {
                               {{"outcome", OutcomeClass(outcome.http_status)}});
   Metrics::Global().Observe("accord_webhook_attempt_seconds", {},
                             absl::ToDoubleSeconds(latency));
+  RecordHealth(*subscription, outcome, started);
   const int in_round = delivery.attempts_size() - stored.round_start;
   LogInfo("webhook attempt",
           {{"delivery", name},
@@ -564,13 +628,39 @@ void WebhookDispatcher::Attempt(const std::string& name) {
                   {"error", disabled.ToString()}});
     }
     finish(v1::Delivery::STATE_DEAD_LETTERED, std::nullopt);
-  } else if (in_round >= options_.max_attempts) {
+  } else if (in_round >= AttemptsPerRound(options_)) {
     finish(v1::Delivery::STATE_DEAD_LETTERED, std::nullopt);
   } else {
     thread_local absl::BitGen bits;
     const absl::Duration delay = RetryDelay(
         options_, in_round, outcome.retry_after, absl::Uniform(bits, 0.8, 1.2));
     finish(v1::Delivery::STATE_RETRYING, absl::Now() + delay);
+  }
+}
+
+void WebhookDispatcher::RecordHealth(const v1::Subscription& subscription,
+                                     const AttemptOutcome& outcome,
+                                     absl::Time when) {
+  const bool succeeded =
+      outcome.http_status >= 200 && outcome.http_status <= 299;
+  absl::StatusOr<HealthChange> change = health_.RecordAttempt(
+      subscription, succeeded, outcome.error, when, options_.failing_threshold);
+  if (!change.ok()) {
+    LogWarning("webhook health", {{"subscription", subscription.name()},
+                                  {"error", change.status().ToString()}});
+    return;
+  }
+  if (*change == HealthChange::kTurnedFailing) {
+    Metrics::Global().Increment("accord_webhook_subscriptions_failing_total",
+                                {});
+    LogWarning("webhook subscription failing",
+               {{"subscription", subscription.name()},
+                {"owner", subscription.owner()},
+                {"failures_in_a_row", absl::StrCat(options_.failing_threshold)},
+                {"last_error", outcome.error}});
+  } else if (*change == HealthChange::kRecovered) {
+    LogInfo("webhook subscription recovered",
+            {{"subscription", subscription.name()}});
   }
 }
 

@@ -13,10 +13,15 @@
 //
 // Worker threads take due deliveries (with a lease) and POST the signed
 // CloudEvents body. 2xx succeeds; 410 disables the subscription; anything
-// else, or no answer in time, is retried with exponential backoff and
-// jitter (at least as long as a Retry-After in seconds asks), and after the
-// last attempt of a round the delivery is dead-lettered until
-// RetryDelivery starts a new round. Every attempt is recorded.
+// else, or no answer in time, is retried on the retry schedule with jitter
+// (at least as long as a Retry-After in seconds asks), and after the last
+// attempt of a round the delivery is dead-lettered until RetryDelivery or
+// RedriveDeadLetters starts a new round. Every attempt is recorded, and
+// counted in the subscription's delivery health (delivery_health.h).
+//
+// An ordered subscription's deliveries go out one at a time in stream
+// order: a delivery that is not the oldest outstanding one of its
+// subscription is parked, and settling the oldest one makes the next due.
 //
 // A trimmer keeps the stream from growing without bound: it XTRIMs by
 // MINID up to the oldest entry that every consumer group has acknowledged,
@@ -42,6 +47,7 @@
 #include "accord/notification/v1/notification.pb.h"
 #include "common/record_store.h"
 #include "common/redis_client.h"
+#include "services/notification/delivery_health.h"
 #include "services/notification/delivery_store.h"
 #include "services/notification/event_selector.h"
 #include "services/notification/event_stream.h"
@@ -51,12 +57,26 @@ namespace accord::notification {
 
 inline constexpr char kWebhookGroup[] = "notification-webhooks";
 
+// 5s, 5m, 30m, 2h, 5h, 10h, 10h: after the first attempt, seven retries.
+std::vector<absl::Duration> DefaultRetrySchedule();
+
+// Parses "5s,5m,30m,2h" (at least one delay, each above zero).
+absl::StatusOr<std::vector<absl::Duration>> ParseRetrySchedule(
+    absl::string_view text);
+
 struct WebhookOptions {
   std::string consumer;  // unique per replica, stable across restarts
   int workers = 4;
-  int max_attempts = 8;
-  absl::Duration initial_backoff = absl::Seconds(1);
-  absl::Duration max_backoff = absl::Minutes(10);
+  // Delays before the second, third, ... attempt of a round. The default is
+  // Standard Webhooks' practice, about 27.5 hours in all, so a receiver down
+  // for a night or a long weekend day still gets every event without an
+  // operator's help.
+  std::vector<absl::Duration> retry_schedule = DefaultRetrySchedule();
+  // Attempts per round; 0: one more than the schedule has delays. When
+  // larger, the schedule's last delay repeats.
+  int max_attempts = 0;
+  // Failed attempts in a row after which a subscription is FAILING.
+  int failing_threshold = 5;
   // Longest Retry-After honoured.
   absl::Duration max_retry_after = absl::Hours(1);
   // Pending entries idle this long at another consumer are taken over.
@@ -79,9 +99,13 @@ struct AttemptOutcome {
   std::optional<absl::Duration> retry_after;
 };
 
+// Attempts in one round under `options`.
+int AttemptsPerRound(const WebhookOptions& options);
+
 // The delay before attempt `attempt_in_round + 1` (attempt_in_round >= 1):
-// initial * 2^(n-1), capped, times a jitter factor in [0.8, 1.2], and at
-// least the Retry-After the endpoint asked for.
+// the schedule's entry for it (its last entry beyond its end), times a
+// jitter factor in [0.8, 1.2], and at least the Retry-After the endpoint
+// asked for.
 absl::Duration RetryDelay(const WebhookOptions& options, int attempt_in_round,
                           std::optional<absl::Duration> retry_after,
                           double jitter);
@@ -137,6 +161,9 @@ class WebhookDispatcher {
   absl::Status ProcessEntries(const RedisValue& entries);
   absl::Status RefreshSubscriptions(absl::string_view position);
   void Attempt(const std::string& name);
+  // Counts an attempt in the subscription's health; logs a turn to FAILING.
+  void RecordHealth(const v1::Subscription& subscription,
+                    const AttemptOutcome& outcome, absl::Time when);
   AttemptOutcome Post(const v1::Subscription& subscription,
                       const std::string& secret,
                       const events::v1::Event& event);
@@ -149,6 +176,7 @@ class WebhookDispatcher {
   RecordStore store_;
   DeliveryStore deliveries_;
   EventStream stream_;
+  DeliveryHealthStore health_;
 
   // Reader-thread state.
   std::vector<CachedSubscription> subscriptions_;

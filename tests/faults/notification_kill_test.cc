@@ -67,8 +67,8 @@ TEST(NotificationKillTest, RepeatedSigkillLosesNoWebhookOrWatcherEvent) {
   // takes back the entries its killed predecessor left pending.
   ServiceProcess notification(
       "accord-notification", redis.url(),
-      {"--webhook_allow_cidrs=127.0.0.0/8", "--webhook_initial_backoff=200ms",
-       "--webhook_max_backoff=1s", "--webhook_claim_idle=1s",
+      {"--webhook_allow_cidrs=127.0.0.0/8", "--webhook_retry_schedule=200ms,400ms,800ms,1s",
+       "--webhook_claim_idle=1s",
        "--webhook_lease=1s", "--consumer_name=killed-replica",
        "--log_level=warning"});
   auto stub =

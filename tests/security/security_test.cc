@@ -799,6 +799,9 @@ struct Row {
   // Makes the call itself, for methods the by-name client cannot call
   // (server streams).
   std::function<absl::Status(Caller, const Cell&)> call = nullptr;
+  // Where an accepted change's response names what it changed; unset: its
+  // `name` field.
+  std::function<std::string(const Message&)> changed_name = nullptr;
 };
 
 struct Table {
@@ -1157,6 +1160,17 @@ Table NotificationTable() {
   Row retry = WithoutRequestId(Change("RetryDelivery", "of the editor of A",
                                       kOwnerOnly, NewDeadLetter, kNameOnly));
   retry.versioned = false;
+  // Redriving a subscription's dead letters changes (and audits) each one.
+  Row redrive = WithoutRequestId(
+      Change("RedriveDeadLetters", "of the editor of A's webhook", kOwnerOnly,
+             NewDeadLetter, R"({"parent":"subscriptions/$0"})"));
+  redrive.versioned = false;
+  redrive.changed_name = [](const Message& response) {
+    const auto redriven =
+        As<notification::v1::RedriveDeadLettersResponse>(response);
+    return redriven.deliveries_size() == 1 ? redriven.deliveries(0)
+                                           : std::string();
+  };
   return {
       kNotificationService,
       {
@@ -1228,6 +1242,8 @@ Table NotificationTable() {
           Read("GetDelivery", NameJson(suite->delivery), kOwnerOnly,
                "of the editor of A's webhook"),
           retry,
+          redrive,
+          Read("ListEventTypes", "{}", kAnySubscriber, "the registry"),
       }};
 }
 
@@ -1278,7 +1294,8 @@ StatusCode RunCell(const Table& table, const Row& row, Caller caller) {
     return code;
   }
   // An accepted change: one event and one audit record naming it.
-  const std::string name = StringField(**response, "name");
+  const std::string name = row.changed_name ? row.changed_name(**response)
+                                            : StringField(**response, "name");
   const std::string etag = StringField(**response, "etag");
   EXPECT_EQ(name, cell.probe);
   EXPECT_NE(EtagOf(cell.probe), etag_before);

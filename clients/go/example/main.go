@@ -87,13 +87,13 @@ func main() {
 	if err != nil {
 		fail("WatchEvents", err)
 	}
-	// The first heartbeat says the stream is anchored: every event recorded
-	// from here on will be delivered.
+	// The first message (`started`) says the watch is registered: every event
+	// recorded after its position will be delivered.
 	first, err := stream.Recv()
 	if err != nil {
 		fail("WatchEvents", err)
 	}
-	fmt.Println("watching from position", first.GetHeartbeat().GetPosition())
+	fmt.Println("watching from position", first.GetStarted().GetPosition())
 
 	// 2. Two institutions in different countries, with ids unique per run.
 	suffix := fmt.Sprintf("%d-%d", time.Now().UnixMilli(),
