@@ -10,6 +10,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "common/event_types.h"
+#include "common/json_string.h"
 
 namespace accord {
 namespace {
@@ -77,30 +78,7 @@ class Json {
   explicit Json(Kind kind) : kind_(kind) {}
 
   static void WriteString(std::string& out, absl::string_view text) {
-    out += '"';
-    for (const char c : text) {
-      switch (c) {
-        case '"':
-          out += "\\\"";
-          break;
-        case '\\':
-          out += "\\\\";
-          break;
-        case '\n':
-          out += "\\n";
-          break;
-        case '\t':
-          out += "\\t";
-          break;
-        default:
-          if (static_cast<unsigned char>(c) < 0x20) {
-            absl::StrAppendFormat(&out, "\\u%04x", static_cast<int>(c));
-          } else {
-            out += c;
-          }
-      }
-    }
-    out += '"';
+    out += JsonString(text);
   }
 
   Kind kind_;

@@ -24,13 +24,12 @@
 #include "absl/strings/str_cat.h"
 #include "accord/auth/v1/auth.grpc.pb.h"
 #include "accord/institution/v1/institution_service.grpc.pb.h"
-#include "common/auth.h"
 #include "common/errors.h"
 #include "common/event_types.h"
 #include "common/events.h"
-#include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
 #include "services/notification/test_support.h"
+#include "tests/harness/credentials.h"
 #include "tests/harness/event_log.h"
 #include "tests/harness/processes.h"
 
@@ -41,6 +40,7 @@ using ::accord::testing::EventLog;
 using ::accord::testing::MakeTempDir;
 using ::accord::testing::RedisServer;
 using ::accord::testing::ServiceProcess;
+using ::accord::testing::TestCredentials;
 using ::google::protobuf::util::TimeUtil;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -79,26 +79,12 @@ class DeliveryContractTest : public ::testing::Test {
  protected:
   void SetUp() override {
     dir_ = MakeTempDir("delivery-contract");
-    auth::v1::CredentialsFile credentials;
-    auto add = [&](const std::string& id, auth::v1::Role role,
-                   const std::string& institution) {
-      auto* entry = credentials.add_principals();
-      entry->set_id(id);
-      entry->add_roles(role);
-      if (!institution.empty()) entry->add_institutions(institution);
-      NewToken token = MakeToken(id);
-      *entry->add_api_keys() = token.key;
-      return token.token;
-    };
-    admin_ = add("admin", auth::v1::ROLE_ADMIN, "");
-    bot_ = add("tums-bot", auth::v1::ROLE_SUBSCRIBER, kOwner);
-    other_ = add("other-bot", auth::v1::ROLE_SUBSCRIBER, "institutions/other");
-    std::string json;
-    ASSERT_TRUE(
-        google::protobuf::util::MessageToJsonString(credentials, &json).ok());
-    std::ofstream(dir_ + "/credentials.json") << json;
-    credentials_flag_ =
-        absl::StrCat("--credentials_file=", dir_, "/credentials.json");
+    TestCredentials credentials;
+    admin_ = credentials.Add("admin", auth::v1::ROLE_ADMIN);
+    bot_ = credentials.Add("tums-bot", auth::v1::ROLE_SUBSCRIBER, kOwner);
+    other_ = credentials.Add("other-bot", auth::v1::ROLE_SUBSCRIBER,
+                             "institutions/other");
+    credentials_flag_ = credentials.Write(dir_);
     redis_ = std::make_unique<RedisServer>();
     institution_ = std::make_unique<ServiceProcess>(
         "accord-institution", redis_->url(),

@@ -9,6 +9,7 @@
 #include "common/status_macros.h"
 #include "common/write_path.h"
 #include "google/protobuf/util/time_util.h"
+#include "services/notification/delivery_store.h"
 #include "services/notification/redis_functions.h"
 
 namespace accord::notification {
@@ -23,18 +24,6 @@ std::string IdOf(absl::string_view subscription) {
 
 google::protobuf::Timestamp FromMillis(int64_t ms) {
   return google::protobuf::util::TimeUtil::MillisecondsToTimestamp(ms);
-}
-
-// "%020d-%020d" back to "ms-seq", and the milliseconds of it.
-std::pair<std::string, int64_t> UnpadPosition(absl::string_view padded) {
-  uint64_t ms = 0;
-  uint64_t seq = 0;
-  const size_t dash = padded.find('-');
-  (void)absl::SimpleAtoi(padded.substr(0, dash), &ms);
-  if (dash != absl::string_view::npos) {
-    (void)absl::SimpleAtoi(padded.substr(dash + 1), &seq);
-  }
-  return {absl::StrCat(ms, "-", seq), static_cast<int64_t>(ms)};
 }
 
 // The event about `subscription` whose health is now `health`: routed to
@@ -119,7 +108,10 @@ absl::StatusOr<std::vector<v1::DeliveryHealth>> DeliveryHealthStore::Read(
     }
     const RedisValue& oldest = replies[i + 1];
     if (!oldest.elements.empty()) {
-      const auto [position, ms] = UnpadPosition(oldest.elements[0].text);
+      const std::string position =
+          DeliveryStore::UnpadPosition(oldest.elements[0].text);
+      int64_t ms = 0;
+      (void)absl::SimpleAtoi(position.substr(0, position.find('-')), &ms);
       health.set_oldest_undelivered_position(position);
       *health.mutable_oldest_undelivered_time() = FromMillis(ms);
     }

@@ -30,17 +30,6 @@ std::string IdOf(absl::string_view subscription) {
   return std::string(subscription.substr(subscription.find('/') + 1));
 }
 
-std::string UnpadPosition(absl::string_view padded) {
-  uint64_t ms = 0;
-  uint64_t seq = 0;
-  const size_t dash = padded.find('-');
-  (void)absl::SimpleAtoi(padded.substr(0, dash), &ms);
-  if (dash != absl::string_view::npos) {
-    (void)absl::SimpleAtoi(padded.substr(dash + 1), &seq);
-  }
-  return absl::StrCat(ms, "-", seq);
-}
-
 google::protobuf::Timestamp ToProto(absl::Time time) {
   return google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
       absl::ToUnixNanos(time));
@@ -51,6 +40,17 @@ google::protobuf::Timestamp ToProto(absl::Time time) {
 std::string DeliveryStore::DeliveryName(absl::string_view subscription,
                                         absl::string_view position) {
   return absl::StrCat(subscription, "/deliveries/", position);
+}
+
+std::string DeliveryStore::UnpadPosition(absl::string_view padded) {
+  uint64_t ms = 0;
+  uint64_t seq = 0;
+  const size_t dash = padded.find('-');
+  (void)absl::SimpleAtoi(padded.substr(0, dash), &ms);
+  if (dash != absl::string_view::npos) {
+    (void)absl::SimpleAtoi(padded.substr(dash + 1), &seq);
+  }
+  return absl::StrCat(ms, "-", seq);
 }
 
 std::string DeliveryStore::PaddedPosition(absl::string_view position) {

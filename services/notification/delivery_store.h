@@ -56,8 +56,9 @@ class DeliveryStore {
 
   static std::string DeliveryName(absl::string_view subscription,
                                   absl::string_view position);
-  // A sortable form of a position ("%020d-%020d").
+  // A sortable form of a position ("%020d-%020d"), and back.
   static std::string PaddedPosition(absl::string_view position);
+  static std::string UnpadPosition(absl::string_view padded);
 
   // The command that records a new delivery of `event` to `subscription`,
   // due now; a no-op when it was recorded before. An FCALL of the

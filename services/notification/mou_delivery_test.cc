@@ -16,10 +16,9 @@
 #include "accord/agreement/v1/agreement_service.grpc.pb.h"
 #include "accord/auth/v1/auth.pb.h"
 #include "accord/institution/v1/institution_service.grpc.pb.h"
-#include "common/auth.h"
-#include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
 #include "services/notification/test_support.h"
+#include "tests/harness/credentials.h"
 #include "tests/harness/processes.h"
 
 namespace accord::notification {
@@ -28,6 +27,7 @@ namespace {
 using ::accord::testing::MakeTempDir;
 using ::accord::testing::RedisServer;
 using ::accord::testing::ServiceProcess;
+using ::accord::testing::TestCredentials;
 using agreement::v1::Agreement;
 using testing::Watch;
 using testing::WebhookReceiver;
@@ -40,30 +40,16 @@ class MouDeliveryTest : public ::testing::Test {
     // Principals: an admin, an editor acting for party A, an outsider
     // acting for C, and the agreement service itself.
     const std::string dir = MakeTempDir("mou-delivery");
-    auth::v1::CredentialsFile credentials;
-    auto add = [&](const std::string& id, auth::v1::Role role,
-                   const std::string& institution) {
-      auto* entry = credentials.add_principals();
-      entry->set_id(id);
-      entry->add_roles(role);
-      if (!institution.empty()) entry->add_institutions(institution);
-      NewToken token = MakeToken(id);
-      *entry->add_api_keys() = token.key;
-      return token.token;
-    };
-    admin_ = add("admin", auth::v1::ROLE_ADMIN, "");
-    party_ = add("party-a", auth::v1::ROLE_EDITOR, "institutions/a");
-    outsider_ = add("outsider-c", auth::v1::ROLE_VIEWER, "institutions/c");
+    TestCredentials credentials;
+    admin_ = credentials.Add("admin", auth::v1::ROLE_ADMIN);
+    party_ =
+        credentials.Add("party-a", auth::v1::ROLE_EDITOR, "institutions/a");
+    outsider_ =
+        credentials.Add("outsider-c", auth::v1::ROLE_VIEWER, "institutions/c");
     const std::string service_token =
-        add("agreement-service", auth::v1::ROLE_VIEWER, "");
-    std::string json;
-    ASSERT_TRUE(
-        google::protobuf::util::MessageToJsonString(credentials, &json).ok());
-    const std::string credentials_file = dir + "/credentials.json";
-    std::ofstream(credentials_file) << json;
+        credentials.Add("agreement-service", auth::v1::ROLE_VIEWER);
+    const std::string credentials_flag = credentials.Write(dir);
     std::ofstream(dir + "/agreement-token") << service_token;
-    const std::string credentials_flag =
-        absl::StrCat("--credentials_file=", credentials_file);
 
     redis_ = std::make_unique<RedisServer>();
     institution_ = std::make_unique<ServiceProcess>(
