@@ -16,6 +16,8 @@
 #include "absl/strings/str_format.h"
 #include "accord/institution/v1/institution_service.grpc.pb.h"
 #include "common/errors.h"
+#include "common/redis_client.h"
+#include "tests/harness/credentials.h"
 #include "tests/harness/event_log.h"
 #include "tests/harness/processes.h"
 
@@ -593,9 +595,12 @@ TEST_F(InstitutionServiceTest, SearchFindsAnyNameAcrossScriptsRanked) {
   ASSERT_EQ(response.matches_size(), 1);
   EXPECT_EQ(response.matches(0).institution().name(), "institutions/ut");
 
-  // Both "tehran" names match; the closer match ranks first.
+  // The English name starts with "tehran"; "Téhéran" is the same name in
+  // another spelling, found through its consonants and ranked below.
   response = search("tehran");
-  ASSERT_EQ(response.matches_size(), 1);
+  ASSERT_EQ(response.matches_size(), 2);
+  EXPECT_EQ(response.matches(0).institution().name(), "institutions/tums");
+  EXPECT_EQ(response.matches(1).institution().name(), "institutions/ut");
   response = search("te");
   EXPECT_GE(response.matches_size(), 2);
   for (int i = 1; i < response.matches_size(); ++i) {
@@ -610,6 +615,269 @@ TEST_F(InstitutionServiceTest, SearchFindsAnyNameAcrossScriptsRanked) {
       stub_->SearchInstitutions(&context, empty, &ignored);
   EXPECT_EQ(status.error_code(), grpc::INVALID_ARGUMENT);
   EXPECT_EQ(FieldOf(status), "query");
+}
+
+TEST_F(InstitutionServiceTest, SearchEntriesOfOlderFormatAreFoundAndRebuilt) {
+  Institution bsu = University("Bakı Dövlət Universiteti", "AZ");
+  MustCreate(bsu, "bsu");
+  Institution msu = University("Lomonosov Moscow State University", "RU");
+  *msu.add_names() =
+      Name("Московский государственный университет имени М. В. Ломоносова",
+           InstitutionName::TYPE_DISPLAY, "ru");
+  MustCreate(msu, "msu");
+  // Overwrite their entries as the version before transliteration wrote
+  // them: each name folded without ı and ə, one per line.
+  const std::string kIndex = "accord:search:institutions";
+  ASSERT_TRUE(events_->redis()
+                  .Command({"HSET", kIndex, "institutions/bsu",
+                            "bakı dovlət universiteti"})
+                  .ok());
+  ASSERT_TRUE(events_->redis()
+                  .Command({"HSET", kIndex, "institutions/msu",
+                            "lomonosov moscow state university\n"
+                            "московскии государственныи университет "
+                            "имени м в ломоносова"})
+                  .ok());
+  auto first_match = [&](const std::string& query) {
+    v1::SearchInstitutionsRequest request;
+    request.set_query(query);
+    v1::SearchInstitutionsResponse response;
+    grpc::ClientContext context;
+    const grpc::Status status =
+        stub_->SearchInstitutions(&context, request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return response.matches_size() == 0
+               ? std::string()
+               : response.matches(0).institution().name();
+  };
+  auto is_current = [&](const std::string& name) {
+    absl::StatusOr<RedisValue> value =
+        events_->redis().Command({"HGET", kIndex, name});
+    return value.ok() && value->text.find("\x1e\x02") != std::string::npos;
+  };
+  // Found straight away: their keys are computed when read...
+  EXPECT_EQ(first_match("baki dovlet"), "institutions/bsu");
+  EXPECT_EQ(first_match("moskovskiy gosudarstvennyy"), "institutions/msu");
+  EXPECT_FALSE(is_current("institutions/bsu"));
+
+  // ...and the next replica to start (an upgrade's new version) rewrites
+  // them from the records.
+  ServiceProcess upgraded("accord-institution", redis_->url());
+  stub_ = v1::InstitutionService::NewStub(upgraded.Channel());
+  EXPECT_TRUE(is_current("institutions/bsu"));
+  EXPECT_TRUE(is_current("institutions/msu"));
+  EXPECT_EQ(first_match("baki dovlet"), "institutions/bsu");
+  EXPECT_EQ(first_match("moskovskiy gosudarstvennyy"), "institutions/msu");
+  EXPECT_THAT(upgraded.ReadLog(),
+              ::testing::ContainsRegex("search index rebuilt.*rewritten=2"));
+  // Once: a later start finds nothing to do.
+  ServiceProcess later("accord-institution", redis_->url());
+  EXPECT_THAT(later.ReadLog(),
+              ::testing::Not(::testing::HasSubstr("search index rebuilt")));
+}
+
+// The search test matrix: real institution names in Azerbaijani, Turkish,
+// Kazakh (Cyrillic and Latin), Uzbek, Turkmen, Russian, Persian and
+// English, searched in Latin, Cyrillic and Persian script. The service runs
+// with authentication on; an editor records, a viewer searches.
+class SearchMatrixTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    admin_ = credentials_.Add("registry-admin", auth::v1::ROLE_ADMIN);
+    viewer_ = credentials_.Add("search-viewer", auth::v1::ROLE_VIEWER);
+    redis_ = std::make_unique<RedisServer>();
+    service_ = std::make_unique<ServiceProcess>(
+        "accord-institution", redis_->url(),
+        std::vector<std::string>{
+            credentials_.Write(accord::testing::MakeTempDir("search"))});
+    stub_ = v1::InstitutionService::NewStub(service_->Channel());
+  }
+
+  void Add(const std::string& id, const std::string& country,
+           const std::vector<InstitutionName>& names) {
+    v1::CreateInstitutionRequest request;
+    Institution* institution = request.mutable_institution();
+    for (const InstitutionName& name : names) *institution->add_names() = name;
+    institution->set_kind(Institution::KIND_UNIVERSITY);
+    institution->set_country_code(country);
+    request.set_institution_id(id);
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", absl::StrCat("Bearer ", admin_));
+    Institution created;
+    const grpc::Status status =
+        stub_->CreateInstitution(&context, request, &created);
+    ASSERT_TRUE(status.ok()) << id << ": " << status.error_message();
+  }
+
+  static InstitutionName Display(const std::string& text,
+                                 const std::string& language) {
+    return Name(text, InstitutionName::TYPE_DISPLAY, language);
+  }
+  static InstitutionName Acronym(const std::string& text,
+                                 const std::string& language) {
+    return Name(text, InstitutionName::TYPE_ACRONYM, language);
+  }
+
+  v1::SearchInstitutionsResponse Search(const std::string& query) {
+    v1::SearchInstitutionsRequest request;
+    request.set_query(query);
+    grpc::ClientContext context;
+    context.AddMetadata("authorization", absl::StrCat("Bearer ", viewer_));
+    v1::SearchInstitutionsResponse response;
+    const grpc::Status status =
+        stub_->SearchInstitutions(&context, request, &response);
+    EXPECT_TRUE(status.ok()) << query << ": " << status.error_message();
+    return response;
+  }
+
+  accord::testing::TestCredentials credentials_;
+  std::string admin_;
+  std::string viewer_;
+  std::unique_ptr<RedisServer> redis_;
+  std::unique_ptr<ServiceProcess> service_;
+  std::unique_ptr<v1::InstitutionService::Stub> stub_;
+};
+
+TEST_F(SearchMatrixTest, EachQueryFindsItsInstitutionFirst) {
+  Add("bsu", "AZ", {Display("Bakı Dövlət Universiteti", "az")});
+  Add("amu", "AZ", {Display("Azərbaycan Tibb Universiteti", "az")});
+  Add("itu", "TR",
+      {Display("İstanbul Teknik Üniversitesi", "tr"),
+       Display("Istanbul Technical University", "en")});
+  Add("iu", "TR", {Display("İstanbul Üniversitesi", "tr")});
+  Add("metu", "TR",
+      {Display("Orta Doğu Teknik Üniversitesi", "tr"),
+       Display("Middle East Technical University", "en"),
+       Acronym("ODTÜ", "tr")});
+  // Kazakh in Cyrillic only, and in the Latin alphabet only.
+  Add("kaznu", "KZ",
+      {Display("Әл-Фараби атындағы Қазақ ұлттық университеті", "kk")});
+  Add("enu", "KZ",
+      {Display("Л. Н. Гумилев атындағы Еуразия ұлттық университеті", "kk")});
+  Add("ayu", "KZ",
+      {Display(
+          "Qoja Ahmet Iasaui atyndağy Halyqaralyq qazaq-türik universiteti",
+          "kk")});
+  Add("nuu", "UZ",
+      {Display("Mirzo Ulug‘bek nomidagi O‘zbekiston Milliy universiteti",
+               "uz")});
+  Add("tstu", "UZ",
+      {Display("Islom Karimov nomidagi Toshkent davlat texnika universiteti",
+               "uz")});
+  Add("tdu", "TM",
+      {Display("Magtymguly adyndaky Türkmen döwlet uniwersiteti", "tk")});
+  // Russian only.
+  Add("msu", "RU",
+      {Display("Московский государственный университет имени М. В. Ломоносова",
+               "ru")});
+  Add("hematology", "RU",
+      {Display("Национальный медицинский исследовательский центр гематологии",
+               "ru"),
+       Display("National Medical Research Center for Hematology", "en")});
+  // English only.
+  Add("mipt", "RU",
+      {Display("Moscow Institute of Physics and Technology", "en")});
+  Add("nu", "KZ", {Display("Nazarbayev University", "en")});
+  Add("harvard", "US", {Display("Harvard University", "en")});
+  Add("pcgtrc", "IR",
+      {Display("Pediatric Cell and Gene Therapy Research Center", "en")});
+  // English and Persian, and Persian only.
+  Add("tums", "IR",
+      {Display("Tehran University of Medical Sciences", "en"),
+       Display("دانشگاه علوم پزشکی تهران", "fa"), Acronym("TUMS", "en")});
+  Add("ut", "IR", {Display("دانشگاه تهران", "fa")});
+  Add("sharif", "IR", {Display("دانشگاه صنعتی شریف", "fa")});
+
+  struct Row {
+    const char* query;
+    const char* first;  // the institution expected first
+    const char* also;   // another expected among the results, or ""
+  };
+  // Ties are broken by resource name ("Москва": mipt before msu).
+  const Row rows[] = {
+      // Latin script.
+      {"baki dovlet", "bsu", ""},
+      {"BAKI DÖVLƏT UNİVERSİTETİ", "bsu", ""},
+      {"azerbaycan tibb", "amu", ""},
+      {"istanbul teknik", "itu", ""},
+      {"istanbul universitesi", "iu", "itu"},  // exact name first
+      {"İstanbul Teknik Üniversitesi", "itu", ""},
+      {"ISTANBUL TECHNICAL", "itu", ""},
+      {"orta dogu", "metu", ""},
+      {"odtu", "metu", ""},
+      {"al-farabi", "kaznu", ""},
+      {"qazaq ulttyq", "kaznu", ""},
+      {"ozbekiston", "nuu", ""},
+      {"o'zbekiston milliy", "nuu", ""},
+      {"ulugbek", "nuu", ""},
+      {"toshkent davlat", "tstu", ""},
+      {"turkmen dowlet", "tdu", ""},
+      {"moskovskiy", "msu", ""},
+      {"moskovskij", "msu", ""},
+      {"lomonosov", "msu", ""},
+      {"moscow university", "msu", ""},
+      {"gumilev", "enu", ""},
+      {"tehran", "tums", "ut"},  // Persian-only name found too
+      {"daneshgah tehran", "ut", "tums"},
+      {"sharif", "sharif", ""},
+      {"pediatric gene therapy", "pcgtrc", ""},
+      {"hematology", "hematology", ""},
+      {"tums", "tums", ""},
+      // Cyrillic script.
+      {"әл-фараби", "kaznu", ""},
+      {"Қазақ ұлттық", "kaznu", ""},
+      {"еуразия", "enu", ""},
+      {"тегеран", "tums", "ut"},
+      {"Москва", "mipt", "msu"},
+      {"Назарбаев", "nu", ""},
+      {"Гарвард", "harvard", ""},
+      {"Ўзбекистон миллий университети", "nuu", ""},
+      {"Ташкент", "tstu", ""},
+      {"гематология", "hematology", ""},
+      {"Ломоносов", "msu", ""},
+      {"московский государственный университет имени м в ломоносова", "msu",
+       ""},
+      // Persian script.
+      {"دانشگاه تهران", "ut", "tums"},   // exact name first
+      {"علوم پزشكي تهران", "tums", ""},  // Arabic-keyboard letters
+      {"شریف", "sharif", ""},
+      {"هاروارد", "harvard", ""},
+      {"فارابی", "kaznu", ""},
+      {"ازبکستان", "nuu", ""},
+      {"مسکو", "mipt", "msu"},
+  };
+  for (const Row& row : rows) {
+    SCOPED_TRACE(row.query);
+    const v1::SearchInstitutionsResponse response = Search(row.query);
+    ASSERT_GT(response.matches_size(), 0);
+    EXPECT_EQ(response.matches(0).institution().name(),
+              absl::StrCat("institutions/", row.first));
+    std::vector<std::string> found;
+    for (int i = 0; i < response.matches_size(); ++i) {
+      found.push_back(response.matches(i).institution().name());
+      if (i > 0) {
+        EXPECT_GE(response.matches(i - 1).score(), response.matches(i).score());
+      }
+    }
+    if (*row.also != '\0') {
+      EXPECT_THAT(found,
+                  ::testing::Contains(absl::StrCat("institutions/", row.also)));
+    }
+  }
+
+  // The name that matched is reported, in its own script.
+  v1::SearchInstitutionsResponse response = Search("al-farabi");
+  EXPECT_EQ(response.matches(0).matched_name().text(),
+            "Әл-Фараби атындағы Қазақ ұлттық университеті");
+  // Ranking: exact name > prefix > word in the name's own script >
+  // transliterated.
+  response = Search("tehran university of medical sciences");
+  EXPECT_DOUBLE_EQ(response.matches(0).score(), 1.0);
+  response = Search("tehran");
+  ASSERT_EQ(response.matches_size(), 2);
+  EXPECT_DOUBLE_EQ(response.matches(0).score(), 0.9);
+  EXPECT_LT(response.matches(1).score(), 0.5);
+  EXPECT_EQ(response.matches(1).matched_name().text(), "دانشگاه تهران");
 }
 
 TEST_F(InstitutionServiceTest, OfficialsNeedLiveInstitutions) {

@@ -1,6 +1,8 @@
 #include "services/institution/institution_service.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstddef>
 #include <utility>
 #include <vector>
 
@@ -12,10 +14,12 @@
 #include "common/errors.h"
 #include "common/events.h"
 #include "common/handler_support.h"
+#include "common/log.h"
 #include "common/status_macros.h"
 #include "common/text_fold.h"
 #include "common/validation.h"
 #include "services/institution/institution_validation.h"
+#include "services/institution/search_index.h"
 
 namespace accord::institution {
 namespace {
@@ -28,8 +32,6 @@ constexpr char kSource[] = "//accord/institution";
 std::string Method(absl::string_view name) {
   return absl::StrCat("/accord.institution.v1.InstitutionService/", name);
 }
-// Hash of institution name -> folded names, one per line in `names` order.
-constexpr char kSearchIndex[] = "accord:search:institutions";
 constexpr int kMaxBatch = 1000;
 constexpr size_t kMaxQueryLength = 512;
 // Deeper than any real hierarchy; bounds the walk on a corrupted chain.
@@ -39,13 +41,11 @@ std::string ChildrenKey(absl::string_view parent) {
   return absl::StrCat("accord:children:", parent);
 }
 
-std::string SearchText(const Institution& institution) {
-  std::vector<std::string> folded;
-  folded.reserve(institution.names_size());
-  for (const auto& name : institution.names()) {
-    folded.push_back(FoldForSearch(name.text()));
-  }
-  return absl::StrJoin(folded, "\n");
+std::string SearchEntry(const Institution& institution) {
+  std::vector<std::string> names;
+  names.reserve(institution.names_size());
+  for (const auto& name : institution.names()) names.push_back(name.text());
+  return EncodeSearchEntry(names);
 }
 
 ResourceTraits<Official> OfficialTraits(CountryResolver countries) {
@@ -100,7 +100,11 @@ InstitutionServiceImpl::InstitutionServiceImpl(RedisClient& redis,
       institutions_(store_, write_path_, InstitutionTraits()),
       officials_(store_, write_path_,
                  OfficialTraits(CountriesOfInstitutions())),
-      codec_(redis) {}
+      codec_(redis) {
+  // Builds the transliteration rules (tens of milliseconds) now rather than
+  // in the first search.
+  LatinSearchKey("\u0430");
+}
 
 CountryResolver InstitutionServiceImpl::CountriesOfInstitutions() {
   return [this](const std::vector<std::string>& names)
@@ -184,13 +188,13 @@ absl::Status InstitutionServiceImpl::PlanInstitutionChange(
     if (!before->parent().empty()) {
       plan.Write({"SREM", ChildrenKey(before->parent()), before->name()});
     }
-    plan.Write({"HDEL", kSearchIndex, before->name()});
+    plan.Write({"HDEL", kSearchIndexKey, before->name()});
   }
   if (after != nullptr) {
     if (!after->parent().empty()) {
       plan.Write({"SADD", ChildrenKey(after->parent()), after->name()});
     }
-    plan.Write({"HSET", kSearchIndex, after->name(), SearchText(*after)});
+    plan.Write({"HSET", kSearchIndexKey, after->name(), SearchEntry(*after)});
   }
   return absl::OkStatus();
 }
@@ -376,30 +380,34 @@ absl::StatusOr<v1::SearchInstitutionsResponse> InstitutionServiceImpl::Search(
     return score < after.first || (score == after.first && name > after.second);
   };
 
+  const SearchKeys query_keys = MakeSearchKeys(query);
+  const SearchKeysView query_view = ViewOf(query_keys);
+
   ACCORD_ASSIGN_OR_RETURN(RedisValue index,
-                          redis_.Command({"HGETALL", kSearchIndex}));
+                          redis_.Command({"HGETALL", kSearchIndexKey}));
   struct Candidate {
     int64_t score;
     std::string name;
     int name_index;
   };
   std::vector<Candidate> candidates;
+  DecodedSearchEntry entry;
   for (size_t i = 0; i + 1 < index.elements.size(); i += 2) {
     const std::string& name = index.elements[i].text;
+    DecodeSearchEntry(index.elements[i + 1].text, entry);
     double best = 0;
     int best_index = 0;
-    int line_index = 0;
-    for (absl::string_view line :
-         absl::StrSplit(index.elements[i + 1].text, '\n')) {
-      const double score = MatchScore(query, line);
+    for (size_t n = 0; n < entry.names.size(); ++n) {
+      const double score = SearchScore(query_view, entry.names[n]);
       if (score > best) {
         best = score;
-        best_index = line_index;
+        best_index = static_cast<int>(n);
       }
-      ++line_index;
     }
-    const auto score = static_cast<int64_t>(best * 1e6);
-    if (best > 0 && comes_after_cursor(score, name)) {
+    // Rounded, not truncated: tier weights times levels (0.45 x 0.7) are
+    // not exact in binary.
+    const int64_t score = std::llround(best * 1e6);
+    if (score > 0 && comes_after_cursor(score, name)) {
       candidates.push_back({score, name, best_index});
     }
   }
@@ -424,9 +432,8 @@ absl::StatusOr<v1::SearchInstitutionsResponse> InstitutionServiceImpl::Search(
       if (response.matches_size() == page_size) {
         const auto& previous = response.matches(response.matches_size() - 1);
         response.set_next_page_token(codec->Encode(
-            fingerprint,
-            {absl::StrCat(static_cast<int64_t>(previous.score() * 1e6)),
-             previous.institution().name()}));
+            fingerprint, {absl::StrCat(std::llround(previous.score() * 1e6)),
+                          previous.institution().name()}));
         return response;
       }
       v1::InstitutionMatch* match = response.add_matches();
@@ -439,6 +446,56 @@ absl::StatusOr<v1::SearchInstitutionsResponse> InstitutionServiceImpl::Search(
     }
   }
   return response;
+}
+
+absl::Status InstitutionServiceImpl::RebuildSearchIndex() {
+  ACCORD_ASSIGN_OR_RETURN(RedisValue index,
+                          redis_.Command({"HGETALL", kSearchIndexKey}));
+  std::vector<std::string> stale;
+  for (size_t i = 0; i + 1 < index.elements.size(); i += 2) {
+    if (!IsCurrentSearchEntry(index.elements[i + 1].text)) {
+      stale.push_back(index.elements[i].text);
+    }
+  }
+  if (stale.empty()) return absl::OkStatus();
+  int rewritten = 0;
+  constexpr size_t kBatch = 128;
+  for (size_t start = 0; start < stale.size(); start += kBatch) {
+    const std::vector<std::string> names(
+        stale.begin() + static_cast<std::ptrdiff_t>(start),
+        stale.begin() + static_cast<std::ptrdiff_t>(
+                            std::min(stale.size(), start + kBatch)));
+    ACCORD_ASSIGN_OR_RETURN(auto records, store_.GetMany(names));
+    for (const auto& record : records) {
+      if (!record.has_value() || record->deleted) continue;
+      absl::StatusOr<Institution> institution =
+          ParseRecord<Institution>(*record);
+      if (!institution.ok()) {
+        // Its old entry still finds it; one bad record must not keep the
+        // service from ever becoming ready.
+        LogWarning("search entry not rebuilt",
+                   {{"institution", record->name},
+                    {"error", institution.status().ToString()}});
+        continue;
+      }
+      // Only if the record is unchanged since read: a write in between
+      // indexed it itself, perhaps with names this copy lacks.
+      WritePlan plan;
+      plan.ExpectEtag(RecordKey(record->name), record->etag,
+                      absl::AbortedError("changed while re-indexing"));
+      plan.Write(
+          {"HSET", kSearchIndexKey, record->name, SearchEntry(*institution)});
+      absl::StatusOr<WriteOutcome> outcome = write_path_.Commit(plan);
+      if (outcome.ok()) {
+        ++rewritten;
+      } else if (!absl::IsAborted(outcome.status())) {
+        return outcome.status();
+      }
+    }
+  }
+  LogInfo("search index rebuilt", {{"stale", absl::StrCat(stale.size())},
+                                   {"rewritten", absl::StrCat(rewritten)}});
+  return absl::OkStatus();
 }
 
 grpc::Status InstitutionServiceImpl::SearchInstitutions(

@@ -29,6 +29,13 @@ class InstitutionServiceImpl final
  public:
   InstitutionServiceImpl(RedisClient& redis, Authenticator& auth);
 
+  // Rewrites, from their records, the search index entries written in an
+  // older format (search_index.h), so that names stored before search
+  // learnt transliteration are found through it without a per-query cost.
+  // Each entry is rewritten only if its record did not change meanwhile.
+  // Idempotent and cheap when nothing is stale; run before serving.
+  absl::Status RebuildSearchIndex();
+
   grpc::Status CreateInstitution(grpc::ServerContext* context,
                                  const v1::CreateInstitutionRequest* request,
                                  v1::Institution* response) override;

@@ -34,14 +34,20 @@ int main(int argc, char** argv) {
   }
   accord::institution::InstitutionServiceImpl service(redis, **auth);
   accord::AuditServiceImpl audit(redis, **auth);
+  bool search_index_rebuilt = false;
   return accord::RunServer(flags, {&service, &audit},
                            {.readiness =
                                 [&] {
-                                  // Ready once Redis answers and holds the
-                                  // write function.
+                                  // Ready once Redis answers, holds the write
+                                  // function and the search index is current
+                                  // (once per start).
                                   absl::Status status = redis.Ping();
                                   if (status.ok())
                                     status = write_path.LoadFunctions();
+                                  if (status.ok() && !search_index_rebuilt) {
+                                    status = service.RebuildSearchIndex();
+                                    search_index_rebuilt = status.ok();
+                                  }
                                   return status;
                                 },
                             .on_shutdown = nullptr,
