@@ -46,6 +46,7 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "services/agreement/agreement_validation.h"
 #include "services/agreement/lifecycle.h"
+#include "services/agreement/party_timeline.h"
 #include "services/institution/institution_validation.h"
 
 namespace {
@@ -362,6 +363,10 @@ void RecordAgreementAction(absl::string_view bytes) {
     return;
   }
   (void)agreement::ReferencesOf(action, "action");
+  // A newcomer's accession makes it a party in the same step.
+  if (agreement::JoinsAsParty(record, action)) {
+    record.add_parties(action.party());
+  }
   action.mutable_record_time()->set_seconds(1);
   *record.add_actions() = action;
   ExerciseLifecycle(record);

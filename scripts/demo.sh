@@ -98,12 +98,33 @@ echo "== Agreements between Iran and Russia"
 echo
 echo "== Agreements in force between IR and RU today"
 in_force=$("$bin/accordctl" call QueryAgreementsInForce '{"countryCodes": ["IR", "RU"]}')
-if [ "$in_force" = "{}" ]; then
-  echo "(none: no entry into force is recorded yet; the treaty is signed and"
-  echo " approved by Russia's two chambers, the MOU is signed)"
+names=$(printf '%s' "$in_force" | grep -o '"name":"agreements/[^"]*"' | cut -d'"' -f4 || true)
+if [ -z "$names" ]; then
+  echo "(none)"
 else
-  echo "$in_force"
+  echo "$names"
 fi
+echo
+# A value of a compact JSON line: the first string field called $1 in $2.
+json_field() {
+  printf '%s' "$2" | grep -o "\"$1\":\"[^\"]*\"" | head -n 1 | cut -d'"' -f4 || true
+}
+echo "== Each party today, with its own dates (derived from the agreement's"
+echo "   entry-into-force rule: the MOU on signature, the treaty on the last"
+echo "   notification that internal procedures are complete, none recorded yet)"
+for agreement in agreements/iran-russia-comprehensive-strategic-partnership \
+                 agreements/tums-pcgtrc-nmrc-hematology-mou-2025; do
+  echo "$agreement"
+  "$bin/accordctl" call QueryPartyStatus "{\"agreement\": \"$agreement\"}" |
+    sed 's/},{"party"/}\n{"party"/g' |
+    while IFS= read -r line; do
+      state=$(json_field state "$line")
+      consent=$(json_field consentDate "$line")
+      entry=$(json_field entryIntoForceDate "$line")
+      printf '  %-46s %-9s consented %-10s in force from %s\n' \
+        "$(json_field party "$line")" "${state#STATE_}" "${consent:--}" "${entry:--}"
+    done
+done
 echo
 echo "== Milestones still open"
 "$bin/accordctl" list agreements/-/milestones --all --output=table \

@@ -283,8 +283,21 @@ TEST_F(AgreementServiceTest, SeedScenarioIsRecordedAndReadBackFieldByField) {
   EXPECT_EQ(mou.objectives_size(), 4);
   ASSERT_GE(mou.sources_size(), 1);
   EXPECT_EQ(mou.sources(0).publisher(), "IRNA");
-  EXPECT_EQ(mou.state(), Agreement::STATE_SIGNED);
+  // Signed by both on 2025-04-25 and in force that day by its rule (on
+  // signature), with no entry into force recorded.
+  EXPECT_EQ(mou.entry_into_force_rule().kind(),
+            v1::EntryIntoForceRule::KIND_ON_SIGNATURE);
+  EXPECT_EQ(mou.state(), Agreement::STATE_IN_FORCE);
+  EXPECT_EQ(mou.effective_date(), "2025-04-25");
   EXPECT_THAT(mou.party_country_codes(), ElementsAre("IR", "RU"));
+  ASSERT_EQ(mou.party_statuses_size(), 2);
+  for (const auto& party : mou.party_statuses()) {
+    EXPECT_EQ(party.entry_into_force_date(), "2025-04-25") << party.party();
+    EXPECT_TRUE(party.entry_into_force_derived()) << party.party();
+    EXPECT_EQ(party.consent_date(), "2025-04-25") << party.party();
+  }
+  EXPECT_EQ(mou.party_statuses(0).country_code(), "IR");
+  EXPECT_EQ(mou.party_statuses(1).country_code(), "RU");
 
   // The treaty, with both chambers' approvals in its action log.
   const Agreement treaty = Get(kTreaty);
@@ -306,6 +319,13 @@ TEST_F(AgreementServiceTest, SeedScenarioIsRecordedAndReadBackFieldByField) {
   EXPECT_EQ(treaty.party_statuses(1).party(), "institutions/russia");
   EXPECT_EQ(treaty.party_statuses(1).latest_step(),
             AgreementAction::KIND_APPROVAL);
+  // In force on the last notification of completed internal procedures:
+  // the chambers' approvals are neither consent nor entry into force.
+  EXPECT_EQ(treaty.entry_into_force_rule().kind(),
+            v1::EntryIntoForceRule::KIND_ON_LAST_NOTIFICATION);
+  EXPECT_EQ(treaty.party_statuses(1).consent_date(), "");
+  EXPECT_EQ(treaty.party_statuses(1).entry_into_force_date(), "");
+  EXPECT_EQ(treaty.effective_date(), "");
 
   // The committee, its 18th session, and the proposed committee.
   v1::GetSessionRequest get_session;
@@ -426,7 +446,8 @@ TEST_F(AgreementServiceTest, SeedScenarioIsRecordedAndReadBackFieldByField) {
   EXPECT_THAT(agreements_matching("kind = KIND_MEMORANDUM_OF_UNDERSTANDING"),
               ElementsAre(kMou));
   EXPECT_THAT(agreements_matching("state = STATE_SIGNED"),
-              ElementsAre(kTreaty, kMou));
+              ElementsAre(kTreaty));
+  EXPECT_THAT(agreements_matching("state = STATE_IN_FORCE"), ElementsAre(kMou));
   EXPECT_THAT(agreements_matching(R"(cooperation_areas: "science-diplomacy")"),
               ElementsAre(kMou));
   EXPECT_THAT(
@@ -448,7 +469,11 @@ TEST_F(AgreementServiceTest, SeedScenarioIsRecordedAndReadBackFieldByField) {
 TEST_F(AgreementServiceTest, LifecycleIsDerivedAndNonsenseIsRejected) {
   CreateParties();
   Agreement created;
-  ASSERT_TRUE(Create(Draft(), "ab", &created).ok());
+  // No entry into force derived from signatures: the states in turn.
+  Agreement draft = Draft();
+  draft.mutable_entry_into_force_rule()->set_kind(
+      v1::EntryIntoForceRule::KIND_RECORDED_ONLY);
+  ASSERT_TRUE(Create(draft, "ab", &created).ok());
   EXPECT_EQ(created.state(), Agreement::STATE_PENDING_SIGNATURE);
   const int64_t events_before = events_->Count();
 

@@ -17,6 +17,7 @@
 #include "services/agreement/agreement_validation.h"
 #include "services/agreement/cooperation_areas.h"
 #include "services/agreement/lifecycle.h"
+#include "services/agreement/party_timeline.h"
 
 namespace accord::agreement {
 namespace {
@@ -148,6 +149,21 @@ absl::StatusOr<std::vector<std::string>> PartiesOf(
   return ToVector(agreement->parties());
 }
 
+// Makes `party`, whose country is `country_code`, a party of `agreement`.
+// Its status is seeded with the country, which DeriveLifecycle keeps.
+void AddParty(Agreement& agreement, const std::string& party,
+              const std::string& country_code) {
+  agreement.add_parties(party);
+  v1::PartyStatus* status = agreement.add_party_statuses();
+  status->set_party(party);
+  status->set_country_code(country_code);
+  const auto& codes = agreement.party_country_codes();
+  if (!country_code.empty() &&
+      std::find(codes.begin(), codes.end(), country_code) == codes.end()) {
+    agreement.add_party_country_codes(country_code);
+  }
+}
+
 void StampActions(Agreement& agreement, absl::Time now) {
   for (auto& action : *agreement.mutable_actions()) {
     if (!action.has_record_time()) {
@@ -191,7 +207,8 @@ ResourceTraits<Agreement> AgreementServiceImpl::AgreementTraits() {
                             "signing_place",    "occasion",
                             "parent_agreement", "cooperation_areas",
                             "keywords",         "objectives",
-                            "sources",          "expiry_date"};
+                            "sources",          "expiry_date",
+                            "accession",        "entry_into_force_rule"};
   traits.validate = ValidateAgreement;
   traits.complete = [this](Agreement& agreement) -> absl::Status {
     ACCORD_ASSIGN_OR_RETURN(auto found,
@@ -201,6 +218,13 @@ ResourceTraits<Agreement> AgreementServiceImpl::AgreementTraits() {
       agreement.add_party_country_codes(code);
     }
     DeriveLifecycle(agreement);
+    // Each party's country as the institution service answered just now
+    // (never what the request said: party_statuses is output only).
+    for (v1::PartyStatus& status : *agreement.mutable_party_statuses()) {
+      const auto it = found.find(status.party());
+      status.set_country_code(it == found.end() ? ""
+                                                : it->second.country_code());
+    }
     return absl::OkStatus();
   };
   traits.plan_completed = [](const Agreement& agreement, WritePlan& plan) {
@@ -581,6 +605,22 @@ grpc::Status AgreementServiceImpl::UndeleteAgreement(
                  response);
 }
 
+absl::Status AgreementServiceImpl::FillPartyCountries(Agreement& agreement) {
+  std::vector<std::string> missing;
+  for (const v1::PartyStatus& status : agreement.party_statuses()) {
+    if (status.country_code().empty()) missing.push_back(status.party());
+  }
+  if (missing.empty()) return absl::OkStatus();
+  ACCORD_ASSIGN_OR_RETURN(auto countries, directory_.Countries(missing));
+  for (v1::PartyStatus& status : *agreement.mutable_party_statuses()) {
+    const auto it = countries.find(status.party());
+    if (status.country_code().empty() && it != countries.end()) {
+      status.set_country_code(it->second);
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<AgreementServiceImpl::PriorAndRecord>
 AgreementServiceImpl::ReadPriorAndRecord(absl::string_view verb,
                                          absl::string_view request_id,
@@ -671,13 +711,32 @@ absl::StatusOr<Agreement> AgreementServiceImpl::RecordAction(
   }
   ACCORD_RETURN_IF_ERROR(violations.ToStatus());
   ACCORD_RETURN_IF_ERROR(CheckAction(agreement, action, "action"));
-  const References references = ReferencesOf(action, "action");
-  ACCORD_RETURN_IF_ERROR(directory_.Resolve(references).status());
+  // An accession by a newcomer makes it a party in this same write (and
+  // event), so it is never shown as a party before it acceded.
+  const bool joins = JoinsAsParty(agreement, action);
+  References references = ReferencesOf(action, "action");
+  if (joins) {
+    if (agreement.parties_size() >= kMaxListLength) {
+      return InvalidField(
+          "action.party",
+          absl::StrCat("the agreement already has ", agreement.parties_size(),
+                       " parties, the most it may have"));
+    }
+    references.AddInstitution(action.party(), "action.party");
+  }
+  ACCORD_ASSIGN_OR_RETURN(auto found, directory_.Resolve(references));
   const Agreement before = agreement;
+  const std::string party = action.party();
   ResourceOps<Agreement>::SetTimestamp(*action.mutable_record_time(),
                                        context.time);
   *agreement.add_actions() = std::move(action);
+  if (joins) {
+    const auto newcomer = found.find(party);
+    AddParty(agreement, party,
+             newcomer == found.end() ? "" : newcomer->second.country_code());
+  }
   DeriveLifecycle(agreement);
+  ACCORD_RETURN_IF_ERROR(FillPartyCountries(agreement));
   return agreements_.CommitCustom(
       std::move(agreement), record.etag, "action_recorded",
       request.request_id(), context, before, [&references](WritePlan& plan) {
@@ -692,77 +751,6 @@ grpc::Status AgreementServiceImpl::RecordAgreementAction(
   return Respond(
       WithFreshReferences([&] { return RecordAction(*request, caller); }),
       response);
-}
-
-absl::StatusOr<v1::QueryAgreementsInForceResponse>
-AgreementServiceImpl::InForce(const v1::QueryAgreementsInForceRequest& request,
-                              const Principal& caller) {
-  Violations violations;
-  const bool by_institution = request.institutions_size() > 0;
-  if (by_institution == (request.country_codes_size() > 0) ||
-      (by_institution && request.institutions_size() != 2) ||
-      (!by_institution && request.country_codes_size() != 2)) {
-    violations.Add(
-        by_institution ? "institutions" : "country_codes",
-        "give exactly two institutions or exactly two country codes");
-  }
-  for (int i = 0; i < request.institutions_size(); ++i) {
-    for (const auto& violation : FieldViolationsOf(
-             ParseResourceName(request.institutions(i), "institutions",
-                               absl::StrCat("institutions[", i, "]"))
-                 .status())) {
-      violations.Add(violation.field, violation.description);
-    }
-  }
-  for (int i = 0; i < request.country_codes_size(); ++i) {
-    if (!IsIsoCountryCode(request.country_codes(i))) {
-      violations.Add(absl::StrCat("country_codes[", i, "]"),
-                     "is not an ISO 3166-1 alpha-2 code");
-    }
-  }
-  const std::string date = request.date().empty() ? Today() : request.date();
-  if (date.size() != 10 || !IsPartialDate(date)) {
-    violations.Add("date", "must be a date YYYY-MM-DD");
-  }
-  ACCORD_RETURN_IF_ERROR(violations.ToStatus());
-
-  v1::QueryAgreementsInForceResponse response;
-  absl::Status parse_status;
-  ACCORD_RETURN_IF_ERROR(
-      store_.Scan("agreements", "", [&](const StoredRecord& record) {
-        if (record.deleted) return true;
-        absl::StatusOr<Agreement> agreement = ParseRecord<Agreement>(record);
-        if (!agreement.ok()) {
-          parse_status = agreement.status();
-          return false;
-        }
-        const auto& among = by_institution ? agreement->parties()
-                                           : agreement->party_country_codes();
-        const auto& wanted =
-            by_institution ? request.institutions() : request.country_codes();
-        const bool both = std::all_of(
-            wanted.begin(), wanted.end(), [&among](const std::string& value) {
-              return std::find(among.begin(), among.end(), value) !=
-                     among.end();
-            });
-        if (both && InForceOn(*agreement, date) &&
-            caller.CanSee(
-                agreement->restricted(),
-                {agreement->parties().begin(), agreement->parties().end()})) {
-          *response.add_agreements() = *std::move(agreement);
-        }
-        return true;
-      }));
-  ACCORD_RETURN_IF_ERROR(parse_status);
-  return response;
-}
-
-grpc::Status AgreementServiceImpl::QueryAgreementsInForce(
-    grpc::ServerContext* context,
-    const v1::QueryAgreementsInForceRequest* request,
-    v1::QueryAgreementsInForceResponse* response) {
-  ACCORD_AUTHORIZE(caller, auth_, context, Access::kRead);
-  return Respond(InForce(*request, caller), response);
 }
 
 grpc::Status AgreementServiceImpl::ListCooperationAreas(

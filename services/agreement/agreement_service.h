@@ -59,6 +59,9 @@ class AgreementServiceImpl final
       grpc::ServerContext* context,
       const v1::QueryAgreementsInForceRequest* request,
       v1::QueryAgreementsInForceResponse* response) override;
+  grpc::Status QueryPartyStatus(
+      grpc::ServerContext* context, const v1::QueryPartyStatusRequest* request,
+      v1::QueryPartyStatusResponse* response) override;
   grpc::Status ListCooperationAreas(
       grpc::ServerContext* context,
       const v1::ListCooperationAreasRequest* request,
@@ -158,9 +161,16 @@ class AgreementServiceImpl final
       const v1::RecordAgreementActionRequest& request, const Principal& caller);
   absl::StatusOr<v1::Milestone> Transition(
       const v1::TransitionMilestoneRequest& request, const Principal& caller);
+  // The two queries of who is bound on a date (in_force_queries.cc).
   absl::StatusOr<v1::QueryAgreementsInForceResponse> InForce(
       const v1::QueryAgreementsInForceRequest& request,
       const Principal& caller);
+  absl::StatusOr<v1::QueryPartyStatusResponse> PartyStatusOn(
+      const v1::QueryPartyStatusRequest& request, const Principal& caller);
+  // Sets the country of each party status that has none, as the
+  // institution service knows it (records written before party statuses
+  // carried countries; a party that just acceded).
+  absl::Status FillPartyCountries(v1::Agreement& agreement);
   absl::StatusOr<v1::QueryDueMilestonesResponse> DueMilestones(
       const v1::QueryDueMilestonesRequest& request, const Principal& caller);
 

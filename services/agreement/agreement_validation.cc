@@ -21,6 +21,50 @@ using v1::Milestone;
 using v1::Session;
 
 constexpr int kMaxKeywordLength = 64;
+constexpr int kMaxDaysAfter = 3660;
+constexpr int kMaxInstrumentCount = 1000;
+
+// The entry-into-force clause: its kind, and exactly the parameters that
+// kind uses.
+void CheckEntryIntoForceRule(Violations& violations,
+                             const Agreement& agreement) {
+  if (!agreement.has_entry_into_force_rule()) return;
+  const v1::EntryIntoForceRule& rule = agreement.entry_into_force_rule();
+  const std::string path = "agreement.entry_into_force_rule";
+  if (rule.kind() == v1::EntryIntoForceRule::KIND_UNSPECIFIED ||
+      !v1::EntryIntoForceRule::Kind_IsValid(rule.kind())) {
+    violations.Add(path + ".kind", "must be set to a known rule kind");
+  }
+  if (rule.kind() == v1::EntryIntoForceRule::KIND_ON_FIXED_DATE) {
+    if (rule.fixed_date().size() != 10 || !IsPartialDate(rule.fixed_date())) {
+      violations.Add(path + ".fixed_date",
+                     "must be a date YYYY-MM-DD for KIND_ON_FIXED_DATE");
+    }
+  } else if (!rule.fixed_date().empty()) {
+    violations.Add(path + ".fixed_date", "applies only to KIND_ON_FIXED_DATE");
+  }
+  if (rule.kind() == v1::EntryIntoForceRule::KIND_AFTER_INSTRUMENTS) {
+    if (rule.instrument_count() < 1 ||
+        rule.instrument_count() > kMaxInstrumentCount) {
+      violations.Add(path + ".instrument_count",
+                     absl::StrCat("must be between 1 and ", kMaxInstrumentCount,
+                                  " for KIND_AFTER_INSTRUMENTS"));
+    }
+    if (rule.days_after() < 0 || rule.days_after() > kMaxDaysAfter) {
+      violations.Add(path + ".days_after",
+                     absl::StrCat("must be between 0 and ", kMaxDaysAfter));
+    }
+  } else {
+    if (rule.instrument_count() != 0) {
+      violations.Add(path + ".instrument_count",
+                     "applies only to KIND_AFTER_INSTRUMENTS");
+    }
+    if (rule.days_after() != 0) {
+      violations.Add(path + ".days_after",
+                     "applies only to KIND_AFTER_INSTRUMENTS");
+    }
+  }
+}
 
 void AddNameViolations(Violations& violations, const absl::Status& status) {
   for (const FieldViolation& violation : FieldViolationsOf(status)) {
@@ -212,6 +256,10 @@ absl::Status ValidateAgreement(const Agreement& agreement) {
   violations.CheckPartialDate("agreement.expiry_date", agreement.expiry_date());
   CheckDateOrder(violations, "agreement.expiry_date", agreement.signing_date(),
                  agreement.expiry_date(), "signing_date");
+  if (!Agreement::Accession_IsValid(agreement.accession())) {
+    violations.Add("agreement.accession", "must be a known value");
+  }
+  CheckEntryIntoForceRule(violations, agreement);
   violations.CheckCount("agreement.actions", agreement.actions_size(), 1000);
   for (int i = 0; i < agreement.actions_size(); ++i) {
     CheckReference(violations, absl::StrCat("agreement.actions[", i, "].party"),

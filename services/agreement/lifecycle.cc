@@ -2,13 +2,12 @@
 
 #include <algorithm>
 #include <map>
-#include <set>
 #include <utility>
-#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "common/errors.h"
 #include "common/validation.h"
+#include "services/agreement/party_timeline.h"
 
 namespace accord::agreement {
 namespace {
@@ -32,6 +31,7 @@ bool IsPartyStep(Kind kind) {
     case AgreementAction::KIND_ACCESSION:
     case AgreementAction::KIND_WITHDRAWAL:
     case AgreementAction::KIND_DENUNCIATION:
+    case AgreementAction::KIND_NOTIFICATION:
       return true;
     default:
       return false;
@@ -46,40 +46,74 @@ struct LogState {
     bool signed_up = false;  // signed or acceded
     bool ratified = false;
     bool withdrawn = false;
+    bool notified = false;
+    bool in_force = false;   // an entry into force was recorded for it
+    bool suspended = false;  // suspended for it alone
     std::string signature_date;
   };
   std::map<std::string, Party> parties;
-  bool in_force = false;
-  bool suspended = false;
-  bool ended = false;  // terminated or expired
+  bool in_force = false;   // an entry into force for all was recorded
+  bool suspended = false;  // suspended for all
+  bool ended = false;      // terminated or expired
   std::string first_signature_date;
+
+  bool AnyRecordedInForce() const {
+    if (in_force) return true;
+    for (const auto& [name, party] : parties) {
+      if (party.in_force) return true;
+    }
+    return false;
+  }
 
   void Apply(const AgreementAction& action) {
     Party& party = parties[action.party()];
+    // An acceptance or approval by a party that has not signed stands in
+    // for accession.
+    const bool joins = IsJoiningStep(action) && !party.signed_up;
     switch (action.kind()) {
       case AgreementAction::KIND_SIGNATURE:
         party.signed_up = true;
         party.signature_date = action.action_date();
         break;
       case AgreementAction::KIND_ACCESSION:
-        party.signed_up = true;
-        party.ratified = true;
-        party.signature_date = action.action_date();
+      case AgreementAction::KIND_ACCEPTANCE:
+      case AgreementAction::KIND_APPROVAL:
+        if (joins) {
+          party.signed_up = true;
+          party.ratified = true;
+          party.signature_date = action.action_date();
+        } else if (action.kind() == AgreementAction::KIND_ACCEPTANCE) {
+          party.ratified = true;
+        }
         break;
       case AgreementAction::KIND_RATIFICATION:
-      case AgreementAction::KIND_ACCEPTANCE:
         party.ratified = true;
+        break;
+      case AgreementAction::KIND_NOTIFICATION:
+        party.notified = true;
         break;
       case AgreementAction::KIND_WITHDRAWAL:
       case AgreementAction::KIND_DENUNCIATION:
         party.withdrawn = true;
         break;
       case AgreementAction::KIND_ENTRY_INTO_FORCE:
-        in_force = true;
-        suspended = false;
+        if (!action.party().empty()) {
+          party.in_force = true;
+          party.suspended = false;
+        } else if (suspended) {
+          // Resumes the agreement for everyone.
+          suspended = false;
+          for (auto& [name, each] : parties) each.suspended = false;
+        } else {
+          in_force = true;
+        }
         break;
       case AgreementAction::KIND_SUSPENSION:
-        suspended = true;
+        if (action.party().empty()) {
+          suspended = true;
+        } else {
+          party.suspended = true;
+        }
         break;
       case AgreementAction::KIND_TERMINATION:
       case AgreementAction::KIND_EXPIRY:
@@ -88,8 +122,7 @@ struct LogState {
       default:
         break;
     }
-    if (action.kind() == AgreementAction::KIND_SIGNATURE ||
-        action.kind() == AgreementAction::KIND_ACCESSION) {
+    if (action.kind() == AgreementAction::KIND_SIGNATURE || joins) {
       if (first_signature_date.empty() ||
           CompareDates(action.action_date(), first_signature_date) < 0) {
         first_signature_date = action.action_date();
@@ -106,14 +139,26 @@ LogState StateOf(const Agreement& agreement, int upto) {
   return state;
 }
 
+// Whether the first `upto` actions bring the agreement into force between
+// at least two parties, recorded or derived from its rule.
+bool InForceByThen(const Agreement& agreement, const LogState& log, int upto) {
+  if (log.AnyRecordedInForce()) return true;
+  Agreement so_far = agreement;
+  so_far.mutable_actions()->DeleteSubrange(upto, so_far.actions_size() - upto);
+  return !DeriveTimelines(so_far).entry_into_force_date.empty();
+}
+
 absl::Status OutOfOrder(const std::string& field, const std::string& why) {
   return ErrorWithReason(absl::StatusCode::kFailedPrecondition, why,
                          "ACTION_OUT_OF_ORDER", field);
 }
 
+// `upto`: how many of the agreement's actions `log` holds. `may_join`: an
+// institution that is not a party may join by this action (recorded alone,
+// not in a log given whole).
 absl::Status CheckActionAgainst(const Agreement& agreement, const LogState& log,
-                                const AgreementAction& action,
-                                const std::string& field) {
+                                int upto, const AgreementAction& action,
+                                const std::string& field, bool may_join) {
   Violations violations;
   const Kind kind = action.kind();
   if (kind == AgreementAction::KIND_UNSPECIFIED ||
@@ -134,12 +179,16 @@ absl::Status CheckActionAgainst(const Agreement& agreement, const LogState& log,
   const bool is_party =
       std::find(agreement.parties().begin(), agreement.parties().end(),
                 action.party()) != agreement.parties().end();
+  const bool joins = may_join && JoinsAsParty(agreement, action);
+  const auto found = log.parties.find(action.party());
+  const LogState::Party party =
+      found == log.parties.end() ? LogState::Party() : found->second;
   if (action.party().empty()) {
     if (IsPartyStep(kind)) {
       violations.Add(field + ".party",
                      absl::StrCat("is required for ", KindName(kind)));
     }
-  } else if (!is_party) {
+  } else if (!is_party && !joins) {
     violations.Add(field + ".party",
                    absl::StrCat(action.party(), " is not a party of ",
                                 agreement.name().empty() ? "the agreement"
@@ -148,7 +197,7 @@ absl::Status CheckActionAgainst(const Agreement& agreement, const LogState& log,
   if (!agreement.signing_date().empty() &&
       IsPartialDate(action.action_date()) &&
       CompareDates(action.action_date(), agreement.signing_date()) < 0 &&
-      kind != AgreementAction::KIND_ACCESSION) {
+      !(IsJoiningStep(action) && !party.signed_up)) {
     violations.Add(
         field + ".action_date",
         absl::StrCat(action.action_date(), " is before the signing date ",
@@ -163,6 +212,18 @@ absl::Status CheckActionAgainst(const Agreement& agreement, const LogState& log,
                                 action.sources(i).publish_date());
   }
   if (!violations.empty()) return violations.ToStatus();
+  if (joins && !OpenToAccession(agreement)) {
+    return ErrorWithReason(
+        absl::StatusCode::kFailedPrecondition,
+        absl::StrCat(
+            agreement.name().empty() ? "the agreement" : agreement.name(),
+            agreement.accession() == Agreement::ACCESSION_CLOSED
+                ? " is closed to accession"
+                : " is bilateral and not open to accession (set accession "
+                  "to ACCESSION_OPEN)",
+            "; ", action.party(), " is not a party"),
+        "ACCESSION_CLOSED", field + ".party");
+  }
 
   // Ordering rules, judged against the log so far.
   if (log.ended) {
@@ -179,9 +240,6 @@ absl::Status CheckActionAgainst(const Agreement& agreement, const LogState& log,
                   })) {
     return OutOfOrder(field + ".kind", "every party has withdrawn");
   }
-  const auto found = log.parties.find(action.party());
-  const LogState::Party party =
-      found == log.parties.end() ? LogState::Party() : found->second;
   switch (kind) {
     case AgreementAction::KIND_SIGNATURE:
     case AgreementAction::KIND_ACCESSION:
@@ -196,6 +254,9 @@ absl::Status CheckActionAgainst(const Agreement& agreement, const LogState& log,
     case AgreementAction::KIND_ACCEPTANCE:
     case AgreementAction::KIND_WITHDRAWAL:
     case AgreementAction::KIND_DENUNCIATION:
+    case AgreementAction::KIND_NOTIFICATION:
+      // Acceptance or approval without signature: in place of accession.
+      if (!party.signed_up && IsJoiningStep(action)) break;
       if (!party.signed_up) {
         return OutOfOrder(field + ".kind",
                           absl::StrCat(KindName(kind), " by ", action.party(),
@@ -218,14 +279,25 @@ absl::Status CheckActionAgainst(const Agreement& agreement, const LogState& log,
             field + ".kind",
             absl::StrCat(action.party(), " has already ratified"));
       }
+      if (kind == AgreementAction::KIND_NOTIFICATION && party.notified) {
+        return OutOfOrder(
+            field + ".kind",
+            absl::StrCat(action.party(), " has already notified"));
+      }
       break;
     case AgreementAction::KIND_ENTRY_INTO_FORCE:
       if (log.first_signature_date.empty()) {
         return OutOfOrder(field + ".kind",
                           "entry into force before any signature");
       }
-      if (log.in_force && !log.suspended) {
+      if (action.party().empty() && log.in_force && !log.suspended) {
         return OutOfOrder(field + ".kind", "the agreement is already in force");
+      }
+      if (!action.party().empty() && party.in_force && !party.suspended &&
+          !log.suspended) {
+        return OutOfOrder(field + ".kind",
+                          absl::StrCat("the agreement is already in force for ",
+                                       action.party()));
       }
       if (CompareDates(action.action_date(), log.first_signature_date) < 0) {
         return OutOfOrder(field + ".action_date",
@@ -233,7 +305,8 @@ absl::Status CheckActionAgainst(const Agreement& agreement, const LogState& log,
       }
       break;
     case AgreementAction::KIND_SUSPENSION:
-      if (!log.in_force || log.suspended) {
+      if (log.suspended || party.suspended ||
+          !InForceByThen(agreement, log, upto)) {
         return OutOfOrder(field + ".kind",
                           "only an agreement in force can be suspended");
       }
@@ -263,17 +336,17 @@ int CompareDates(absl::string_view a, absl::string_view b) {
 absl::Status CheckAction(const Agreement& agreement,
                          const AgreementAction& action,
                          absl::string_view field) {
-  return CheckActionAgainst(agreement,
-                            StateOf(agreement, agreement.actions_size()),
-                            action, std::string(field));
+  return CheckActionAgainst(
+      agreement, StateOf(agreement, agreement.actions_size()),
+      agreement.actions_size(), action, std::string(field), true);
 }
 
 absl::Status CheckActions(const Agreement& agreement) {
   LogState log;
   for (int i = 0; i < agreement.actions_size(); ++i) {
     const absl::Status status =
-        CheckActionAgainst(agreement, log, agreement.actions(i),
-                           absl::StrCat("agreement.actions[", i, "]"));
+        CheckActionAgainst(agreement, log, i, agreement.actions(i),
+                           absl::StrCat("agreement.actions[", i, "]"), false);
     if (!status.ok()) return status;
     log.Apply(agreement.actions(i));
   }
@@ -282,13 +355,22 @@ absl::Status CheckActions(const Agreement& agreement) {
 
 void DeriveLifecycle(Agreement& agreement) {
   const LogState log = StateOf(agreement, agreement.actions_size());
+  // Countries come from the institution service, not from the log: keep
+  // what the service set.
+  std::map<std::string, std::string> countries;
+  for (const v1::PartyStatus& status : agreement.party_statuses()) {
+    countries[status.party()] = status.country_code();
+  }
+  Timelines timelines = DeriveTimelines(agreement);
   agreement.clear_party_statuses();
   bool all_signed = agreement.parties_size() > 0;
   bool all_ratified = agreement.parties_size() > 0;
   bool all_withdrawn = agreement.parties_size() > 0;
-  for (const std::string& party : agreement.parties()) {
+  for (v1::PartyStatus& timeline : timelines.parties) {
     v1::PartyStatus* status = agreement.add_party_statuses();
-    status->set_party(party);
+    *status = std::move(timeline);
+    const std::string& party = status->party();
+    status->set_country_code(countries[party]);
     const auto found = log.parties.find(party);
     if (found != log.parties.end()) {
       status->set_signed_or_acceded(found->second.signed_up);
@@ -307,23 +389,17 @@ void DeriveLifecycle(Agreement& agreement) {
   }
   bool expired = false;
   bool terminated = false;
-  agreement.clear_effective_date();
   for (const AgreementAction& action : agreement.actions()) {
     if (action.kind() == AgreementAction::KIND_EXPIRY) expired = true;
     if (action.kind() == AgreementAction::KIND_TERMINATION) terminated = true;
-    if (action.kind() == AgreementAction::KIND_ENTRY_INTO_FORCE &&
-        agreement.effective_date().empty()) {
-      agreement.set_effective_date(action.effective_date().empty()
-                                       ? action.action_date()
-                                       : action.effective_date());
-    }
   }
+  agreement.set_effective_date(timelines.entry_into_force_date);
   Agreement::State state = Agreement::STATE_PENDING_SIGNATURE;
   if (expired) {
     state = Agreement::STATE_EXPIRED;
   } else if (terminated || all_withdrawn) {
     state = Agreement::STATE_TERMINATED;
-  } else if (log.in_force) {
+  } else if (log.in_force || !agreement.effective_date().empty()) {
     state =
         log.suspended ? Agreement::STATE_SUSPENDED : Agreement::STATE_IN_FORCE;
   } else if (all_ratified) {
@@ -335,59 +411,13 @@ void DeriveLifecycle(Agreement& agreement) {
 }
 
 bool InForceOn(const Agreement& agreement, absl::string_view date) {
-  if (!agreement.expiry_date().empty() &&
-      CompareDates(agreement.expiry_date(), date) <= 0) {
-    return false;
-  }
-  // Replay the whole-agreement steps that had taken effect by `date`.
-  std::vector<std::pair<std::string, Kind>> steps;
-  for (const AgreementAction& action : agreement.actions()) {
-    const std::string effective = action.effective_date().empty()
-                                      ? action.action_date()
-                                      : action.effective_date();
-    if (CompareDates(effective, date) > 0) continue;
-    steps.emplace_back(Padded(effective), action.kind());
-  }
-  std::stable_sort(
-      steps.begin(), steps.end(),
-      [](const auto& a, const auto& b) { return a.first < b.first; });
-  // Steps carry the party too: when every party has withdrawn by `date`,
-  // nothing binds anyone any more.
-  std::set<std::string> withdrawn;
-  for (const AgreementAction& action : agreement.actions()) {
-    const std::string effective = action.effective_date().empty()
-                                      ? action.action_date()
-                                      : action.effective_date();
-    if ((action.kind() == AgreementAction::KIND_WITHDRAWAL ||
-         action.kind() == AgreementAction::KIND_DENUNCIATION) &&
-        CompareDates(effective, date) <= 0) {
-      withdrawn.insert(action.party());
+  int in_force = 0;
+  for (const v1::PartyStatus& party : DeriveTimelines(agreement).parties) {
+    if (StandingOn(party, date) == v1::PartyStanding::STATE_IN_FORCE) {
+      ++in_force;
     }
   }
-  if (agreement.parties_size() > 0 &&
-      std::all_of(agreement.parties().begin(), agreement.parties().end(),
-                  [&withdrawn](const std::string& party) {
-                    return withdrawn.count(party) > 0;
-                  })) {
-    return false;
-  }
-  bool in_force = false;
-  for (const auto& [when, kind] : steps) {
-    switch (kind) {
-      case AgreementAction::KIND_ENTRY_INTO_FORCE:
-        in_force = true;
-        break;
-      case AgreementAction::KIND_SUSPENSION:
-        in_force = false;
-        break;
-      case AgreementAction::KIND_TERMINATION:
-      case AgreementAction::KIND_EXPIRY:
-        return false;
-      default:
-        break;
-    }
-  }
-  return in_force;
+  return in_force >= 2;
 }
 
 }  // namespace accord::agreement

@@ -352,15 +352,36 @@ TEST(CheckActionTest, RatifyingBeforeSigningIsFailedPrecondition) {
                    "action.kind");
 }
 
-TEST(CheckActionTest, ApprovalAcceptanceAndWithdrawalBeforeSigningAreRejected) {
+TEST(CheckActionTest, ChamberApprovalAndWithdrawalBeforeSigningAreRejected) {
   const Agreement agreement = Treaty();
   for (const AgreementAction::Kind kind :
-       {AgreementAction::KIND_APPROVAL, AgreementAction::KIND_ACCEPTANCE,
-        AgreementAction::KIND_WITHDRAWAL, AgreementAction::KIND_DENUNCIATION}) {
+       {AgreementAction::KIND_RATIFICATION, AgreementAction::KIND_WITHDRAWAL,
+        AgreementAction::KIND_DENUNCIATION,
+        AgreementAction::KIND_NOTIFICATION}) {
     SCOPED_TRACE(AgreementAction::Kind_Name(kind));
     ExpectOutOfOrder(
         CheckAction(agreement, Action(kind, kIran, "2025-02-01"), "action"),
         "action.kind");
+  }
+  // A chamber's approval is a domestic step; it needs the signature first.
+  ExpectOutOfOrder(
+      CheckAction(agreement,
+                  Approval(kIran, "institutions/majlis-ir", "2025-02-01"),
+                  "action"),
+      "action.kind");
+}
+
+TEST(CheckActionTest, AcceptanceOrOwnApprovalWithoutSignatureIsAnAccession) {
+  for (const AgreementAction& action :
+       {Action(AgreementAction::KIND_ACCEPTANCE, kIran, "2025-02-01"),
+        Action(AgreementAction::KIND_APPROVAL, kIran, "2025-02-01"),
+        Approval(kIran, kIran, "2025-02-01")}) {
+    SCOPED_TRACE(AgreementAction::Kind_Name(action.kind()));
+    Agreement agreement = Treaty();
+    ASSERT_TRUE(Record(agreement, action));
+    ExpectParty(agreement, kIran, true, true, false, action.kind(),
+                "2025-02-01");
+    EXPECT_TRUE(CheckActions(agreement).ok()) << CheckActions(agreement);
   }
 }
 

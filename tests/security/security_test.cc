@@ -930,6 +930,13 @@ Table AgreementTable() {
                absl::Substitute(
                    R"({"institutions":["$0","$1"],"date":"2025-06-01"})", kA,
                    kB)),
+          Read("QueryPartyStatus",
+               absl::Substitute(R"({"agreement":"$0","date":"2025-06-01"})",
+                                kMou)),
+          Read("QueryPartyStatus",
+               absl::Substitute(R"({"agreement":"$0","date":"2025-06-01"})",
+                                kSecret),
+               kPartiesOnly, "restricted"),
           Read("ListCooperationAreas", "{}"),
           Create("CreateAgreement", "between A and B", kEditorsInScope,
                  "agreements",
