@@ -61,6 +61,15 @@ std::vector<EventTypeInfo> BuildRegistry() {
        "appended.",
        "accord.agreement.v1.Agreement", "agreements/{agreement}",
        kAgreementSource, agreement_fields});
+  types.push_back(
+      {"accord.agreement.v1.entered_into_force",
+       "The agreement entered into force for a party today (or on a day "
+       "that passed while the services were down): a recorded entry into "
+       "force, or one derived from the agreement's entry-into-force rule. "
+       "Recorded once per agreement, party and date; the payload names the "
+       "party and the date.",
+       "accord.agreement.v1.PartyEnteredIntoForce", "agreements/{agreement}",
+       kAgreementSource, agreement_fields});
   const std::vector<std::string> committee_fields = {
       "institutions", "country_codes", "committees", "agreements"};
   AddStandard(types, "accord.committee.v1", "created", "joint committee",

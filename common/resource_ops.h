@@ -218,6 +218,20 @@ class ResourceOps {
 
   const ResourceTraits<T>& traits() const { return traits_; }
 
+  // The event of `type` about `resource`, with every routing attribute
+  // (institutions and countries concerned, annotate_event's fields): what
+  // each change emits, and what a service's own announcements about a
+  // record (an entry into force) carry.
+  absl::StatusOr<events::v1::Event> BuildEvent(
+      const T& resource, absl::string_view type,
+      const ChangeContext& context) const {
+    events::v1::Event event =
+        MakeEvent(traits_.source, type, resource.name(), resource, context);
+    if (traits_.annotate_event) traits_.annotate_event(resource, event);
+    ACCORD_RETURN_IF_ERROR(NameConcerned(resource, event));
+    return event;
+  }
+
   // `parent` is the parent's resource name for nested collections
   // ("committees/jec" for sessions), "" at the top level; the caller has
   // checked it.
@@ -676,10 +690,8 @@ class ResourceOps {
                                  absl::UTCTimeZone()),
                 "request_id", context.request_id, "old_etag", old_etag,
                 "new_etag", resource.etag()});
-    events::v1::Event event =
-        MakeEvent(traits_.source, type, resource.name(), resource, context);
-    if (traits_.annotate_event) traits_.annotate_event(resource, event);
-    ACCORD_RETURN_IF_ERROR(NameConcerned(resource, event));
+    ACCORD_ASSIGN_OR_RETURN(events::v1::Event event,
+                            BuildEvent(resource, type, context));
     plan.Emit(event);
     plan.Result(serialized);
     ACCORD_ASSIGN_OR_RETURN(WriteOutcome outcome, write_path_.Commit(plan));

@@ -522,6 +522,13 @@ ResourceTraits<Milestone> AgreementServiceImpl::MilestoneTraits() {
   return traits;
 }
 
+absl::StatusOr<events::v1::Event> AgreementServiceImpl::AgreementEvent(
+    const Agreement& agreement, absl::string_view type) {
+  ChangeContext context = ContextFor("");
+  context.principal = "accord-agreement";
+  return agreements_.BuildEvent(agreement, type, context);
+}
+
 // ---- Agreements ----
 
 grpc::Status AgreementServiceImpl::CreateAgreement(

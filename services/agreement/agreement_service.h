@@ -33,6 +33,11 @@ class AgreementServiceImpl final
   AgreementServiceImpl(RedisClient& redis, InstitutionDirectory& directory,
                        Authenticator& auth);
 
+  // The event of `type` about `agreement` as the service itself records it
+  // (the scheduled entered_into_force), with every routing attribute.
+  absl::StatusOr<events::v1::Event> AgreementEvent(
+      const v1::Agreement& agreement, absl::string_view type);
+
   grpc::Status CreateAgreement(grpc::ServerContext* context,
                                const v1::CreateAgreementRequest* request,
                                v1::Agreement* response) override;

@@ -195,8 +195,10 @@ class EventConcernTest : public ::testing::Test {
         std::vector<std::string>{
             credentials_flag_,
             absl::StrCat("--institution_target=", institution_->address()),
-            absl::StrCat("--institution_token_file=", dir_,
-                         "/agreement-token")});
+            absl::StrCat("--institution_token_file=", dir_, "/agreement-token"),
+            // Loosened so the entered_into_force scenario does not wait
+            // for the default 10-minute scan.
+            "--entry_into_force_scan_interval=200ms"});
     institutions_ =
         institution::v1::InstitutionService::NewStub(institution_->Channel());
     agreements_ = v1::AgreementService::NewStub(agreement_->Channel());
@@ -581,6 +583,30 @@ TEST_F(EventConcernTest, EveryRegisteredEventTypeNamesEveryoneItConcerns) {
          request.mutable_action()->set_action_date("2025-04-25");
          return Expected(Call(*agreements_,
                               &AgreementStub::RecordAgreementAction, request));
+       }},
+      // Signed by both parties, an MOU is in force on signature: the next
+      // scan announces it for each party, naming every party.
+      {"accord.agreement.v1.entered_into_force",
+       [&] {
+         const Agreement created = NewAgreement("in-force");
+         Agreement signed_by_both = created;
+         for (const char* party : {kTums, kMsu}) {
+           v1::RecordAgreementActionRequest request;
+           request.set_agreement(created.name());
+           request.mutable_action()->set_kind(AgreementAction::KIND_SIGNATURE);
+           request.mutable_action()->set_party(party);
+           request.mutable_action()->set_action_date("2025-04-25");
+           signed_by_both = Call(
+               *agreements_, &AgreementStub::RecordAgreementAction, request);
+         }
+         const absl::Time deadline = absl::Now() + absl::Seconds(10);
+         while (absl::Now() < deadline &&
+                !EventAfter("", "accord.agreement.v1.entered_into_force",
+                            created.name())
+                     .has_value()) {
+           absl::SleepFor(absl::Milliseconds(50));
+         }
+         return Expected(signed_by_both);
        }},
       {"accord.committee.v1.created",
        [&] {

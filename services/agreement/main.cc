@@ -9,10 +9,13 @@
 #include "common/audit_service.h"
 #include "common/auth.h"
 #include "common/config.h"
+#include "common/log.h"
 #include "common/redis_client.h"
 #include "common/server.h"
 #include "common/write_path.h"
 #include "services/agreement/agreement_service.h"
+#include "services/agreement/date_clock.h"
+#include "services/agreement/entry_into_force_announcer.h"
 #include "services/agreement/institution_directory.h"
 #include "services/agreement/reference_cache.h"
 
@@ -62,8 +65,25 @@ int main(int argc, char** argv) {
                      "institution service");
   flag_set.AddString("institution_tls_ca", &institution_tls_ca,
                      "CA (PEM) of the institution service; enables TLS to it");
+  std::string testing_clock_file;
+  accord::agreement::EntryIntoForceAnnouncer::Options announcer_options;
+  flag_set.AddDuration("entry_into_force_scan_interval",
+                       &announcer_options.interval,
+                       "how often agreements are scanned for entries into "
+                       "force that have arrived (the entered_into_force "
+                       "event comes at most this long after midnight UTC)");
+  flag_set.AddString("testing_clock_file", &testing_clock_file,
+                     "TESTS ONLY: a file holding today's date (YYYY-MM-DD), "
+                     "read at every use, instead of the real date");
   flag_set.ParseOrExit(argc, argv);
   accord::ApplyLogFlags(flags);
+  const accord::agreement::DateClock clock(testing_clock_file);
+  if (clock.IsTesting()) {
+    accord::LogWarning(
+        "testing clock in use: dates come from a file; never "
+        "do this in production",
+        {{"file", testing_clock_file}});
+  }
 
   accord::RedisClient redis(accord::RedisOptionsFrom(flags));
   accord::WritePath write_path(redis);
@@ -96,6 +116,14 @@ int main(int argc, char** argv) {
       institution_deadline, token, institution_cache ? &cache : nullptr);
   accord::agreement::AgreementServiceImpl service(redis, directory, **auth);
   accord::AuditServiceImpl audit(redis, **auth);
+  accord::agreement::EntryIntoForceAnnouncer announcer(
+      redis, write_path,
+      [&service](const accord::agreement::v1::Agreement& agreement,
+                 absl::string_view type) {
+        return service.AgreementEvent(agreement, type);
+      },
+      clock, announcer_options);
+  announcer.Start();
   return accord::RunServer(flags, {&service, &audit},
                            {.readiness =
                                 [&] {
