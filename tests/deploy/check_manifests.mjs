@@ -1,11 +1,13 @@
 #!/usr/bin/env node
-// Checks deploy/: renders every kustomize overlay with `kubectl kustomize`,
-// validates each object against the Kubernetes schemas (kubernetes-models),
-// applies Accord's rules (restricted Pod Security, gRPC probes, labels,
-// limits, NetworkPolicy coverage and flows, Redis ACLs), lints the
-// Dockerfile, then tries the dev Redis configuration and every overlay's
-// service settings for real: redis-server with the rendered redis.conf and
-// ACL file, and the service binaries with the rendered environment.
+// Checks deploy/: renders every kustomize overlay with lib/kustomize.mjs
+// (and, where kubectl is installed, with `kubectl kustomize` too, which must
+// render exactly the same), validates each object against the Kubernetes
+// schemas (kubernetes-models), applies Accord's rules (restricted Pod
+// Security, gRPC probes, labels, limits, NetworkPolicy coverage and flows,
+// Redis ACLs), lints the Dockerfile, then tries the dev Redis configuration
+// and every overlay's service settings for real: redis-server with the
+// rendered redis.conf and ACL file, and the service binaries with the
+// rendered environment.
 // A self-test breaks rendered manifests on purpose and expects complaints.
 //
 // Usage: node tests/deploy/check_manifests.mjs [--bin-dir DIR]
@@ -20,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 
 import { find, ofKind, podTemplate, containerEnv, secretData, id } from './lib/k8s.mjs';
+import { kustomize, diffRenderings } from './lib/kustomize.mjs';
 import {
   checkNamespace, checkLabels, checkPodSecurity, checkServiceDeployments,
   checkReferences, checkNetworkPolicies, checkFlows, checkRedis, lintAll,
@@ -132,12 +135,30 @@ function kubectlPath() {
   return null;
 }
 
-function render(dir) {
+function renderWithKubectl(dir) {
   const out = execFileSync('kubectl', ['kustomize', dir], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   const docs = parseAllDocuments(out);
   const errors = docs.flatMap((d) => d.errors.map((e) => e.message));
   if (errors.length) throw new Error(`YAML errors in the rendering of ${dir}: ${errors.join('; ')}`);
   return docs.map((d) => d.toJS()).filter(Boolean);
+}
+
+// The kustomize bundled with kubectl, e.g. "v5.5.0"; null if not printed.
+function kubectlKustomizeVersion() {
+  const r = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' });
+  return /Kustomize Version:\s*(v\S+)/.exec(r.stdout ?? '')?.[1] ?? null;
+}
+
+// Renders `dir` with lib/kustomize.mjs; with kubectl available, renders it
+// with `kubectl kustomize` too and reports every difference. Returns the
+// objects (kubectl's where it ran) and the problems.
+function render(dir) {
+  const objects = kustomize(dir);
+  if (!crossCheck) return { objects, problems: [] };
+  const reference = renderWithKubectl(dir);
+  const problems = diffRenderings(reference, objects);
+  if (problems.length) problems.unshift(`lib/kustomize.mjs and kubectl kustomize (${kubectlVersion}) render ${path.relative(repo, dir)} differently:`);
+  return { objects: reference, problems };
 }
 
 const modelCache = new Map();
@@ -177,10 +198,56 @@ async function schemaProblems(objects) {
 const k8sDir = path.join(repo, 'deploy', 'k8s');
 const rendered = {};
 
+// kubectl is optional: lib/kustomize.mjs renders the overlays. Where kubectl
+// (with kustomize v5 or newer; Debian's kubernetes-client 1.20 has v2) is
+// installed, every rendering is compared with its `kubectl kustomize`.
 const kubectl = kubectlPath();
-await test('kubectl is installed (renders kustomize offline)', () => kubectl ? [] : [
-  'kubectl was not found on PATH. Install kubectl 1.30 or newer (Debian: the "kubectl" package from the Kubernetes apt repository, or a release binary) and run again.',
-]);
+const kubectlVersion = kubectl ? kubectlKustomizeVersion() : null;
+const crossCheck = Boolean(kubectl) && !(kubectlVersion && Number(/^v(\d+)/.exec(kubectlVersion)?.[1]) < 5);
+console.log(crossCheck
+  ? `note kubectl ${kubectl} (kustomize ${kubectlVersion ?? 'version unknown'}): every rendering is compared with kubectl kustomize`
+  : kubectl
+    ? `note kubectl ${kubectl} bundles kustomize ${kubectlVersion}, older than v5: renderings not compared with it`
+    : 'note kubectl not on PATH: renderings not compared with kubectl kustomize (lib/kustomize.mjs renders them)');
+
+// The renderer's own check, with or without kubectl: a fixture whose
+// generated names (content hashes) and rewritten references are known
+// from kubectl 1.32 (kustomize v5.5.0).
+await test('lib/kustomize.mjs renders the fixture: kustomize\'s hashed names, references rewritten', () => {
+  const problems = [];
+  const fixtures = path.join(here, 'fixtures', 'kustomize');
+  const expected = {
+    base: { ConfigMap: 'settings-9g6mbt42fd' },
+    overlay: { ConfigMap: 'settings-5h546d2kct', Secret: 'credentials-kkc9997tdm' },
+  };
+  for (const [dir, names] of Object.entries(expected)) {
+    const objects = kustomize(path.join(fixtures, dir));
+    if (crossCheck) problems.push(...diffRenderings(renderWithKubectl(path.join(fixtures, dir)), objects));
+    for (const [kind, name] of Object.entries(names)) {
+      const got = ofKind(objects, kind).map((o) => o.metadata.name);
+      if (got.join() !== name) problems.push(`${dir}: generated ${kind} ${got.join(', ') || '(none)'}, expected ${name}`);
+    }
+    const spec = podTemplate(find(objects, 'Deployment', 'fixture')).spec;
+    const c = spec.containers[0];
+    const refs = {
+      'configMapRef': c.envFrom[0].configMapRef.name,
+      'configMapKeyRef': c.env.find((e) => e.name === 'LEVEL').valueFrom.configMapKeyRef.name,
+      'secretKeyRef': c.env.find((e) => e.name === 'URL').valueFrom.secretKeyRef.name,
+      'initContainers secretRef': spec.initContainers[0].envFrom[0].secretRef.name,
+      'volume configMap': spec.volumes.find((v) => v.name === 'settings').configMap.name,
+      'volume secret': spec.volumes.find((v) => v.name === 'credentials').secret.secretName,
+      'projected configMap': spec.volumes.find((v) => v.name === 'both').projected.sources[0].configMap.name,
+      'projected secret': spec.volumes.find((v) => v.name === 'both').projected.sources[1].secret.name,
+    };
+    for (const [what, ref] of Object.entries(refs)) {
+      const want = /configMap/i.test(what) ? names.ConfigMap : (names.Secret ?? 'credentials');
+      if (ref !== want) problems.push(`${dir}: ${what} names ${ref}, expected ${want}`);
+    }
+    const other = c.env.find((e) => e.name === 'OTHER').valueFrom.secretKeyRef.name;
+    if (other !== 'operator-provided') problems.push(`${dir}: a reference to a Secret that is not generated changed to ${other}`);
+  }
+  return problems;
+});
 
 const overlayDirs = fs.existsSync(path.join(k8sDir, 'overlays'))
   ? fs.readdirSync(path.join(k8sDir, 'overlays')).filter((d) => fs.existsSync(path.join(k8sDir, 'overlays', d, 'kustomization.yaml'))).sort()
@@ -191,21 +258,17 @@ await test('overlays dev and prod exist, and no other unchecked overlay', () => 
 });
 
 for (const part of ['base', 'redis']) {
-  await test(`${part}/ renders on its own`, () => {
-    if (!kubectl) return ['kubectl missing'];
-    render(path.join(k8sDir, part));
-    return [];
-  });
+  await test(`${part}/ renders on its own${crossCheck ? ' (same as kubectl kustomize)' : ''}`, () => render(path.join(k8sDir, part)).problems);
 }
 
 for (const name of overlayDirs) {
   const overlay = OVERLAYS[name] ?? { externalSecrets: [] };
   let objects = null;
-  await test(`${name}: renders with kubectl kustomize`, () => {
-    if (!kubectl) return ['kubectl missing'];
-    objects = render(path.join(k8sDir, 'overlays', name));
+  await test(`${name}: renders${crossCheck ? ' (same as kubectl kustomize)' : ''}`, () => {
+    const result = render(path.join(k8sDir, 'overlays', name));
+    objects = result.objects;
     rendered[name] = objects;
-    return objects.length ? [] : ['rendered nothing'];
+    return objects.length ? result.problems : [...result.problems, 'rendered nothing'];
   });
   if (!objects) continue;
   await test(`${name}: all ${objects.length} objects validate against the Kubernetes schemas`, () => schemaProblems(objects));
