@@ -172,9 +172,10 @@ class RedisAclTest : public ::testing::Test {
 
   void StartNotification(std::vector<std::string> extra) {
     std::vector<std::string> flags = {
-        "--webhook_allow_cidrs=127.0.0.0/8", "--webhook_retry_schedule=200ms,400ms,800ms,1s",
-        "--webhook_max_attempts=2",
-        "--webhook_lease=2s", "--consumer_name=acl-test",
+        "--webhook_allow_cidrs=127.0.0.0/8",
+        "--webhook_retry_schedule=200ms,400ms,800ms,1s",
+        "--webhook_max_attempts=2", "--webhook_lease=2s",
+        "--consumer_name=acl-test",
         // Small, so a flow reaches it.
         "--max_subscriptions_per_principal=4", "--log_level=warning"};
     flags.insert(flags.end(), extra.begin(), extra.end());

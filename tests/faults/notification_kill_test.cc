@@ -67,10 +67,10 @@ TEST(NotificationKillTest, RepeatedSigkillLosesNoWebhookOrWatcherEvent) {
   // takes back the entries its killed predecessor left pending.
   ServiceProcess notification(
       "accord-notification", redis.url(),
-      {"--webhook_allow_cidrs=127.0.0.0/8", "--webhook_retry_schedule=200ms,400ms,800ms,1s",
-       "--webhook_claim_idle=1s",
-       "--webhook_lease=1s", "--consumer_name=killed-replica",
-       "--log_level=warning"});
+      {"--webhook_allow_cidrs=127.0.0.0/8",
+       "--webhook_retry_schedule=200ms,400ms,800ms,1s",
+       "--webhook_claim_idle=1s", "--webhook_lease=1s",
+       "--consumer_name=killed-replica", "--log_level=warning"});
   auto stub =
       notification::v1::NotificationService::NewStub(notification.Channel());
   EventLog log(redis.url());
