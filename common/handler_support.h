@@ -10,6 +10,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include <functional>
 #include <memory>
 #include <utility>
 
@@ -95,6 +96,29 @@ grpc::ServerUnaryReactor* ServeGet(grpc::CallbackServerContext* context,
   return reactor;
 }
 
+// Serves a Get on gRPC's callback API that reads synchronously on the
+// calling thread: a past revision or an as-of read, which take more than
+// one round trip and are rare. `read` runs once the caller is authorised.
+template <typename T>
+grpc::ServerUnaryReactor* ServeGetNow(
+    grpc::CallbackServerContext* context, const SelfObservedMethod& method,
+    Authenticator& auth,
+    const std::function<absl::StatusOr<T>(const Principal&)>& read,
+    T* response) {
+  const absl::Time start = absl::Now();
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  grpc::Status status;
+  absl::StatusOr<Principal> caller = auth.Authorize(*context, Access::kRead);
+  if (!caller.ok()) {
+    status = ToGrpcStatus(caller.status());
+  } else {
+    status = Respond(read(*caller), response);
+  }
+  ObserveRpc(method.name(), status, absl::Now() - start, context->peer());
+  reactor->Finish(std::move(status));
+  return reactor;
+}
+
 // The page-token codec, created on first use (Redis may be down at start).
 class SharedPageTokenCodec {
  public:
@@ -124,6 +148,46 @@ absl::StatusOr<ListPage<T>> ListCollection(
       ListQuery query,
       ParseListQuery(*tokens, *T::descriptor(), request, allowed_order));
   return ListResources<T>(store, *tokens, collection, query, include, visible);
+}
+
+// One page of a List…Revisions method (AIP-162), newest first.
+// Example:
+//   return RespondRevisions(
+//       ListRevisionsPage(agreements_, codec_, caller, *request),
+//       *response->mutable_agreements(), response);
+template <typename T, typename Request>
+absl::StatusOr<ListPage<T>> ListRevisionsPage(ResourceOps<T>& ops,
+                                              SharedPageTokenCodec& codec,
+                                              const Principal& caller,
+                                              const Request& request) {
+  ACCORD_ASSIGN_OR_RETURN(const PageTokenCodec* tokens, codec.Get());
+  return ops.ListRevisions(request.name(), request.page_size(),
+                           request.page_token(), *tokens, &caller);
+}
+
+template <typename T, typename Response>
+grpc::Status RespondRevisions(absl::StatusOr<ListPage<T>> page,
+                              google::protobuf::RepeatedPtrField<T>& items,
+                              Response* response) {
+  if (!page.ok()) return ToGrpcStatus(page.status());
+  for (T& item : page->items) items.Add(std::move(item));
+  response->set_next_page_token(page->next_page_token);
+  return grpc::Status::OK;
+}
+
+// The `read_time` of an as-of read, checked: INVALID_ARGUMENT on
+// `read_time` if it is not a valid timestamp.
+inline absl::StatusOr<absl::Time> ReadTimeOf(
+    const google::protobuf::Timestamp& read_time) {
+  // From the epoch to 9999-12-31T23:59:59Z, as google.protobuf.Timestamp
+  // allows (earlier than the epoch predates every record anyway).
+  constexpr int64_t kMaxSeconds = 253402300799;
+  if (read_time.seconds() < 0 || read_time.seconds() > kMaxSeconds ||
+      read_time.nanos() < 0 || read_time.nanos() > 999999999) {
+    return InvalidField("read_time", "is not a valid timestamp");
+  }
+  return absl::FromUnixNanos(
+      google::protobuf::util::TimeUtil::TimestampToNanoseconds(read_time));
 }
 
 }  // namespace accord

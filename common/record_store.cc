@@ -2,6 +2,7 @@
 
 #include <openssl/rand.h>
 
+#include "absl/strings/numbers.h"
 #include "common/write_path.h"
 
 namespace accord {
@@ -57,6 +58,88 @@ absl::StatusOr<std::vector<std::optional<StoredRecord>>> RecordStore::GetMany(
     records.push_back(FromHmget(names[i], replies[i]));
   }
   return records;
+}
+
+absl::StatusOr<std::optional<std::string>> RecordStore::GetRevision(
+    absl::string_view name, absl::string_view revision_id) {
+  ACCORD_ASSIGN_OR_RETURN(RedisValue reply,
+                          redis_.Command({"HGET", RevisionDataKey(name),
+                                          std::string(revision_id)}));
+  if (reply.is_nil()) return std::nullopt;
+  return reply.text;
+}
+
+absl::StatusOr<std::vector<StoredRevision>> RecordStore::RevisionsBefore(
+    absl::string_view name, std::optional<int64_t> before_micros, int count) {
+  const std::string max = before_micros.has_value()
+                              ? absl::StrCat("(", *before_micros)
+                              : std::string("+inf");
+  ACCORD_ASSIGN_OR_RETURN(
+      RedisValue ids,
+      redis_.Command({"ZRANGE", RevisionIndexKey(name), max, "-inf", "BYSCORE",
+                      "REV", "LIMIT", "0", absl::StrCat(count), "WITHSCORES"}));
+  std::vector<StoredRevision> revisions;
+  if (ids.elements.empty()) return revisions;
+  std::vector<std::string> hmget = {"HMGET", RevisionDataKey(name)};
+  for (size_t i = 0; i + 1 < ids.elements.size(); i += 2) {
+    StoredRevision revision;
+    revision.id = ids.elements[i].text;
+    if (!absl::SimpleAtoi(ids.elements[i + 1].text, &revision.micros)) {
+      return absl::DataLossError(absl::StrCat("revision time of ", name, "@",
+                                              revision.id, " does not parse"));
+    }
+    hmget.push_back(revision.id);
+    revisions.push_back(std::move(revision));
+  }
+  ACCORD_ASSIGN_OR_RETURN(RedisValue data, redis_.Command(hmget));
+  std::vector<StoredRevision> stored;
+  for (size_t i = 0; i < revisions.size() && i < data.elements.size(); ++i) {
+    if (data.elements[i].is_nil()) continue;  // cannot happen via WritePath
+    revisions[i].data = data.elements[i].text;
+    stored.push_back(std::move(revisions[i]));
+  }
+  return stored;
+}
+
+absl::StatusOr<std::vector<std::optional<StoredRevision>>>
+RecordStore::RevisionsAt(const std::vector<std::string>& names,
+                         int64_t micros) {
+  std::vector<std::optional<StoredRevision>> found(names.size());
+  if (names.empty()) return found;
+  std::vector<std::vector<std::string>> lookups;
+  lookups.reserve(names.size());
+  const std::string max = absl::StrCat(micros);
+  for (const std::string& name : names) {
+    lookups.push_back({"ZRANGE", RevisionIndexKey(name), max, "-inf", "BYSCORE",
+                       "REV", "LIMIT", "0", "1", "WITHSCORES"});
+  }
+  ACCORD_ASSIGN_OR_RETURN(std::vector<RedisValue> ids,
+                          redis_.Pipeline(lookups));
+  std::vector<std::vector<std::string>> reads;
+  std::vector<size_t> read_for;
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (ids[i].elements.size() != 2) continue;
+    StoredRevision revision;
+    revision.id = ids[i].elements[0].text;
+    if (!absl::SimpleAtoi(ids[i].elements[1].text, &revision.micros)) {
+      return absl::DataLossError(absl::StrCat(
+          "revision time of ", names[i], "@", revision.id, " does not parse"));
+    }
+    reads.push_back({"HGET", RevisionDataKey(names[i]), revision.id});
+    read_for.push_back(i);
+    found[i] = std::move(revision);
+  }
+  if (reads.empty()) return found;
+  ACCORD_ASSIGN_OR_RETURN(std::vector<RedisValue> data, redis_.Pipeline(reads));
+  for (size_t r = 0; r < reads.size(); ++r) {
+    std::optional<StoredRevision>& revision = found[read_for[r]];
+    if (data[r].is_nil()) {
+      revision.reset();
+    } else {
+      revision->data = data[r].text;
+    }
+  }
+  return found;
 }
 
 absl::Status RecordStore::Scan(

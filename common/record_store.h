@@ -7,11 +7,16 @@
 //   accord:r:<resource name>       hash {data, etag, deleted}
 //   accord:index:<collection>      sorted set of resource names (score 0,
 //                                  so ZRANGEBYLEX walks them in name order)
+//   accord:rev:<resource name>     hash {revision id: the record as it was}
+//   accord:revs:<resource name>    sorted set of revision ids, scored by
+//                                  revision time in microseconds (strictly
+//                                  increasing per record, see ResourceOps)
 //
 // Example:
 //   RecordStore store(redis);
 //   ACCORD_ASSIGN_OR_RETURN(auto record, store.Get("institutions/tums"));
 
+#include <cstdint>
 #include <functional>
 #include <optional>
 #include <string>
@@ -45,6 +50,23 @@ inline std::string IndexKey(absl::string_view collection) {
   return absl::StrCat("accord:index:", collection);
 }
 
+// Redis keys of a resource's revisions (AIP-162): their records, and their
+// ids in time order.
+inline std::string RevisionDataKey(absl::string_view name) {
+  return absl::StrCat("accord:rev:", name);
+}
+inline std::string RevisionIndexKey(absl::string_view name) {
+  return absl::StrCat("accord:revs:", name);
+}
+
+// One stored revision: its id, its time (microseconds since the epoch) and
+// the serialized record as it was.
+struct StoredRevision {
+  std::string id;
+  int64_t micros = 0;
+  std::string data;
+};
+
 class RecordStore {
  public:
   explicit RecordStore(RedisClient& redis) : redis_(redis) {}
@@ -60,6 +82,21 @@ class RecordStore {
   // One pipelined round trip for all names; nullopt where absent.
   absl::StatusOr<std::vector<std::optional<StoredRecord>>> GetMany(
       const std::vector<std::string>& names);
+
+  // The stored record of revision `revision_id` of `name`; nullopt if it
+  // has no such revision.
+  absl::StatusOr<std::optional<std::string>> GetRevision(
+      absl::string_view name, absl::string_view revision_id);
+
+  // Up to `count` revisions of `name`, newest first, recorded strictly
+  // before `before_micros` (all when nullopt).
+  absl::StatusOr<std::vector<StoredRevision>> RevisionsBefore(
+      absl::string_view name, std::optional<int64_t> before_micros, int count);
+
+  // For each of `names`, its revision current at `micros` (the latest at or
+  // before it); nullopt where there is none. Two pipelined round trips.
+  absl::StatusOr<std::vector<std::optional<StoredRevision>>> RevisionsAt(
+      const std::vector<std::string>& names, int64_t micros);
 
   // Visits the records of `collection` in name order, strictly after
   // `after` ("" for the start), until `visit` returns false.

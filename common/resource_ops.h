@@ -32,6 +32,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -203,6 +204,15 @@ struct ResourceTraits {
   std::function<void(const T&, events::v1::Event&)> annotate_event;
 };
 
+// Resources that keep revisions (AIP-162): every accepted change stores an
+// immutable copy of the record, with its revision id, time and principal.
+template <typename T>
+concept HasRevisions = requires(T resource) {
+  resource.set_revision_id("");
+  resource.mutable_revision_create_time();
+  resource.set_revision_principal("");
+};
+
 template <typename T>
 class ResourceOps {
  public:
@@ -261,6 +271,11 @@ class ResourceOps {
     resource.clear_update_time();
     resource.clear_delete_time();
     resource.clear_etag();
+    if constexpr (HasRevisions<T>) {
+      resource.clear_revision_id();
+      resource.clear_revision_create_time();
+      resource.clear_revision_principal();
+    }
     ACCORD_RETURN_IF_ERROR(traits_.validate(resource));
     ACCORD_RETURN_IF_ERROR(CheckEditable(resource, context));
     if (traits_.complete) ACCORD_RETURN_IF_ERROR(traits_.complete(resource));
@@ -285,8 +300,12 @@ class ResourceOps {
   }
 
   // `caller` null reads without visibility checks (internal use).
+  // `name@revision_id` reads that revision (resources with revisions).
   absl::StatusOr<T> Get(absl::string_view name,
                         const Principal* caller = nullptr) {
+    if constexpr (HasRevisions<T>) {
+      if (absl::StrContains(name, '@')) return GetRevision(name, caller);
+    }
     ACCORD_RETURN_IF_ERROR(CheckName(name, "name"));
     ACCORD_ASSIGN_OR_RETURN(std::optional<StoredRecord> record,
                             store_.Get(name));
@@ -298,6 +317,8 @@ class ResourceOps {
   // nothing from Redis, since it runs there too.
   void GetAsync(absl::string_view name, const Principal& caller,
                 std::function<void(absl::StatusOr<T>)> done) {
+    // A past revision is read synchronously: two reads, and rare.
+    if (absl::StrContains(name, '@')) return done(Get(name, &caller));
     if (absl::Status valid = CheckName(name, "name"); !valid.ok()) {
       return done(valid);
     }
@@ -331,6 +352,155 @@ class ResourceOps {
   absl::StatusOr<bool> Visible(const Principal& caller, const T& resource) {
     if (!traits_.visible) return true;
     return traits_.visible(caller, resource);
+  }
+
+  // Revision `revision_id` of the resource, from `name@revision_id`.
+  // NOT_FOUND when there is no such revision, or when `caller` (if set)
+  // may not see the record as it is now or as it was in that revision.
+  absl::StatusOr<T> GetRevision(absl::string_view name_at_revision,
+                                const Principal* caller) {
+    const size_t at = name_at_revision.find('@');
+    const absl::string_view name = name_at_revision.substr(0, at);
+    const absl::string_view revision_id = name_at_revision.substr(at + 1);
+    ACCORD_RETURN_IF_ERROR(CheckName(name, "name"));
+    if (!IsValidRevisionId(revision_id)) {
+      return InvalidField("name",
+                          "a revision id after '@' is 1-63 characters of "
+                          "a-z and 0-9");
+    }
+    ACCORD_RETURN_IF_ERROR(Get(name, caller).status());
+    ACCORD_ASSIGN_OR_RETURN(std::optional<std::string> data,
+                            store_.GetRevision(name, revision_id));
+    if (!data.has_value()) return NotFound(name_at_revision);
+    ACCORD_ASSIGN_OR_RETURN(T revision, ParseRevision(name, *data));
+    if (caller != nullptr) {
+      ACCORD_ASSIGN_OR_RETURN(bool visible, Visible(*caller, revision));
+      if (!visible) return NotFound(name_at_revision);
+    }
+    return revision;
+  }
+
+  // The resource as Accord knew it at `read_time`: its revision current
+  // then, deleted or not. NOT_FOUND if it had none yet, or if `caller`
+  // may not see the record now or that revision.
+  absl::StatusOr<T> GetAsOf(absl::string_view name, absl::Time read_time,
+                            const Principal* caller) {
+    ACCORD_RETURN_IF_ERROR(Get(name, caller).status());
+    ACCORD_ASSIGN_OR_RETURN(
+        std::vector<std::optional<StoredRevision>> found,
+        store_.RevisionsAt({std::string(name)}, absl::ToUnixMicros(read_time)));
+    if (!found.front().has_value()) {
+      return ErrorWithReason(
+          absl::StatusCode::kNotFound,
+          absl::StrCat(name, " was not recorded yet at read_time"),
+          "NOT_FOUND");
+    }
+    ACCORD_ASSIGN_OR_RETURN(T revision,
+                            ParseRevision(name, found.front()->data));
+    if (caller != nullptr) {
+      ACCORD_ASSIGN_OR_RETURN(bool visible, Visible(*caller, revision));
+      if (!visible) return NotFound(name);
+    }
+    return revision;
+  }
+
+  // One page of the revisions of `name`, newest first; those `caller` may
+  // not see are left out, and all of them if it may not see the record as
+  // it is now (NOT_FOUND).
+  absl::StatusOr<ListPage<T>> ListRevisions(absl::string_view name,
+                                            int32_t requested_page_size,
+                                            absl::string_view page_token,
+                                            const PageTokenCodec& codec,
+                                            const Principal* caller) {
+    ACCORD_RETURN_IF_ERROR(CheckName(name, "name"));
+    ACCORD_ASSIGN_OR_RETURN(int page_size,
+                            EffectivePageSize(requested_page_size));
+    const std::string fingerprint = absl::StrCat("revisions\x1f", name);
+    std::optional<int64_t> before;
+    if (!page_token.empty()) {
+      ACCORD_ASSIGN_OR_RETURN(std::vector<std::string> cursor,
+                              codec.Decode(page_token, fingerprint));
+      int64_t micros = 0;
+      if (cursor.size() != 1 || !absl::SimpleAtoi(cursor.front(), &micros)) {
+        return InvalidField("page_token", "does not fit this request");
+      }
+      before = micros;
+    }
+    ACCORD_RETURN_IF_ERROR(Get(name, caller).status());
+    ListPage<T> page;
+    while (true) {
+      // One more than the page needs tells whether another page exists.
+      ACCORD_ASSIGN_OR_RETURN(
+          std::vector<StoredRevision> batch,
+          store_.RevisionsBefore(name, before, page_size + 1));
+      for (const StoredRevision& stored : batch) {
+        if (static_cast<int>(page.items.size()) == page_size) {
+          page.next_page_token =
+              codec.Encode(fingerprint, {absl::StrCat(*before)});
+          return page;
+        }
+        before = stored.micros;
+        ACCORD_ASSIGN_OR_RETURN(T revision, ParseRevision(name, stored.data));
+        if (caller != nullptr) {
+          ACCORD_ASSIGN_OR_RETURN(bool visible, Visible(*caller, revision));
+          if (!visible) continue;
+        }
+        page.items.push_back(std::move(revision));
+      }
+      if (static_cast<int>(batch.size()) < page_size + 1) return page;
+    }
+  }
+
+  // Gives every record of `index` (a collection, or an index of all of a
+  // nested kind) written before revisions were kept its first revision,
+  // after `refresh` (optional) re-derives its output-only fields. The
+  // revision is dated at the record's last update and has no principal;
+  // the record keeps its etag (nothing a client wrote changed) and no event
+  // is emitted. A record changed meanwhile is left for its writer, whose
+  // change makes a revision anyway. Returns how many were upgraded.
+  absl::StatusOr<int> UpgradeRecordsWithoutRevisions(
+      absl::string_view index, const std::function<void(T&)>& refresh) {
+    int upgraded = 0;
+    if constexpr (HasRevisions<T>) {
+      std::vector<StoredRecord> legacy;
+      absl::Status parse_status;
+      ACCORD_RETURN_IF_ERROR(
+          store_.Scan(index, "", [&](const StoredRecord& record) {
+            absl::StatusOr<T> resource = ParseRecord<T>(record);
+            if (!resource.ok()) {
+              parse_status = resource.status();
+              return false;
+            }
+            if (resource->revision_id().empty()) legacy.push_back(record);
+            return true;
+          }));
+      ACCORD_RETURN_IF_ERROR(parse_status);
+      for (const StoredRecord& record : legacy) {
+        ACCORD_ASSIGN_OR_RETURN(T resource, ParseRecord<T>(record));
+        if (refresh) refresh(resource);
+        const absl::Time when =
+            resource.has_update_time()
+                ? absl::FromUnixNanos(
+                      google::protobuf::util::TimeUtil::TimestampToNanoseconds(
+                          resource.update_time()))
+                : absl::Now();
+        WritePlan plan;
+        plan.ExpectEtag(RecordKey(record.name), record.etag,
+                        absl::AbortedError("changed meanwhile"));
+        const int64_t micros = StampRevision(resource, when, "");
+        const std::string serialized = resource.SerializeAsString();
+        PlanRevision(resource, micros, serialized, plan);
+        plan.PutRecord(RecordKey(record.name), serialized, record.etag,
+                       record.deleted);
+        absl::StatusOr<WriteOutcome> outcome = write_path_.Commit(plan);
+        if (outcome.ok()) {
+          ++upgraded;
+        } else if (outcome.status().code() != absl::StatusCode::kAborted) {
+          return outcome.status();
+        }
+      }
+    }
+    return upgraded;
   }
 
   // PERMISSION_DENIED unless the change's caller may edit `resource`.
@@ -521,6 +691,70 @@ class ResourceOps {
     return absl::StrFormat("%016x", absl::Uniform<uint64_t>(bits));
   }
 
+  // A revision id (AIP-162): 8 random characters of a-z and 0-9.
+  static std::string NewRevisionId() {
+    static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+    thread_local absl::BitGen bits;
+    std::string id(8, 'a');
+    for (char& c : id) c = kAlphabet[absl::Uniform(bits, 0u, 36u)];
+    return id;
+  }
+
+  static bool IsValidRevisionId(absl::string_view id) {
+    if (id.empty() || id.size() > 63) return false;
+    return std::all_of(id.begin(), id.end(), [](char c) {
+      return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9');
+    });
+  }
+
+  absl::StatusOr<T> ParseRevision(absl::string_view name,
+                                  const std::string& data) const {
+    T revision;
+    if (!revision.ParseFromString(data)) {
+      return absl::DataLossError(
+          absl::StrCat("stored revision of ", name, " does not decode"));
+    }
+    return revision;
+  }
+
+  // Makes `resource` a new revision made at `when` by `principal`; returns
+  // its time in microseconds. That time is strictly after the revision it
+  // replaces (the record's stored one, still on `resource`), so revisions
+  // stay in order even across replicas whose clocks disagree by a little.
+  static int64_t StampRevision(T& resource, absl::Time when,
+                               absl::string_view principal) {
+    int64_t micros = absl::ToUnixMicros(when);
+    if constexpr (HasRevisions<T>) {
+      google::protobuf::Timestamp time;
+      SetTimestamp(time, when);
+      if (resource.has_revision_create_time()) {
+        const int64_t previous =
+            google::protobuf::util::TimeUtil::TimestampToMicroseconds(
+                resource.revision_create_time());
+        if (micros <= previous) {
+          micros = previous + 1;
+          time =
+              google::protobuf::util::TimeUtil::MicrosecondsToTimestamp(micros);
+        }
+      }
+      resource.set_revision_id(NewRevisionId());
+      *resource.mutable_revision_create_time() = time;
+      resource.set_revision_principal(std::string(principal));
+    }
+    return micros;
+  }
+
+  // Keeps `serialized`, the stamped `resource`, as its revision.
+  static void PlanRevision(const T& resource, int64_t micros,
+                           const std::string& serialized, WritePlan& plan) {
+    if constexpr (HasRevisions<T>) {
+      plan.Write({"HSET", RevisionDataKey(resource.name()),
+                  resource.revision_id(), serialized});
+      plan.Write({"ZADD", RevisionIndexKey(resource.name()),
+                  absl::StrCat(micros), resource.revision_id()});
+    }
+  }
+
   static absl::Status CheckRequestId(absl::string_view request_id) {
     if (!request_id.empty() && !IsValidRequestId(request_id)) {
       return InvalidField("request_id",
@@ -669,7 +903,7 @@ class ResourceOps {
     return absl::OkStatus();
   }
 
-  absl::StatusOr<T> CommitChange(const T& resource, absl::string_view verb,
+  absl::StatusOr<T> CommitChange(T resource, absl::string_view verb,
                                  const ChangeContext& context, WritePlan& plan,
                                  bool deleted = false,
                                  const std::string& old_etag = "") {
@@ -680,7 +914,11 @@ class ResourceOps {
       return absl::InternalError(absl::StrCat(
           type, " is not a registered event type (common/event_types.cc)"));
     }
+    const int64_t revision_micros =
+        StampRevision(resource, context.time, context.principal);
     const std::string serialized = resource.SerializeAsString();
+    // The revision is kept in the same atomic step as the change.
+    PlanRevision(resource, revision_micros, serialized, plan);
     plan.PutRecord(RecordKey(resource.name()), serialized, resource.etag(),
                    deleted);
     // The audit trail is written in the same atomic step as the change.

@@ -12,6 +12,7 @@
 #include "common/country_codes.h"
 #include "common/errors.h"
 #include "common/ids.h"
+#include "common/log.h"
 #include "common/status_macros.h"
 #include "common/validation.h"
 #include "services/agreement/agreement_validation.h"
@@ -187,6 +188,36 @@ AgreementServiceImpl::AgreementServiceImpl(RedisClient& redis,
       sessions_(store_, write_path_, SessionTraits()),
       milestones_(store_, write_path_, MilestoneTraits()),
       codec_(redis) {}
+
+absl::Status AgreementServiceImpl::UpgradeRecordsWithoutRevisions() {
+  ACCORD_ASSIGN_OR_RETURN(int agreements,
+                          agreements_.UpgradeRecordsWithoutRevisions(
+                              "agreements", [this](Agreement& agreement) {
+                                // Records from before per-party dates were kept
+                                // get them now; a country the institution
+                                // service cannot give yet stays empty until the
+                                // agreement's next write.
+                                DeriveLifecycle(agreement);
+                                (void)FillPartyCountries(agreement);
+                              }));
+  ACCORD_ASSIGN_OR_RETURN(
+      int committees,
+      committees_.UpgradeRecordsWithoutRevisions("committees", nullptr));
+  ACCORD_ASSIGN_OR_RETURN(
+      int sessions,
+      sessions_.UpgradeRecordsWithoutRevisions(kAllSessions, nullptr));
+  ACCORD_ASSIGN_OR_RETURN(
+      int milestones,
+      milestones_.UpgradeRecordsWithoutRevisions(kAllMilestones, nullptr));
+  if (agreements + committees + sessions + milestones > 0) {
+    LogInfo("gave records from before revisions their first revision",
+            {{"agreements", absl::StrCat(agreements)},
+             {"committees", absl::StrCat(committees)},
+             {"sessions", absl::StrCat(sessions)},
+             {"milestones", absl::StrCat(milestones)}});
+  }
+  return absl::OkStatus();
+}
 
 CountryResolver AgreementServiceImpl::CountriesOfInstitutions() {
   return [this](const std::vector<std::string>& institutions) {
@@ -550,8 +581,23 @@ grpc::Status AgreementServiceImpl::CreateAgreement(
 grpc::ServerUnaryReactor* AgreementServiceImpl::GetAgreement(
     grpc::CallbackServerContext* context,
     const v1::GetAgreementRequest* request, Agreement* response) {
-  return ServeGet(context, get_agreement_, auth_, agreements_, request->name(),
-                  response);
+  if (!request->has_read_time()) {
+    return ServeGet(context, get_agreement_, auth_, agreements_,
+                    request->name(), response);
+  }
+  return ServeGetNow<Agreement>(
+      context, get_agreement_, auth_,
+      [this, request](const Principal& caller) -> absl::StatusOr<Agreement> {
+        if (absl::StrContains(request->name(), '@')) {
+          return InvalidField("read_time",
+                              "give either read_time or a name@revision_id, "
+                              "not both");
+        }
+        ACCORD_ASSIGN_OR_RETURN(absl::Time read_time,
+                                ReadTimeOf(request->read_time()));
+        return agreements_.GetAsOf(request->name(), read_time, &caller);
+      },
+      response);
 }
 
 grpc::Status AgreementServiceImpl::ListAgreements(
@@ -574,6 +620,16 @@ grpc::Status AgreementServiceImpl::ListAgreements(
   }
   response->set_next_page_token(page->next_page_token);
   return grpc::Status::OK;
+}
+
+grpc::Status AgreementServiceImpl::ListAgreementRevisions(
+    grpc::ServerContext* context,
+    const v1::ListAgreementRevisionsRequest* request,
+    v1::ListAgreementRevisionsResponse* response) {
+  ACCORD_AUTHORIZE(caller, auth_, context, Access::kRead);
+  return RespondRevisions(
+      ListRevisionsPage(agreements_, codec_, caller, *request),
+      *response->mutable_agreements(), response);
 }
 
 grpc::Status AgreementServiceImpl::UpdateAgreement(
@@ -814,6 +870,16 @@ grpc::Status AgreementServiceImpl::ListCommittees(
   return grpc::Status::OK;
 }
 
+grpc::Status AgreementServiceImpl::ListCommitteeRevisions(
+    grpc::ServerContext* context,
+    const v1::ListCommitteeRevisionsRequest* request,
+    v1::ListCommitteeRevisionsResponse* response) {
+  ACCORD_AUTHORIZE(caller, auth_, context, Access::kRead);
+  return RespondRevisions(
+      ListRevisionsPage(committees_, codec_, caller, *request),
+      *response->mutable_committees(), response);
+}
+
 grpc::Status AgreementServiceImpl::UpdateCommittee(
     grpc::ServerContext* context, const v1::UpdateCommitteeRequest* request,
     Committee* response) {
@@ -901,6 +967,16 @@ grpc::Status AgreementServiceImpl::ListSessions(
   }
   response->set_next_page_token(page->next_page_token);
   return grpc::Status::OK;
+}
+
+grpc::Status AgreementServiceImpl::ListSessionRevisions(
+    grpc::ServerContext* context,
+    const v1::ListSessionRevisionsRequest* request,
+    v1::ListSessionRevisionsResponse* response) {
+  ACCORD_AUTHORIZE(caller, auth_, context, Access::kRead);
+  return RespondRevisions(
+      ListRevisionsPage(sessions_, codec_, caller, *request),
+      *response->mutable_sessions(), response);
 }
 
 grpc::Status AgreementServiceImpl::UpdateSession(
@@ -1027,6 +1103,16 @@ grpc::Status AgreementServiceImpl::ListMilestones(
   }
   response->set_next_page_token(page->next_page_token);
   return grpc::Status::OK;
+}
+
+grpc::Status AgreementServiceImpl::ListMilestoneRevisions(
+    grpc::ServerContext* context,
+    const v1::ListMilestoneRevisionsRequest* request,
+    v1::ListMilestoneRevisionsResponse* response) {
+  ACCORD_AUTHORIZE(caller, auth_, context, Access::kRead);
+  return RespondRevisions(
+      ListRevisionsPage(milestones_, codec_, caller, *request),
+      *response->mutable_milestones(), response);
 }
 
 grpc::Status AgreementServiceImpl::UpdateMilestone(

@@ -5,6 +5,7 @@
 // and an InstitutionDirectory, so tests can run it in-process or behind the
 // real binary.
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -38,6 +39,11 @@ class AgreementServiceImpl final
   absl::StatusOr<events::v1::Event> AgreementEvent(
       const v1::Agreement& agreement, absl::string_view type);
 
+  // Gives every record written before revisions were kept its first
+  // revision, re-deriving an agreement's per-party dates on the way (see
+  // ResourceOps::UpgradeRecordsWithoutRevisions). Run once at start.
+  absl::Status UpgradeRecordsWithoutRevisions();
+
   grpc::Status CreateAgreement(grpc::ServerContext* context,
                                const v1::CreateAgreementRequest* request,
                                v1::Agreement* response) override;
@@ -47,6 +53,10 @@ class AgreementServiceImpl final
   grpc::Status ListAgreements(grpc::ServerContext* context,
                               const v1::ListAgreementsRequest* request,
                               v1::ListAgreementsResponse* response) override;
+  grpc::Status ListAgreementRevisions(
+      grpc::ServerContext* context,
+      const v1::ListAgreementRevisionsRequest* request,
+      v1::ListAgreementRevisionsResponse* response) override;
   grpc::Status UpdateAgreement(grpc::ServerContext* context,
                                const v1::UpdateAgreementRequest* request,
                                v1::Agreement* response) override;
@@ -81,6 +91,10 @@ class AgreementServiceImpl final
   grpc::Status ListCommittees(grpc::ServerContext* context,
                               const v1::ListCommitteesRequest* request,
                               v1::ListCommitteesResponse* response) override;
+  grpc::Status ListCommitteeRevisions(
+      grpc::ServerContext* context,
+      const v1::ListCommitteeRevisionsRequest* request,
+      v1::ListCommitteeRevisionsResponse* response) override;
   grpc::Status UpdateCommittee(grpc::ServerContext* context,
                                const v1::UpdateCommitteeRequest* request,
                                v1::Committee* response) override;
@@ -100,6 +114,10 @@ class AgreementServiceImpl final
   grpc::Status ListSessions(grpc::ServerContext* context,
                             const v1::ListSessionsRequest* request,
                             v1::ListSessionsResponse* response) override;
+  grpc::Status ListSessionRevisions(
+      grpc::ServerContext* context,
+      const v1::ListSessionRevisionsRequest* request,
+      v1::ListSessionRevisionsResponse* response) override;
   grpc::Status UpdateSession(grpc::ServerContext* context,
                              const v1::UpdateSessionRequest* request,
                              v1::Session* response) override;
@@ -119,6 +137,10 @@ class AgreementServiceImpl final
   grpc::Status ListMilestones(grpc::ServerContext* context,
                               const v1::ListMilestonesRequest* request,
                               v1::ListMilestonesResponse* response) override;
+  grpc::Status ListMilestoneRevisions(
+      grpc::ServerContext* context,
+      const v1::ListMilestoneRevisionsRequest* request,
+      v1::ListMilestoneRevisionsResponse* response) override;
   grpc::Status UpdateMilestone(grpc::ServerContext* context,
                                const v1::UpdateMilestoneRequest* request,
                                v1::Milestone* response) override;
@@ -167,6 +189,12 @@ class AgreementServiceImpl final
   absl::StatusOr<v1::Milestone> Transition(
       const v1::TransitionMilestoneRequest& request, const Principal& caller);
   // The two queries of who is bound on a date (in_force_queries.cc).
+  // Calls `consider` with each agreement as its revision current at
+  // `read_time` was (those not yet recorded or deleted then left out, and
+  // those `caller` may not see now), until it returns false.
+  absl::Status InForceAsOf(
+      absl::Time read_time, const Principal& caller,
+      const std::function<bool(const v1::Agreement&)>& consider);
   absl::StatusOr<v1::QueryAgreementsInForceResponse> InForce(
       const v1::QueryAgreementsInForceRequest& request,
       const Principal& caller);

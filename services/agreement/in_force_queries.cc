@@ -4,6 +4,8 @@
 // answer the same as new ones.
 
 #include <algorithm>
+#include <functional>
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -75,59 +77,126 @@ AgreementServiceImpl::InForce(const v1::QueryAgreementsInForceRequest& request,
     }
   }
   const std::string date = DateOf(request.date(), violations);
+  std::optional<absl::Time> read_time;
+  if (request.has_read_time()) {
+    absl::StatusOr<absl::Time> checked = ReadTimeOf(request.read_time());
+    if (checked.ok()) {
+      read_time = *checked;
+    } else {
+      violations.Add("read_time", "is not a valid timestamp");
+    }
+  }
   ACCORD_RETURN_IF_ERROR(violations.ToStatus());
   const auto& wanted =
       by_institution ? request.institutions() : request.country_codes();
 
   v1::QueryAgreementsInForceResponse response;
   absl::Status failure;
-  ACCORD_RETURN_IF_ERROR(
-      store_.Scan("agreements", "", [&](const StoredRecord& record) {
-        if (record.deleted) return true;
-        absl::StatusOr<Agreement> agreement = ParseRecord<Agreement>(record);
-        if (!agreement.ok()) {
-          failure = agreement.status();
-          return false;
-        }
-        // Cheap first: both sides must be among the parties at all.
-        const auto& among = by_institution ? agreement->parties()
-                                           : agreement->party_country_codes();
-        const bool both = std::all_of(
-            wanted.begin(), wanted.end(), [&among](const std::string& value) {
-              return std::find(among.begin(), among.end(), value) !=
-                     among.end();
-            });
-        if (!both || !caller.CanSee(agreement->restricted(),
-                                    {agreement->parties().begin(),
-                                     agreement->parties().end()})) {
-          return true;
-        }
-        DeriveLifecycle(*agreement);
-        if (!by_institution) {
-          if (absl::Status filled = FillPartyCountries(*agreement);
-              !filled.ok()) {
-            failure = filled;
-            return false;
-          }
-        }
-        std::set<std::string> sides[2];
-        for (const v1::PartyStatus& party : agreement->party_statuses()) {
-          if (StandingOn(party, date) != PartyStanding::STATE_IN_FORCE) {
-            continue;
-          }
-          const std::string& key =
-              by_institution ? party.party() : party.country_code();
-          for (int side = 0; side < 2; ++side) {
-            if (key == wanted[side]) sides[side].insert(party.party());
-          }
-        }
-        if (TwoDifferentParties(sides[0], sides[1])) {
-          *response.add_agreements() = *std::move(agreement);
-        }
-        return true;
-      }));
+  auto consider = [&](absl::StatusOr<Agreement> agreement) {
+    if (!agreement.ok()) {
+      failure = agreement.status();
+      return false;
+    }
+    // Cheap first: both sides must be among the parties at all.
+    const auto& among = by_institution ? agreement->parties()
+                                       : agreement->party_country_codes();
+    const bool both = std::all_of(
+        wanted.begin(), wanted.end(), [&among](const std::string& value) {
+          return std::find(among.begin(), among.end(), value) != among.end();
+        });
+    if (!both ||
+        !caller.CanSee(agreement->restricted(), {agreement->parties().begin(),
+                                                 agreement->parties().end()})) {
+      return true;
+    }
+    DeriveLifecycle(*agreement);
+    if (!by_institution) {
+      if (absl::Status filled = FillPartyCountries(*agreement); !filled.ok()) {
+        failure = filled;
+        return false;
+      }
+    }
+    std::set<std::string> sides[2];
+    for (const v1::PartyStatus& party : agreement->party_statuses()) {
+      if (StandingOn(party, date) != PartyStanding::STATE_IN_FORCE) {
+        continue;
+      }
+      const std::string& key =
+          by_institution ? party.party() : party.country_code();
+      for (int side = 0; side < 2; ++side) {
+        if (key == wanted[side]) sides[side].insert(party.party());
+      }
+    }
+    if (TwoDifferentParties(sides[0], sides[1])) {
+      *response.add_agreements() = *std::move(agreement);
+    }
+    return true;
+  };
+  if (!read_time.has_value()) {
+    ACCORD_RETURN_IF_ERROR(
+        store_.Scan("agreements", "", [&](const StoredRecord& record) {
+          if (record.deleted) return true;
+          return consider(ParseRecord<Agreement>(record));
+        }));
+  } else {
+    ACCORD_RETURN_IF_ERROR(InForceAsOf(
+        *read_time, caller,
+        [&](const Agreement& agreement) { return consider(agreement); }));
+  }
   ACCORD_RETURN_IF_ERROR(failure);
   return response;
+}
+
+absl::Status AgreementServiceImpl::InForceAsOf(
+    absl::Time read_time, const Principal& caller,
+    const std::function<bool(const Agreement&)>& consider) {
+  // Every agreement ever recorded is indexed, deleted ones included; each
+  // is judged as its revision current at read_time. One restricted now
+  // stays hidden from those who may not see it, even where an earlier
+  // revision was public; `consider` applies each revision's own rules.
+  constexpr size_t kBatch = 256;
+  std::vector<std::string> names;
+  absl::Status failure;
+  bool more = true;
+  auto flush = [&]() -> absl::Status {
+    ACCORD_ASSIGN_OR_RETURN(
+        auto revisions,
+        store_.RevisionsAt(names, absl::ToUnixMicros(read_time)));
+    names.clear();
+    for (const std::optional<StoredRevision>& revision : revisions) {
+      if (!revision.has_value()) continue;  // not recorded yet then
+      Agreement agreement;
+      if (!agreement.ParseFromString(revision->data)) {
+        return absl::DataLossError(
+            "a stored agreement revision does not decode");
+      }
+      if (agreement.has_delete_time()) continue;  // deleted then
+      if (!consider(agreement)) {
+        more = false;
+        return absl::OkStatus();
+      }
+    }
+    return absl::OkStatus();
+  };
+  ACCORD_RETURN_IF_ERROR(
+      store_.Scan("agreements", "", [&](const StoredRecord& record) {
+        absl::StatusOr<Agreement> current = ParseRecord<Agreement>(record);
+        if (!current.ok()) {
+          failure = current.status();
+          return false;
+        }
+        if (!caller.CanSee(current->restricted(), {current->parties().begin(),
+                                                   current->parties().end()})) {
+          return true;
+        }
+        names.push_back(record.name);
+        if (names.size() < kBatch) return true;
+        failure = flush();
+        return failure.ok() && more;
+      }));
+  ACCORD_RETURN_IF_ERROR(failure);
+  if (more && !names.empty()) ACCORD_RETURN_IF_ERROR(flush());
+  return absl::OkStatus();
 }
 
 grpc::Status AgreementServiceImpl::QueryAgreementsInForce(

@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "common/redis_client.h"
 #include "common/server.h"
+#include "common/startup_task.h"
 #include "common/write_path.h"
 #include "services/agreement/agreement_service.h"
 #include "services/agreement/date_clock.h"
@@ -124,6 +125,10 @@ int main(int argc, char** argv) {
       },
       clock, announcer_options);
   announcer.Start();
+  // Records written before revisions were kept get their first one.
+  accord::StartupTask upgrade("revision upgrade", [&service] {
+    return service.UpgradeRecordsWithoutRevisions();
+  });
   return accord::RunServer(flags, {&service, &audit},
                            {.readiness =
                                 [&] {

@@ -240,6 +240,21 @@ grpc::ServerUnaryReactor* InstitutionServiceImpl::GetInstitution(
                   request->name(), response);
 }
 
+absl::Status InstitutionServiceImpl::UpgradeRecordsWithoutRevisions() {
+  ACCORD_ASSIGN_OR_RETURN(
+      int institutions,
+      institutions_.UpgradeRecordsWithoutRevisions("institutions", nullptr));
+  ACCORD_ASSIGN_OR_RETURN(
+      int officials,
+      officials_.UpgradeRecordsWithoutRevisions("officials", nullptr));
+  if (institutions + officials > 0) {
+    LogInfo("gave records from before revisions their first revision",
+            {{"institutions", absl::StrCat(institutions)},
+             {"officials", absl::StrCat(officials)}});
+  }
+  return absl::OkStatus();
+}
+
 grpc::Status InstitutionServiceImpl::ListInstitutions(
     grpc::ServerContext* context, const v1::ListInstitutionsRequest* request,
     v1::ListInstitutionsResponse* response) {
@@ -255,6 +270,16 @@ grpc::Status InstitutionServiceImpl::ListInstitutions(
   }
   response->set_next_page_token(page->next_page_token);
   return grpc::Status::OK;
+}
+
+grpc::Status InstitutionServiceImpl::ListInstitutionRevisions(
+    grpc::ServerContext* context,
+    const v1::ListInstitutionRevisionsRequest* request,
+    v1::ListInstitutionRevisionsResponse* response) {
+  ACCORD_AUTHORIZE(caller, auth_, context, Access::kRead);
+  return RespondRevisions(
+      ListRevisionsPage(institutions_, codec_, caller, *request),
+      *response->mutable_institutions(), response);
 }
 
 grpc::Status InstitutionServiceImpl::UpdateInstitution(
@@ -538,6 +563,16 @@ grpc::Status InstitutionServiceImpl::ListOfficials(
   }
   response->set_next_page_token(page->next_page_token);
   return grpc::Status::OK;
+}
+
+grpc::Status InstitutionServiceImpl::ListOfficialRevisions(
+    grpc::ServerContext* context,
+    const v1::ListOfficialRevisionsRequest* request,
+    v1::ListOfficialRevisionsResponse* response) {
+  ACCORD_AUTHORIZE(caller, auth_, context, Access::kRead);
+  return RespondRevisions(
+      ListRevisionsPage(officials_, codec_, caller, *request),
+      *response->mutable_officials(), response);
 }
 
 grpc::Status InstitutionServiceImpl::UpdateOfficial(

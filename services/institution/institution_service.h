@@ -36,6 +36,11 @@ class InstitutionServiceImpl final
   // Idempotent and cheap when nothing is stale; run before serving.
   absl::Status RebuildSearchIndex();
 
+  // Gives every record written before revisions were kept its first
+  // revision (ResourceOps::UpgradeRecordsWithoutRevisions). Run once at
+  // start.
+  absl::Status UpgradeRecordsWithoutRevisions();
+
   grpc::Status CreateInstitution(grpc::ServerContext* context,
                                  const v1::CreateInstitutionRequest* request,
                                  v1::Institution* response) override;
@@ -46,6 +51,10 @@ class InstitutionServiceImpl final
   grpc::Status ListInstitutions(
       grpc::ServerContext* context, const v1::ListInstitutionsRequest* request,
       v1::ListInstitutionsResponse* response) override;
+  grpc::Status ListInstitutionRevisions(
+      grpc::ServerContext* context,
+      const v1::ListInstitutionRevisionsRequest* request,
+      v1::ListInstitutionRevisionsResponse* response) override;
   grpc::Status UpdateInstitution(grpc::ServerContext* context,
                                  const v1::UpdateInstitutionRequest* request,
                                  v1::Institution* response) override;
@@ -74,6 +83,10 @@ class InstitutionServiceImpl final
   grpc::Status ListOfficials(grpc::ServerContext* context,
                              const v1::ListOfficialsRequest* request,
                              v1::ListOfficialsResponse* response) override;
+  grpc::Status ListOfficialRevisions(
+      grpc::ServerContext* context,
+      const v1::ListOfficialRevisionsRequest* request,
+      v1::ListOfficialRevisionsResponse* response) override;
   grpc::Status UpdateOfficial(grpc::ServerContext* context,
                               const v1::UpdateOfficialRequest* request,
                               v1::Official* response) override;

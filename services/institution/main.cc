@@ -8,6 +8,7 @@
 #include "common/log.h"
 #include "common/redis_client.h"
 #include "common/server.h"
+#include "common/startup_task.h"
 #include "common/write_path.h"
 #include "services/institution/institution_service.h"
 
@@ -35,6 +36,10 @@ int main(int argc, char** argv) {
   accord::institution::InstitutionServiceImpl service(redis, **auth);
   accord::AuditServiceImpl audit(redis, **auth);
   bool search_index_rebuilt = false;
+  // Records written before revisions were kept get their first one.
+  accord::StartupTask upgrade("revision upgrade", [&service] {
+    return service.UpgradeRecordsWithoutRevisions();
+  });
   return accord::RunServer(flags, {&service, &audit},
                            {.readiness =
                                 [&] {
