@@ -70,7 +70,8 @@ inline ChangeContext ContextFor(const Principal& caller,
 // Redis client's batch thread, so no gRPC thread waits for Redis and
 // concurrent Gets share round trips. Only for resources whose visibility
 // reads nothing from Redis (ResourceOps::GetAsync). `method` observes the
-// call itself, so the server's interceptor stays out of it.
+// call itself; the server's interceptor observes only a request that does
+// not decode, which never reaches this handler.
 // Example:
 //   return ServeGet(context, get_institution_, auth_, institutions_,
 //                   request->name(), response);

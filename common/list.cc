@@ -48,6 +48,15 @@ std::string OrderedInt(int64_t value) {
                          static_cast<uint64_t>(value) ^ (uint64_t{1} << 63));
 }
 
+// One order_by term as error messages show it: trimmed, quoted, escaped and
+// cut short, so control bytes cannot garble logs.
+std::string QuotedTerm(absl::string_view term) {
+  constexpr size_t kMaxEcho = 64;
+  term = absl::StripAsciiWhitespace(term);
+  return absl::StrCat("\"", absl::CHexEscape(term.substr(0, kMaxEcho)),
+                      term.size() > kMaxEcho ? "...\"" : "\"");
+}
+
 }  // namespace
 
 absl::StatusOr<int> EffectivePageSize(int32_t requested) {
@@ -61,33 +70,56 @@ absl::StatusOr<std::vector<OrderField>> ParseOrderBy(
     const std::vector<std::string>& allowed) {
   std::vector<OrderField> order;
   if (absl::StripAsciiWhitespace(text).empty()) return order;
+  std::vector<absl::string_view> seen;
+  bool after_name = false;
   for (absl::string_view term : absl::StrSplit(text, ',')) {
+    const std::string quoted = QuotedTerm(term);
+    // Checked before the term is parsed: a long list costs no more than
+    // `allowed` terms.
+    if (seen.size() == allowed.size()) {
+      return InvalidField(
+          "order_by",
+          absl::StrCat(quoted, " is one term too many: each of ",
+                       absl::StrJoin(allowed, ", "), " may appear once"));
+    }
     std::vector<absl::string_view> words =
         absl::StrSplit(term, ' ', absl::SkipWhitespace());
     if (words.empty() || words.size() > 2 ||
         (words.size() == 2 && words[1] != "desc" && words[1] != "asc")) {
-      return InvalidField("order_by",
-                          absl::StrCat("\"", absl::StripAsciiWhitespace(term),
-                                       "\" is not `field` or `field desc`"));
+      return InvalidField(
+          "order_by",
+          absl::StrCat(quoted, " is not `field`, `field asc` or `field desc`"));
     }
     if (std::find(allowed.begin(), allowed.end(), words[0]) == allowed.end()) {
       return InvalidField(
-          "order_by",
-          absl::StrCat("cannot order by \"", words[0],
-                       "\"; use one of: ", absl::StrJoin(allowed, ", ")));
+          "order_by", absl::StrCat("cannot order by ", quoted, "; use one of: ",
+                                   absl::StrJoin(allowed, ", ")));
     }
-    // Ordering by name is the tie-breaker every query ends with.
+    if (std::find(seen.begin(), seen.end(), words[0]) != seen.end()) {
+      return InvalidField(
+          "order_by", absl::StrCat(quoted, " repeats the field \"", words[0],
+                                   "\"; each may appear once"));
+    }
+    seen.push_back(words[0]);
+    // Names are unique: ordering by name is the tie-breaker every query
+    // ends with, and nothing after it could change the order.
+    if (after_name) {
+      return InvalidField("order_by",
+                          absl::StrCat(quoted,
+                                       " follows `name`, which must be "
+                                       "the last term"));
+    }
     if (words[0] == "name") {
       if (words.size() == 2 && words[1] == "desc") {
         return InvalidField("order_by", "`name desc` is not supported");
       }
-      break;
+      after_name = true;
+      continue;
     }
     OrderField field;
     field.field = descriptor.FindFieldByName(std::string(words[0]));
     if (field.field == nullptr || field.field->is_repeated()) {
-      return InvalidField("order_by",
-                          absl::StrCat("cannot order by \"", words[0], "\""));
+      return InvalidField("order_by", absl::StrCat("cannot order by ", quoted));
     }
     field.descending = words.size() == 2 && words[1] == "desc";
     order.push_back(field);
@@ -132,6 +164,11 @@ std::string PageTokenCodec::Encode(
 
 absl::StatusOr<std::vector<std::string>> PageTokenCodec::Decode(
     absl::string_view token, absl::string_view query_fingerprint) const {
+  if (token.size() > kMaxPageTokenBytes) {
+    return InvalidField("page_token",
+                        absl::StrCat("is longer than ", kMaxPageTokenBytes,
+                                     " bytes, the most a token may be"));
+  }
   std::string raw;
   if (!absl::WebSafeBase64Unescape(token, &raw) || raw.size() < kMacSize) {
     return InvalidField("page_token", "is not a token this service issued");

@@ -18,6 +18,7 @@
 //                      {.page_size = request.page_size(), ...},
 //                      {"name", "create_time", "update_time"}));
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -32,6 +33,11 @@ namespace accord {
 
 inline constexpr int kDefaultPageSize = 50;
 inline constexpr int kMaxPageSize = 1000;
+// The longest `page_token` accepted; longer ones are INVALID_ARGUMENT on
+// `page_token` before any decoding. The tokens this service issues stay
+// far below it: a MAC, at most five sort keys of up to 29 bytes and a
+// resource name of up to 149, base64-encoded, is under 450 bytes.
+inline constexpr size_t kMaxPageTokenBytes = 1024;
 
 // 0 means the default; larger than the cap is clamped (AIP-158); negative
 // is INVALID_ARGUMENT on `page_size`.
@@ -44,8 +50,11 @@ struct OrderField {
   bool descending = false;
 };
 
-// Parses `order_by` ("create_time desc, name"). Only fields in `allowed` may
-// be used. The resource name always breaks ties, so the order is total.
+// Parses `order_by` ("create_time desc, name"): comma-separated terms, each
+// `field`, `field asc` or `field desc`. Only fields in `allowed` may be
+// used, each at most once, and `name` (never `name desc`) only as the last
+// term. The resource name always breaks ties, so the order is total.
+// Anything else is INVALID_ARGUMENT on `order_by` quoting the term at fault.
 absl::StatusOr<std::vector<OrderField>> ParseOrderBy(
     absl::string_view text, const google::protobuf::Descriptor& descriptor,
     const std::vector<std::string>& allowed);
@@ -60,8 +69,9 @@ class PageTokenCodec {
 
   std::string Encode(absl::string_view query_fingerprint,
                      const std::vector<std::string>& cursor) const;
-  // INVALID_ARGUMENT on `page_token` if the token was altered or belongs to
-  // another query.
+  // INVALID_ARGUMENT on `page_token` if the token is longer than
+  // kMaxPageTokenBytes (checked first), was altered or belongs to another
+  // query.
   absl::StatusOr<std::vector<std::string>> Decode(
       absl::string_view token, absl::string_view query_fingerprint) const;
 

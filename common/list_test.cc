@@ -6,11 +6,14 @@
 #include <algorithm>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "accord/institution/v1/institution.pb.h"
 #include "common/errors.h"
 #include "google/protobuf/timestamp.pb.h"
@@ -23,6 +26,7 @@ using ::accord::institution::v1::Institution;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 
 const std::vector<std::string>& AllowedOrder() {
   static const auto* const allowed = new std::vector<std::string>{
@@ -174,6 +178,92 @@ TEST(ParseOrderByTest, RejectsAllowedNamesMissingFromTheMessageOrRepeated) {
       ParseOrderBy("no_such_field", *Institution::descriptor(), allowed)
           .status(),
       "order_by");
+}
+
+TEST(ParseOrderByTest, AcceptsEveryAllowedFieldOnceEndingWithName) {
+  absl::StatusOr<std::vector<OrderField>> order =
+      ParseOrderBy("update_time desc, create_time, country_code asc, name",
+                   *Institution::descriptor(), AllowedOrder());
+  ASSERT_TRUE(order.ok()) << order.status();
+  ASSERT_EQ(order->size(), 3u);
+  EXPECT_EQ((*order)[0].field, InstitutionField("update_time"));
+  EXPECT_EQ((*order)[1].field, InstitutionField("create_time"));
+  EXPECT_EQ((*order)[2].field, InstitutionField("country_code"));
+}
+
+TEST(ParseOrderByTest, RejectsARepeatedFieldNamingTheTerm) {
+  for (const auto& [text, term] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"create_time, create_time", "\"create_time\""},
+           {"create_time desc, update_time, create_time asc",
+            "\"create_time asc\""},
+           {"country_code,country_code desc", "\"country_code desc\""},
+           {"name, name", "\"name\""}}) {
+    const absl::Status status =
+        ParseOrderBy(text, *Institution::descriptor(), AllowedOrder()).status();
+    ExpectInvalidOn(status, "order_by");
+    EXPECT_THAT(status.message(), HasSubstr(term + " repeats the field"))
+        << text;
+  }
+}
+
+TEST(ParseOrderByTest, RejectsJunkAfterAFieldNamingTheTerm) {
+  for (const auto& [text, term] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"name foo", "\"name foo\""},
+           {"create_time desc extra", "\"create_time desc extra\""},
+           {"update_time, create_time asc desc", "\"create_time asc desc\""},
+           {"country_code DESC", "\"country_code DESC\""}}) {
+    const absl::Status status =
+        ParseOrderBy(text, *Institution::descriptor(), AllowedOrder()).status();
+    ExpectInvalidOn(status, "order_by");
+    EXPECT_THAT(status.message(), HasSubstr(term)) << text;
+  }
+}
+
+TEST(ParseOrderByTest, RejectsTermsAfterName) {
+  for (const char* text :
+       {"name, create_time", "update_time, name, country_code"}) {
+    const absl::Status status =
+        ParseOrderBy(text, *Institution::descriptor(), AllowedOrder()).status();
+    ExpectInvalidOn(status, "order_by");
+    EXPECT_THAT(status.message(), HasSubstr("follows `name`")) << text;
+  }
+}
+
+TEST(ParseOrderByTest, RejectsMoreTermsThanAllowedFields) {
+  const absl::Status status =
+      ParseOrderBy("update_time, create_time, country_code, name, extra",
+                   *Institution::descriptor(), AllowedOrder())
+          .status();
+  ExpectInvalidOn(status, "order_by");
+  EXPECT_THAT(status.message(), HasSubstr("\"extra\" is one term too many"));
+
+  // However long the list, parsing stops at the first term past the limit.
+  std::vector<std::string> many(100000, "create_time");
+  ExpectInvalidOn(ParseOrderBy(absl::StrJoin(many, ","),
+                               *Institution::descriptor(), AllowedOrder())
+                      .status(),
+                  "order_by");
+}
+
+TEST(ParseOrderByTest, QuotesTheTermEscapedAndCutShort) {
+  const absl::Status control = ParseOrderBy(
+                                   "create_time\x01"
+                                   "sc",
+                                   *Institution::descriptor(), AllowedOrder())
+                                   .status();
+  ExpectInvalidOn(control, "order_by");
+  EXPECT_THAT(control.message(), HasSubstr("\"create_time\\x01sc\""));
+  EXPECT_THAT(control.message(), Not(HasSubstr("\x01")));
+
+  const absl::Status long_term =
+      ParseOrderBy(std::string(5000, 'x'), *Institution::descriptor(),
+                   AllowedOrder())
+          .status();
+  ExpectInvalidOn(long_term, "order_by");
+  EXPECT_THAT(long_term.message(), HasSubstr("...\""));
+  EXPECT_LT(long_term.message().size(), 300u);
 }
 
 // ---- SortKey ----
@@ -331,6 +421,37 @@ TEST(PageTokenCodecTest, GarbageOrShortTokensAreRejected) {
        {"!!!not base64!!!", "a b c", "AAAA", "", "====", "%%%%"}) {
     ExpectInvalidOn(codec.Decode(token, "fp").status(), "page_token");
   }
+}
+
+TEST(PageTokenCodecTest, TokenLongerThanTheLimitIsRejectedBeforeDecoding) {
+  const PageTokenCodec codec("secret-1");
+  // Correctly signed, but longer than any token the service issues.
+  const std::string signed_long =
+      codec.Encode("fp", {std::string(kMaxPageTokenBytes, 'k'), "x/y"});
+  ASSERT_GT(signed_long.size(), kMaxPageTokenBytes);
+  const absl::Status status = codec.Decode(signed_long, "fp").status();
+  ExpectInvalidOn(status, "page_token");
+  EXPECT_THAT(status.message(), HasSubstr("longer than 1024 bytes"));
+
+  ExpectInvalidOn(
+      codec.Decode(std::string(kMaxPageTokenBytes + 1, 'A'), "fp").status(),
+      "page_token");
+  // At the limit a token is decoded (and this one is refused as forged).
+  const absl::Status at_limit =
+      codec.Decode(std::string(kMaxPageTokenBytes, 'A'), "fp").status();
+  ExpectInvalidOn(at_limit, "page_token");
+  EXPECT_THAT(at_limit.message(), Not(HasSubstr("longer than")));
+}
+
+TEST(PageTokenCodecTest, LargestIssuedTokenIsWellUnderTheLimit) {
+  const PageTokenCodec codec("secret-1");
+  // Five Timestamp sort keys and the longest resource name there is.
+  std::vector<std::string> cursor(5, std::string(29, '9'));
+  cursor.push_back(absl::StrCat("committees/", std::string(63, 'c'),
+                                "/milestones/", std::string(63, 'm')));
+  const std::string token = codec.Encode(std::string(4000, 'f'), cursor);
+  EXPECT_LT(token.size(), kMaxPageTokenBytes / 2);
+  EXPECT_TRUE(codec.Decode(token, std::string(4000, 'f')).ok());
 }
 
 // ---- ParseListQuery ----

@@ -4,9 +4,11 @@
 // What the server records of every finished RPC: one log line (info, or
 // warning/error by status code) and the accord_rpc_requests_total and
 // accord_rpc_latency_seconds metrics. The server's interceptor observes
-// every method except those whose handlers observe themselves: gRPC's
-// interceptor machinery costs every operation batch of every call it
-// watches, which the hot callback handlers (ServeGet) avoid.
+// every method except those whose handlers observe themselves (the hot
+// callback handlers, ServeGet). It still runs on their calls, to answer a
+// request that does not decode (common/server.h), and observes those
+// calls, which never reach the handler; gRPC's interceptor machinery on
+// every batch is the price of that (docs/performance.md).
 //
 // Example:
 //   SelfObservedMethod get_{"/accord.institution.v1.InstitutionService/Get"};
@@ -26,9 +28,10 @@ namespace accord {
 void ObserveRpc(absl::string_view method, const grpc::Status& status,
                 absl::Duration latency, absl::string_view peer);
 
-// Constructing one tells the interceptor to leave `full_name` (for example
-// "/accord.institution.v1.InstitutionService/GetInstitution") to its
-// handler. Construct it before the server starts (a member of the service).
+// Constructing one tells the interceptor to leave observing `full_name`
+// (for example "/accord.institution.v1.InstitutionService/GetInstitution")
+// to its handler. Construct it before the server starts (a member of the
+// service).
 class SelfObservedMethod {
  public:
   explicit SelfObservedMethod(std::string full_name);

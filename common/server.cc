@@ -14,34 +14,89 @@
 #include <fstream>
 #include <memory>
 #include <sstream>
+#include <string>
 #include <thread>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "common/errors.h"
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/rpc_observation.h"
+#include "google/protobuf/descriptor.h"
 
 namespace accord {
 namespace {
 
 constexpr char kLivenessService[] = "liveness";
 
-// Logs and measures every RPC when its status is sent.
-class RpcObserver : public grpc::experimental::Interceptor {
+// What every call whose request bytes do not parse as its request message
+// (protobuf 3.21 also refuses proto3 strings that are not UTF-8) answers.
+// gRPC's own answer would be INTERNAL (synchronous handlers) or
+// UNIMPLEMENTED (callback handlers), and no handler ever runs.
+grpc::Status UndecodableRequest(absl::string_view method) {
+  // "/accord.institution.v1.InstitutionService/GetInstitution"
+  std::string full_name(absl::StripPrefix(method, "/"));
+  if (const size_t slash = full_name.rfind('/'); slash != std::string::npos) {
+    full_name[slash] = '.';
+  }
+  const google::protobuf::MethodDescriptor* descriptor =
+      google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(
+          full_name);
+  const std::string message = descriptor != nullptr
+                                  ? descriptor->input_type()->full_name()
+                                  : "the request message";
+  return ToGrpcStatus(ErrorWithReason(
+      absl::StatusCode::kInvalidArgument,
+      absl::StrCat("the request could not be decoded as ", message,
+                   ": its bytes are not that message, or a string field is "
+                   "not valid UTF-8"),
+      "UNDECODABLE_REQUEST"));
+}
+
+// On every call: answers a request that does not decode with
+// INVALID_ARGUMENT (UndecodableRequest), and logs and measures the call
+// when its status is sent, unless its handler observes itself. A
+// self-observed handler never runs for an undecodable request, so that
+// call is observed here too.
+class RpcInterceptor : public grpc::experimental::Interceptor {
  public:
-  explicit RpcObserver(grpc::experimental::ServerRpcInfo* info)
-      : info_(info), start_(absl::Now()) {}
+  RpcInterceptor(grpc::experimental::ServerRpcInfo* info, bool observe)
+      : info_(info),
+        // The clock is read only for calls observed here.
+        start_(observe ? absl::Now() : absl::InfinitePast()),
+        // Only these read their one request before the handler starts; a
+        // streaming read's failure ends the stream in the handler's Read.
+        request_first_(
+            info->type() == grpc::experimental::ServerRpcInfo::Type::UNARY ||
+            info->type() ==
+                grpc::experimental::ServerRpcInfo::Type::SERVER_STREAMING),
+        observe_(observe) {}
 
   void Intercept(
       grpc::experimental::InterceptorBatchMethods* methods) override {
+    using grpc::experimental::InterceptionHookPoints;
+    // gRPC hands the interceptors no message when it failed to parse one.
+    if (request_first_ &&
+        methods->QueryInterceptionHookPoint(
+            InterceptionHookPoints::POST_RECV_MESSAGE) &&
+        methods->GetRecvMessage() == nullptr) {
+      undecodable_ = true;
+      if (!observe_) start_ = absl::Now();
+    }
     if (methods->QueryInterceptionHookPoint(
-            grpc::experimental::InterceptionHookPoints::PRE_SEND_STATUS)) {
-      ObserveRpc(info_->method(), methods->GetSendStatus(),
-                 absl::Now() - start_, info_->server_context()->peer());
+            InterceptionHookPoints::PRE_SEND_STATUS)) {
+      if (undecodable_) {
+        methods->ModifySendStatus(UndecodableRequest(info_->method()));
+      }
+      if (observe_ || undecodable_) {
+        ObserveRpc(info_->method(), methods->GetSendStatus(),
+                   absl::Now() - start_, info_->server_context()->peer());
+      }
     }
     methods->Proceed();
   }
@@ -49,17 +104,20 @@ class RpcObserver : public grpc::experimental::Interceptor {
  private:
   grpc::experimental::ServerRpcInfo* info_;
   absl::Time start_;
+  const bool request_first_;
+  const bool observe_;
+  bool undecodable_ = false;
 };
 
-class RpcObserverFactory
+class RpcInterceptorFactory
     : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
   grpc::experimental::Interceptor* CreateServerInterceptor(
       grpc::experimental::ServerRpcInfo* info) override {
-    // No interceptor at all for a call lets gRPC skip its interceptor
-    // machinery on every batch of the call.
-    if (IsSelfObserved(info->method())) return nullptr;
-    return new RpcObserver(info);
+    // Created for self-observed methods too, which costs their batches
+    // gRPC's interceptor machinery: without it, their undecodable requests
+    // would answer UNIMPLEMENTED.
+    return new RpcInterceptor(info, !IsSelfObserved(info->method()));
   }
 };
 
@@ -187,7 +245,7 @@ int RunServer(const ServerFlags& flags,
   std::vector<
       std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
       interceptors;
-  interceptors.push_back(std::make_unique<RpcObserverFactory>());
+  interceptors.push_back(std::make_unique<RpcInterceptorFactory>());
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port == 0) {

@@ -3,9 +3,13 @@
 
 // What every Accord service binary does around its handlers: common flags,
 // gRPC health checking driven by a readiness probe (Redis reachable),
-// reflection, per-RPC logs and Prometheus metrics, and graceful shutdown on
+// reflection, per-RPC logs and Prometheus metrics, graceful shutdown on
 // SIGTERM/SIGINT (health NOT_SERVING, in-flight calls finish, streams are
-// told to end, exit 0).
+// told to end, exit 0), and the answer to a request whose bytes do not
+// parse as its request message (strings that are not UTF-8 included):
+// INVALID_ARGUMENT "the request could not be decoded as <message>", reason
+// UNDECODABLE_REQUEST, on every method of every service, from the server's
+// interceptor, before authentication (no handler runs).
 //
 // Example (a service's main):
 //   BlockShutdownSignals();
