@@ -412,7 +412,6 @@ class ResourceOps {
                                             absl::string_view page_token,
                                             const PageTokenCodec& codec,
                                             const Principal* caller) {
-    ACCORD_RETURN_IF_ERROR(CheckName(name, "name"));
     ACCORD_ASSIGN_OR_RETURN(int page_size,
                             EffectivePageSize(requested_page_size));
     const std::string fingerprint = absl::StrCat("revisions\x1f", name);
@@ -426,6 +425,9 @@ class ResourceOps {
       }
       before = micros;
     }
+    // After the token, so an oversized one is refused on `page_token`
+    // whatever the name.
+    ACCORD_RETURN_IF_ERROR(CheckName(name, "name"));
     ACCORD_RETURN_IF_ERROR(Get(name, caller).status());
     ListPage<T> page;
     while (true) {
