@@ -464,7 +464,7 @@ class ResourceOps {
       absl::string_view index, const std::function<void(T&)>& refresh) {
     int upgraded = 0;
     if constexpr (HasRevisions<T>) {
-      std::vector<StoredRecord> legacy;
+      std::vector<std::pair<StoredRecord, T>> legacy;
       absl::Status parse_status;
       ACCORD_RETURN_IF_ERROR(
           store_.Scan(index, "", [&](const StoredRecord& record) {
@@ -473,12 +473,13 @@ class ResourceOps {
               parse_status = resource.status();
               return false;
             }
-            if (resource->revision_id().empty()) legacy.push_back(record);
+            if (resource->revision_id().empty()) {
+              legacy.emplace_back(record, *std::move(resource));
+            }
             return true;
           }));
       ACCORD_RETURN_IF_ERROR(parse_status);
-      for (const StoredRecord& record : legacy) {
-        ACCORD_ASSIGN_OR_RETURN(T resource, ParseRecord<T>(record));
+      for (auto& [record, resource] : legacy) {
         if (refresh) refresh(resource);
         const absl::Time when =
             resource.has_update_time()

@@ -80,10 +80,9 @@ AgreementServiceImpl::InForce(const v1::QueryAgreementsInForceRequest& request,
   std::optional<absl::Time> read_time;
   if (request.has_read_time()) {
     absl::StatusOr<absl::Time> checked = ReadTimeOf(request.read_time());
-    if (checked.ok()) {
-      read_time = *checked;
-    } else {
-      violations.Add("read_time", "is not a valid timestamp");
+    if (checked.ok()) read_time = *checked;
+    for (const auto& violation : FieldViolationsOf(checked.status())) {
+      violations.Add(violation.field, violation.description);
     }
   }
   ACCORD_RETURN_IF_ERROR(violations.ToStatus());
@@ -185,10 +184,12 @@ absl::Status AgreementServiceImpl::InForceAsOf(
           failure = current.status();
           return false;
         }
-        if (!caller.CanSee(current->restricted(), {current->parties().begin(),
-                                                   current->parties().end()})) {
-          return true;
+        absl::StatusOr<bool> visible = agreements_.Visible(caller, *current);
+        if (!visible.ok()) {
+          failure = visible.status();
+          return false;
         }
+        if (!*visible) return true;
         names.push_back(record.name);
         if (names.size() < kBatch) return true;
         failure = flush();
