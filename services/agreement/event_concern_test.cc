@@ -35,6 +35,7 @@
 #include "common/event_types.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
+#include "tests/harness/credentials.h"
 #include "tests/harness/event_log.h"
 #include "tests/harness/processes.h"
 
@@ -216,11 +217,7 @@ class EventConcernTest : public ::testing::Test {
   }
 
   std::unique_ptr<grpc::ClientContext> Context(const std::string& token) {
-    auto context = std::make_unique<grpc::ClientContext>();
-    context->AddMetadata("authorization", absl::StrCat("Bearer ", token));
-    context->set_deadline(std::chrono::system_clock::now() +
-                          std::chrono::seconds(10));
-    return context;
+    return ::accord::testing::AuthorizedContext(token);
   }
 
   // Calls `method` as the admin; a failed call fails the test.

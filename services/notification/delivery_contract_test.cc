@@ -105,11 +105,7 @@ class DeliveryContractTest : public ::testing::Test {
   }
 
   static std::unique_ptr<grpc::ClientContext> As(const std::string& token) {
-    auto context = std::make_unique<grpc::ClientContext>();
-    context->AddMetadata("authorization", absl::StrCat("Bearer ", token));
-    context->set_deadline(std::chrono::system_clock::now() +
-                          std::chrono::seconds(10));
-    return context;
+    return ::accord::testing::AuthorizedContext(token);
   }
 
   // Records an institution in Iran; returns its name.

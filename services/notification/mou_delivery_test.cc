@@ -93,11 +93,7 @@ class MouDeliveryTest : public ::testing::Test {
 
   static std::unique_ptr<grpc::ClientContext> Context(
       const std::string& token) {
-    auto context = std::make_unique<grpc::ClientContext>();
-    context->AddMetadata("authorization", absl::StrCat("Bearer ", token));
-    context->set_deadline(std::chrono::system_clock::now() +
-                          std::chrono::seconds(10));
-    return context;
+    return ::accord::testing::AuthorizedContext(token);
   }
 
   std::string RecordMou(const std::string& id, bool restricted,

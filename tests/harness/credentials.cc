@@ -1,5 +1,6 @@
 #include "tests/harness/credentials.h"
 
+#include <chrono>
 #include <fstream>
 #include <stdexcept>
 
@@ -28,6 +29,15 @@ std::string TestCredentials::Write(const std::string& dir) const {
   const std::string path = absl::StrCat(dir, "/credentials.json");
   std::ofstream(path) << json;
   return absl::StrCat("--credentials_file=", path);
+}
+
+std::unique_ptr<grpc::ClientContext> AuthorizedContext(
+    const std::string& token) {
+  auto context = std::make_unique<grpc::ClientContext>();
+  context->AddMetadata("authorization", absl::StrCat("Bearer ", token));
+  context->set_deadline(std::chrono::system_clock::now() +
+                        std::chrono::seconds(10));
+  return context;
 }
 
 }  // namespace accord::testing

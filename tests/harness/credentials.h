@@ -12,6 +12,9 @@
 //   ServiceProcess institution("accord-institution", redis.url(), {flag});
 //   context.AddMetadata("authorization", "Bearer " + admin);
 
+#include <grpcpp/grpcpp.h>
+
+#include <memory>
 #include <string>
 
 #include "accord/auth/v1/auth.pb.h"
@@ -31,6 +34,11 @@ class TestCredentials {
  private:
   auth::v1::CredentialsFile file_;
 };
+
+// A client context that sends `token` as the bearer token, with a 10 s
+// deadline so a hung service fails the test instead of stalling it.
+std::unique_ptr<grpc::ClientContext> AuthorizedContext(
+    const std::string& token);
 
 }  // namespace accord::testing
 
