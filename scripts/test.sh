@@ -52,6 +52,33 @@ run_sanitized() {
   return "$status"
 }
 
+# Names of the failed tests of a pass and the last lines of each one's output,
+# read back from CTest's own logs, so that they are the last thing the run
+# prints, after the other pass, where a log that keeps only the tail sees
+# them.
+summarize_failures() {
+  local label="$1" dir="$2/Testing/Temporary"
+  # Only a list this run wrote (a build that failed runs no test).
+  [ -s "$dir/LastTestsFailed.log" ] && [ "$dir/LastTestsFailed.log" -nt "$run_started" ] ||
+    return 0
+  echo "test.sh: $label pass failed: $(cut -d: -f2- "$dir/LastTestsFailed.log" | paste -sd' ')"
+  local name
+  while IFS=: read -r _ name; do
+    local output
+    output="$(awk -v name="$name" '
+      $0 ~ "^[0-9]+/[0-9]+ Test: " && $3 == name { mine = 1; next }
+      mine && /^Output:/ { getline; reading = 1; next }
+      mine && /^<end of output>/ { exit }
+      reading { print }' "$dir/LastTest.log")"
+    echo "--- $name: its first lines that name a failure, then its last lines"
+    grep -i -E -m 10 'failure|failed|error|regression|timeout' <<<"$output" | cut -c1-300
+    echo "..."
+    tail -n 8 <<<"$output" | cut -c1-300
+  done <"$dir/LastTestsFailed.log"
+}
+
+run_started="$(mktemp)"
+trap 'rm -f "$run_started"' EXIT
 plain_status=0
 sanitized_status=0
 started=$SECONDS
@@ -62,5 +89,11 @@ fi
 if [ "$mode" != plain ]; then
   run_sanitized "$@" || sanitized_status=$?
   echo "test.sh: sanitizer pass exit $sanitized_status after $((SECONDS - started)) s"
+fi
+if [ "$mode" != sanitize ] && ((plain_status)); then
+  summarize_failures plain build
+fi
+if [ "$mode" != plain ] && ((sanitized_status)); then
+  summarize_failures sanitizer build-asan
 fi
 ((plain_status == 0 && sanitized_status == 0))
