@@ -16,6 +16,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/exclusive_port.h"
 
 namespace accord {
 namespace {
@@ -237,6 +238,7 @@ absl::Status MetricsServer::Start(const std::string& host, int port) {
   // Scrapers keep connections open; a short keep-alive lets shutdown finish
   // promptly instead of waiting out an idle connection.
   server_->set_keep_alive_timeout(1);
+  server_->set_socket_options(ExclusivePortSocketOptions);
   server_->Get("/metrics", [](const httplib::Request&, httplib::Response& res) {
     res.set_content(absl::StrCat(Metrics::Global().RenderPrometheus(),
                                  RenderProcessMetrics()),

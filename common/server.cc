@@ -231,6 +231,10 @@ int RunServer(const ServerFlags& flags,
                                ? hooks.credentials
                                : grpc::InsecureServerCredentials(),
                            &port);
+  // gRPC sets SO_REUSEPORT by default: a second process on the same port
+  // would then start without an error and take part of the traffic. A
+  // port in use must stop the start-up instead.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   builder.SetMaxReceiveMessageSize(static_cast<int>(flags.max_message_bytes));
   // The synchronous API's thread manager starts a thread whenever fewer
   // than MIN_POLLERS threads poll and ends one whenever more than

@@ -12,12 +12,23 @@ free_port() {
     first=10000
     span=$((low - 10000))
   fi
+  # A chosen port is reserved until the calling script ends, with the same
+  # lock file the C++ test harness takes (tests/harness/processes.cc), so
+  # that tests running side by side never choose the same port before its
+  # process listens. This runs in $(...): a background holder that inherits
+  # the locked descriptor keeps the lock after the subshell returns.
+  local locks="${TMPDIR:-/tmp}/accord-test-ports"
+  mkdir -p "$locks" 2>/dev/null && chmod 777 "$locks" 2>/dev/null
   while true; do
     port=$((first + (RANDOM * 32768 + RANDOM) % span))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-      echo "$port"
-      return
+    if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then continue; fi
+    if exec 9>"$locks/$port" 2>/dev/null; then
+      flock -n 9 || { exec 9>&-; continue; }
+      (while kill -0 "$$" 2>/dev/null; do sleep 2; done) >/dev/null 2>&1 </dev/null &
+      exec 9>&-
     fi
+    echo "$port"
+    return
   done
 }
 

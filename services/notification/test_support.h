@@ -15,6 +15,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <vector>
@@ -22,6 +23,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "accord/notification/v1/notification_service.grpc.pb.h"
+#include "common/exclusive_port.h"
 #include "tests/harness/processes.h"
 
 namespace accord::notification::testing {
@@ -61,7 +63,12 @@ class WebhookReceiver {
       response.status = status;
       changed_.notify_all();
     });
-    thread_ = std::thread([this] { server_.listen("127.0.0.1", port_); });
+    server_.set_socket_options(accord::ExclusivePortSocketOptions);
+    if (!server_.bind_to_port("127.0.0.1", port_)) {
+      throw std::runtime_error(
+          absl::StrCat("cannot listen on 127.0.0.1:", port_));
+    }
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
     while (!server_.is_running()) absl::SleepFor(absl::Milliseconds(5));
   }
   ~WebhookReceiver() {

@@ -6,6 +6,7 @@
 #include <hiredis/hiredis.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -16,6 +17,8 @@
 #include <filesystem>
 #include <fstream>
 #include <future>
+#include <mutex>
+#include <set>
 #include <sstream>
 #include <stdexcept>
 
@@ -75,6 +78,36 @@ int EphemeralLow() {
   return low;
 }
 
+// A port is chosen before the process that listens on it starts; until
+// then nothing stops another test running beside this one (ctest -j), or
+// this process itself, from choosing it too. So a chosen port is reserved:
+// in this process by a set, across processes by an advisory lock on a file
+// named after it, held until this process ends (scripts/lib.sh's
+// free_port takes the same locks). Services never share a port silently
+// (they refuse SO_REUSEPORT), so a collision would otherwise fail a test
+// at random.
+bool Reserve(int port) {
+  static std::mutex mutex;
+  static std::set<int>* const reserved = new std::set<int>;
+  std::lock_guard<std::mutex> lock(mutex);
+  if (reserved->count(port) != 0) return false;
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / "accord-test-ports";
+  std::error_code ignored;
+  std::filesystem::create_directories(dir, ignored);
+  std::filesystem::permissions(dir, std::filesystem::perms::all, ignored);
+  const int fd = open((dir / std::to_string(port)).c_str(),
+                      O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+  if (fd < 0) return true;  // No reservation possible: fall back to luck.
+  if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    close(fd);
+    return false;
+  }
+  // The descriptor stays open, and the lock held, for the process's life.
+  reserved->insert(port);
+  return true;
+}
+
 }  // namespace
 
 int FreePort() {
@@ -84,9 +117,9 @@ int FreePort() {
   static const int low = EphemeralLow();
   if (low > 12000) {
     absl::BitGen bits;
-    for (int attempt = 0; attempt < 200; ++attempt) {
+    for (int attempt = 0; attempt < 1000; ++attempt) {
       const int port = absl::Uniform(bits, 10000, low);
-      if (CanBind(port)) return port;
+      if (CanBind(port) && Reserve(port)) return port;
     }
   }
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -101,7 +134,9 @@ int FreePort() {
   socklen_t length = sizeof(address);
   getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
   close(fd);
-  return ntohs(address.sin_port);
+  const int port = ntohs(address.sin_port);
+  Reserve(port);
+  return port;
 }
 
 std::string MakeTempDir(const std::string& prefix) {

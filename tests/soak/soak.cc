@@ -24,6 +24,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <stdexcept>
 #include <string>
 #include <thread>
 #include <unordered_set>
@@ -40,6 +41,7 @@
 #include "accord/notification/v1/notification_service.grpc.pb.h"
 #include "common/config.h"
 #include "common/events.h"
+#include "common/exclusive_port.h"
 #include "common/redis_client.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
@@ -246,7 +248,12 @@ class CountingReceiver {
       ids_[request.path].insert(id);
       response.status = 204;
     });
-    thread_ = std::thread([this] { server_.listen("127.0.0.1", port_); });
+    server_.set_socket_options(accord::ExclusivePortSocketOptions);
+    if (!server_.bind_to_port("127.0.0.1", port_)) {
+      throw std::runtime_error(
+          absl::StrCat("cannot listen on 127.0.0.1:", port_));
+    }
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
     while (!server_.is_running()) absl::SleepFor(absl::Milliseconds(5));
   }
   ~CountingReceiver() {
