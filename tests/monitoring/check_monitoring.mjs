@@ -8,7 +8,7 @@
 //     and what to do), and every runbook entry belongs to an alert;
 //   - the Grafana dashboard is valid JSON whose panels all query something,
 //     and every metric a rule or a panel names is one the services export
-//     (named in the C++ sources; the integration test monitoring_scrape
+//     (named in the C++ sources; the integration test MonitoringScrapeTest
 //     checks the same names against real /metrics scrapes).
 // promtool comes from Debian's prometheus package (scripts/install-deps.sh).
 //
