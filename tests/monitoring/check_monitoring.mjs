@@ -266,6 +266,22 @@ test('every metric the dashboard names is exported by the services', () => {
   return problems;
 });
 
+test('every dashboard query is valid PromQL (promtool parses it, Grafana variables filled in)', () => {
+  if (!dashboard) return ['no dashboard'];
+  const rules = [];
+  for (const p of dashboard.panels ?? []) {
+    for (const t of p.targets ?? []) {
+      const expr = t.expr
+        .replace(/\$__rate_interval|\$__interval/g, '5m')
+        .replace(/\$namespace/g, 'accord')
+        .replace(/\$job/g, 'accord-.*');
+      rules.push({ record: `dashboard:panel_${p.id}:${t.refId}`, expr });
+    }
+  }
+  fs.writeFileSync(path.join(scratch, 'dashboard.rules.yaml'), YAML.stringify({ groups: [{ name: 'dashboard', rules }] }));
+  return promtool(['check', 'rules', 'dashboard.rules.yaml'], scratch);
+});
+
 test('self-test: metric names are found in PromQL, labels and functions are not', () => {
   const got = metricNames('histogram_quantile(0.99, sum by (job, le) (rate(accord_x_bucket{code=~"A|B", job="$job"}[5m]))) / on (job) up > 0.5 and absent(foo)').sort();
   const want = ['accord_x_bucket', 'foo', 'up'];
