@@ -136,6 +136,19 @@ void Metrics::SetGauge(absl::string_view name, const MetricLabels& labels,
   family.series[key].value = value;
 }
 
+void Metrics::ReplaceGauges(
+    absl::string_view name,
+    const std::vector<std::pair<MetricLabels, double>>& series) {
+  std::map<std::string, Series> fresh;
+  for (const auto& [labels, value] : series) {
+    fresh[RenderLabels(labels)].value = value;
+  }
+  absl::MutexLock lock(&mutex_);
+  Family& family = families_[std::string(name)];
+  family.type = "gauge";
+  family.series = std::move(fresh);
+}
+
 void Metrics::Observe(absl::string_view name, const MetricLabels& labels,
                       double value) {
   Observe(Histogram(name, labels), value);

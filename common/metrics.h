@@ -42,6 +42,13 @@ class Metrics {
                  double amount = 1);
   void SetGauge(absl::string_view name, const MetricLabels& labels,
                 double value);
+  // Replaces every series of gauge `name` with `series`: for gauges
+  // computed afresh from a snapshot (one per webhook subscription, say),
+  // whose labels can disappear. Not for a family anyone holds a Series*
+  // of.
+  void ReplaceGauges(
+      absl::string_view name,
+      const std::vector<std::pair<MetricLabels, double>>& series);
   // Latency-style histogram, buckets in seconds from 100 µs to 10 s.
   void Observe(absl::string_view name, const MetricLabels& labels,
                double value);
@@ -51,7 +58,8 @@ class Metrics {
   // One labelled series. Paths that update a series on every call resolve
   // it once (Counter, Histogram) and update it through the pointer,
   // skipping label rendering and two map lookups per update. Pointers stay
-  // valid for the life of the registry: series are never removed.
+  // valid for the life of the registry: series are never removed (except
+  // by ReplaceGauges, which is for gauges nobody holds a pointer to).
   struct Series {
     double value = 0;                     // counter or gauge
     std::vector<uint64_t> bucket_counts;  // histogram, cumulative on render

@@ -17,6 +17,7 @@ namespace accord {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 // name → value of every sample line (no labels) in a Prometheus text.
 std::map<std::string, double> Samples(const std::string& text) {
@@ -119,6 +120,18 @@ TEST(MetricsTest, HistogramBucketsAreCumulative) {
   EXPECT_THAT(text, HasSubstr("accord_test_seconds_bucket{le=\"10\"} 2\n"));
   EXPECT_THAT(text, HasSubstr("accord_test_seconds_bucket{le=\"+Inf\"} 3\n"));
   EXPECT_THAT(text, HasSubstr("accord_test_seconds_count 3\n"));
+}
+
+TEST(MetricsTest, ReplaceGaugesDropsSeriesNoLongerReported) {
+  Metrics metrics;
+  metrics.Describe("accord_test_backlog", "gauge", "Backlog.");
+  metrics.ReplaceGauges("accord_test_backlog", {{{{"subscription", "a"}}, 3},
+                                                {{{"subscription", "b"}}, 0}});
+  metrics.ReplaceGauges("accord_test_backlog", {{{{"subscription", "b"}}, 7}});
+  const std::string text = metrics.RenderPrometheus();
+  EXPECT_THAT(text, HasSubstr("# HELP accord_test_backlog Backlog.\n"));
+  EXPECT_THAT(text, HasSubstr("accord_test_backlog{subscription=\"b\"} 7\n"));
+  EXPECT_THAT(text, Not(HasSubstr("subscription=\"a\"")));
 }
 
 }  // namespace

@@ -23,6 +23,7 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/clock.h"
+#include "common/build_info.h"
 #include "common/errors.h"
 #include "common/log.h"
 #include "common/metrics.h"
@@ -221,6 +222,7 @@ int RunServer(const ServerFlags& flags,
               const std::vector<grpc::Service*>& services,
               const ServerHooks& hooks) {
   DescribeServerMetrics();
+  ExportBuildInfoMetric(flags.service_name);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 

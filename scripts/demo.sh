@@ -47,6 +47,11 @@ notification_port=$(free_port)
 export ACCORD_INSTITUTION_TARGET="127.0.0.1:$institution_port"
 export ACCORD_AGREEMENT_TARGET="127.0.0.1:$agreement_port"
 export ACCORD_NOTIFICATION_TARGET="127.0.0.1:$notification_port"
+# Each service's Prometheus /metrics (docs/operations.md).
+declare -A metrics_listen
+for service in institution agreement notification; do
+  metrics_listen[$service]="127.0.0.1:$(free_port)"
+done
 
 # Every call is authenticated: an admin key for this demo, and the agreement
 # service's own key for its calls to the institution service. Only salted
@@ -59,18 +64,29 @@ ACCORD_TOKEN=$("$bin/accordctl" make-key demo-operator admin \
   --credentials-file="$ACCORD_CREDENTIALS_FILE" >"$run_dir/agreement-token"
 
 "$bin/accord-institution" --listen="$ACCORD_INSTITUTION_TARGET" \
+  --metrics_listen="${metrics_listen[institution]}" \
   >"$run_dir/institution.log" 2>&1 &
 pids+=($!)
 "$bin/accord-agreement" --listen="$ACCORD_AGREEMENT_TARGET" \
+  --metrics_listen="${metrics_listen[agreement]}" \
   --institution_token_file="$run_dir/agreement-token" \
   >"$run_dir/agreement.log" 2>&1 &
 pids+=($!)
 "$bin/accord-notification" --listen="$ACCORD_NOTIFICATION_TARGET" \
+  --metrics_listen="${metrics_listen[notification]}" \
   >"$run_dir/notification.log" 2>&1 &
 pids+=($!)
 for service in institution agreement notification; do
   wait_for_log "$run_dir/$service.log" "msg=serving" "accord-$service"
 done
+
+echo "== Prometheus metrics (what each service runs: accord_build_info)"
+for service in institution agreement notification; do
+  printf '  %-13s http://%s/metrics\n' "$service" "${metrics_listen[$service]}"
+  curl -fsS "http://${metrics_listen[$service]}/metrics" |
+    grep '^accord_build_info' | sed 's/^/                /' || true
+done
+echo
 
 echo "== Watching for new agreements, committee sessions and milestones"
 "$bin/accordctl" watch --output=table \
@@ -140,6 +156,9 @@ if $keep_running; then
   echo "  institution    $ACCORD_INSTITUTION_TARGET"
   echo "  agreement      $ACCORD_AGREEMENT_TARGET"
   echo "  notification   $ACCORD_NOTIFICATION_TARGET"
+  for service in institution agreement notification; do
+    printf '  %-14s http://%s/metrics\n' "$service /metrics" "${metrics_listen[$service]}"
+  done
   echo "  process ids    ${pids[*]}"
   echo "  admin token    export ACCORD_TOKEN=$ACCORD_TOKEN"
   echo "Use accordctl with the ACCORD_*_TARGET values above; stop with: kill ${pids[*]}"

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Installs everything Accord needs to build and test on Debian 12:
 # Debian packages (compiler, gRPC, protobuf, Abseil, hiredis, GoogleTest,
-# Redis, cpp-httplib, ICU, OpenSSL, Node.js) and the npm tooling in proto/
-# (buf, google-proto-files) and tests/node (peers used by the tests).
+# Redis, cpp-httplib, ICU, OpenSSL, Node.js; prometheus only for promtool,
+# which checks and unit-tests the alert rules, its daemon is never started)
+# and the npm tooling in proto/ (buf, google-proto-files) and tests/node
+# (peers used by the tests).
 # Safe to run again: it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,6 +17,7 @@ packages=(
   python3-grpcio python3-protobuf golang-go protoc-gen-go protoc-gen-go-grpc
   golang-google-grpc-dev golang-google-protobuf-dev golang-google-genproto-dev
   golang-github-golang-protobuf-1-5-dev clang-14 libclang-rt-14-dev
+  prometheus
 )
 # Node.js runs buf and the test peers; keep a node that is already there.
 command -v npm >/dev/null || packages+=(nodejs npm)

@@ -18,6 +18,7 @@
 #include "services/notification/notification_service.h"
 #include "services/notification/redis_functions.h"
 #include "services/notification/url_guard.h"
+#include "services/notification/webhook_backlog_metrics.h"
 #include "services/notification/webhook_dispatcher.h"
 
 namespace {
@@ -57,6 +58,8 @@ int main(int argc, char** argv) {
   accord::notification::WebhookOptions webhook;
   accord::notification::EventHubOptions hub_options;
   accord::notification::NotificationLimits limits;
+  accord::notification::BacklogMetricsOptions backlog_options;
+  int64_t backlog_max_subscriptions = backlog_options.max_subscriptions;
   flag_set.AddString("webhook_allow_cidrs", &allow_cidrs,
                      "comma-separated CIDR blocks webhooks may reach although "
                      "they are loopback, private or link-local");
@@ -113,7 +116,17 @@ int main(int argc, char** argv) {
                   &limits.max_subscriptions_per_principal, 1, 10000000,
                   "live subscriptions one owner (principal or institution) "
                   "may have; more get RESOURCE_EXHAUSTED");
+  flag_set.AddDuration("webhook_metrics_interval", &backlog_options.interval,
+                       "how often the webhook backlog gauges on /metrics are "
+                       "recomputed from Redis (only with --metrics_listen)");
+  flag_set.AddInt("webhook_metrics_max_subscriptions",
+                  &backlog_max_subscriptions, 1, 100000,
+                  "webhook subscriptions with backlog series of their own "
+                  "(the oldest backlogs first); the rest are summed into "
+                  "subscription=\"_other\"");
   flag_set.ParseOrExit(argc, argv);
+  backlog_options.max_subscriptions =
+      static_cast<int>(backlog_max_subscriptions);
   accord::ApplyLogFlags(flags);
 
   absl::StatusOr<std::vector<accord::notification::Cidr>> allowed =
@@ -169,6 +182,8 @@ int main(int argc, char** argv) {
     return (*auth)->FindPrincipal(owner);
   });
 
+  accord::notification::WebhookBacklogMetrics backlog(redis, backlog_options);
+
   // Background work starts once Redis answers; until then health reports
   // NOT_SERVING and the probe keeps trying.
   bool started = false;
@@ -186,11 +201,14 @@ int main(int argc, char** argv) {
            if (status.ok()) status = dispatcher.Start();  // stream and group
            if (status.ok()) status = hub.Start();
            if (status.ok()) started = true;
+           // Only worth its Redis round trips when someone scrapes.
+           if (started && !flags.metrics_listen.empty()) backlog.Start();
          }
          return status;
        },
        .on_shutdown = [&] { hub.Shutdown(); },
        .credentials = (*auth)->ServerCredentials()});
+  backlog.Stop();
   dispatcher.Stop();
   return code;
 }

@@ -20,6 +20,7 @@
 #include "common/write_path.h"
 #include "google/protobuf/util/time_util.h"
 #include "services/notification/redis_functions.h"
+#include "services/notification/webhook_backlog_metrics.h"
 #include "services/notification/webhook_message.h"
 
 namespace accord::notification {
@@ -64,6 +65,13 @@ void DescribeWebhookMetrics() {
                      "Webhook deliveries recorded from the event stream.");
     metrics.Describe("accord_webhook_subscriptions_failing_total", "counter",
                      "Webhook subscriptions that turned FAILING.");
+    metrics.Describe(
+        "accord_webhook_dead_letters_total", "counter",
+        "Webhook deliveries dead-lettered (every attempt of a round failed, "
+        "410 Gone, or the subscription disabled), by subscription, counted "
+        "by the replica that settled them (sum over replicas). The first "
+        "1,000 subscription names a process sees get their own series, "
+        "later ones subscription=\"_other\".");
     metrics.Describe("accord_events_trimmed_total", "counter",
                      "Stream entries removed by the trimmer.");
     return true;
@@ -528,6 +536,11 @@ void WebhookDispatcher::Attempt(const std::string& name) {
       delivery.clear_next_attempt_time();
       Metrics::Global().Increment("accord_webhook_deliveries_total",
                                   {{"state", v1::Delivery::State_Name(state)}});
+      if (state == v1::Delivery::STATE_DEAD_LETTERED) {
+        Metrics::Global().Increment(
+            "accord_webhook_dead_letters_total",
+            {{"subscription", SubscriptionLabel(subscription_name)}});
+      }
     }
     absl::Status saved = deliveries_.Save(stored, due, {}, ordered);
     if (!saved.ok()) {

@@ -21,7 +21,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 
-import { find, ofKind, podTemplate, containerEnv, secretData, id } from './lib/k8s.mjs';
+import {
+  find, ofKind, podTemplate, containerEnv, secretData, id, selectorMatches, mapSelectorMatches,
+} from './lib/k8s.mjs';
 import { kustomize, diffRenderings } from './lib/kustomize.mjs';
 import {
   checkNamespace, checkLabels, checkPodSecurity, checkServiceDeployments,
@@ -163,7 +165,11 @@ function render(dir) {
 
 const modelCache = new Map();
 async function modelClass(apiVersion, kind) {
-  const modulePath = `kubernetes-models/${apiVersion}`;
+  // The Prometheus Operator's CRDs (deploy/k8s/monitoring) have their own
+  // schema package.
+  const modulePath = apiVersion.startsWith('monitoring.coreos.com/')
+    ? `@kubernetes-models/prometheus-operator/${apiVersion}`
+    : `kubernetes-models/${apiVersion}`;
   if (!modelCache.has(modulePath)) {
     modelCache.set(modulePath, await import(modulePath).catch(() => null));
   }
@@ -282,6 +288,82 @@ for (const name of overlayDirs) {
   if (overlay.redis === 'in-cluster') {
     await test(`${name}: Redis has AOF, a volume, per-service ACL users matching the services' credentials`, () => checkRedis(objects));
   }
+}
+
+// --- monitoring (opt-in: the Prometheus Operator's CRDs) ------------------------
+
+// What is wrong with `monitoring`'s ServiceMonitors against an overlay's
+// objects: they must select exactly the three services' Services, on a
+// port of each that reaches the container port the binary serves /metrics
+// on (ACCORD_METRICS_LISTEN).
+function serviceMonitorProblems(monitoring, objects) {
+  const problems = [];
+  const monitors = ofKind(monitoring, 'ServiceMonitor');
+  if (monitors.length !== 1) return [`expected one ServiceMonitor, found ${monitors.length}`];
+  const sm = monitors[0];
+  const selected = ofKind(objects, 'Service').filter((svc) => selectorMatches(sm.spec.selector, svc.metadata.labels));
+  const want = SERVICES.map((s) => `accord-${s}`).sort();
+  const got = selected.map((svc) => svc.metadata.name).sort();
+  if (JSON.stringify(got) !== JSON.stringify(want)) problems.push(`${id(sm)} selects Services ${got.join(', ') || '(none)'}; expected ${want.join(', ')}`);
+  if (!(sm.spec.endpoints ?? []).length) problems.push(`${id(sm)} has no endpoints`);
+  for (const endpoint of sm.spec.endpoints ?? []) {
+    if ((endpoint.path ?? '/metrics') !== '/metrics') problems.push(`${id(sm)}: path ${endpoint.path} is not /metrics`);
+    for (const svc of selected) {
+      const port = (svc.spec.ports ?? []).find((p) => p.name === endpoint.port);
+      if (!port) {
+        problems.push(`${id(sm)}: Service ${svc.metadata.name} has no port named ${endpoint.port}`);
+        continue;
+      }
+      const d = ofKind(objects, 'Deployment').find((x) => mapSelectorMatches(svc.spec.selector, podTemplate(x).metadata.labels));
+      const c = d && podTemplate(d).spec.containers[0];
+      const containerPort = c && (typeof port.targetPort === 'number'
+        ? port.targetPort : c.ports?.find((p) => p.name === (port.targetPort ?? port.port))?.containerPort);
+      const listen = c && containerEnv(c, objects).ACCORD_METRICS_LISTEN;
+      if (typeof listen !== 'string' || Number(listen.split(':').pop()) !== containerPort) {
+        problems.push(`${id(sm)}: ${svc.metadata.name}:${endpoint.port} reaches container port ${containerPort}, but ACCORD_METRICS_LISTEN is ${listen}`);
+      }
+    }
+  }
+  return problems;
+}
+
+const monitoringDir = path.join(k8sDir, 'monitoring');
+let monitoring = null;
+if (fs.existsSync(monitoringDir)) {
+  await test(`monitoring/ renders${crossCheck ? ' (same as kubectl kustomize)' : ''}`, () => {
+    const result = render(monitoringDir);
+    monitoring = result.objects;
+    return result.problems;
+  });
+}
+if (monitoring) {
+  await test(`monitoring: all ${monitoring.length} objects validate against their schemas (Prometheus Operator CRDs included)`, () => schemaProblems(monitoring));
+  await test('monitoring: app.kubernetes.io labels', () => checkLabels(monitoring));
+  await test('monitoring: a ServiceMonitor, a PrometheusRule and the dashboard ConfigMap, in the namespace of prod', () => {
+    const problems = [];
+    const kinds = monitoring.map((o) => o.kind).sort().join(',');
+    if (kinds !== 'ConfigMap,PrometheusRule,ServiceMonitor') problems.push(`rendered ${kinds}`);
+    const namespace = ofKind(rendered.prod ?? [], 'Namespace')[0]?.metadata.name;
+    for (const o of monitoring) {
+      if (o.metadata.namespace !== namespace) problems.push(`${id(o)} is in namespace ${o.metadata.namespace}, prod in ${namespace}`);
+    }
+    const dashboard = ofKind(monitoring, 'ConfigMap').find((cm) => cm.metadata.labels?.grafana_dashboard === '1');
+    const file = fs.readFileSync(path.join(monitoringDir, 'dashboards', 'accord.json'), 'utf8');
+    if (!dashboard) problems.push('no ConfigMap labelled grafana_dashboard=1');
+    else if (dashboard.data?.['accord.json'] !== file) problems.push(`${id(dashboard)} does not carry dashboards/accord.json`);
+    return problems;
+  });
+  for (const name of overlayDirs.filter((n) => rendered[n])) {
+    await test(`monitoring: the ServiceMonitor scrapes each ${name} service's /metrics port`, () => serviceMonitorProblems(monitoring, rendered[name]));
+  }
+  await test('self-test: flags a ServiceMonitor on a port the Services lack, and one selecting Redis too', () => {
+    const problems = [];
+    const wrongPort = serviceMonitorProblems(mutate(monitoring, (o) => { ofKind(o, 'ServiceMonitor')[0].spec.endpoints[0].port = 'http'; }), rendered.dev ?? []);
+    if (!wrongPort.some((p) => /has no port named http/.test(p))) problems.push(`wrong port not flagged: ${wrongPort.join('; ')}`);
+    const tooMany = serviceMonitorProblems(mutate(monitoring, (o) => { ofKind(o, 'ServiceMonitor')[0].spec.selector = {}; }), rendered.dev ?? []);
+    if (!tooMany.some((p) => /selects Services .*accord-redis/.test(p))) problems.push(`selecting Redis not flagged: ${tooMany.join('; ')}`);
+    return problems;
+  });
 }
 
 // --- Dockerfile ----------------------------------------------------------------

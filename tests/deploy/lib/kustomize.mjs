@@ -221,6 +221,9 @@ const NAMESPACED = new Set([
   'PodTemplate', 'ReplicationController', 'Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet',
   'Job', 'CronJob', 'HorizontalPodAutoscaler', 'PodDisruptionBudget', 'NetworkPolicy', 'Ingress',
   'PersistentVolumeClaim', 'LimitRange', 'ResourceQuota', 'Role', 'RoleBinding', 'Lease',
+  // The Prometheus Operator's (deploy/k8s/monitoring); kustomize takes any
+  // kind it does not know for namespaced.
+  'ServiceMonitor', 'PodMonitor', 'PrometheusRule', 'Probe',
 ]);
 
 function isClusterScoped(kind) {
