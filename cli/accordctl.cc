@@ -876,10 +876,10 @@ class Ctl {
         value == "STATE_UNSPECIFIED") {
       std::vector<std::string> states;
       for (int i = 1; i < state_type->value_count(); ++i) {
-        states.push_back(absl::StrReplaceAll(
-            absl::AsciiStrToLower(
-                absl::StripPrefix(state_type->value(i)->name(), "STATE_")),
-            {{"_", "-"}}));
+        states.push_back(
+            absl::StrReplaceAll(absl::AsciiStrToLower(absl::StripPrefix(
+                                    state_type->value(i)->name(), "STATE_")),
+                                {{"_", "-"}}));
       }
       std::cerr << "accordctl: unknown milestone state \"" << state
                 << "\" (one of " << absl::StrJoin(states, ", ") << ")\n";
