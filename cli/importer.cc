@@ -42,9 +42,16 @@ absl::Status ImportFile(
     absl::StatusOr<std::string> response =
         client.CallJson(method, request_json);
     if (!response.ok()) {
-      return absl::Status(response.status().code(),
-                          absl::StrCat(path, "[", i, "] ", method, ": ",
-                                       DescribeStatus(response.status())));
+      // Where it failed goes in front; the code and details stay the
+      // service's, so the caller prints them once.
+      absl::Status located(response.status().code(),
+                           absl::StrCat(path, "[", i, "] ", method, ": ",
+                                        response.status().message()));
+      response.status().ForEachPayload(
+          [&located](absl::string_view url, const absl::Cord& payload) {
+            located.SetPayload(url, payload);
+          });
+      return located;
     }
     ++result.calls;
     if (on_call) on_call(method, *response);

@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "accord/agreement/v1/agreement_service.grpc.pb.h"
 #include "accord/events/v1/event.pb.h"
@@ -167,9 +168,12 @@ absl::StatusOr<std::string> RpcClient::CallJson(
 std::string DescribeStatus(const absl::Status& status) {
   std::string text = absl::StrCat(absl::StatusCodeToString(status.code()), ": ",
                                   status.message());
+  // The services' messages already name each field at fault ("field:
+  // description; ..."); a violation is added only when the message lacks it,
+  // so every error reads once, on one line.
   for (const FieldViolation& violation : FieldViolationsOf(status)) {
-    absl::StrAppend(&text, "\n  field ", violation.field, ": ",
-                    violation.description);
+    if (absl::StrContains(status.message(), violation.description)) continue;
+    absl::StrAppend(&text, "; ", violation.field, ": ", violation.description);
   }
   return text;
 }

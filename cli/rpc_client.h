@@ -58,7 +58,8 @@ class RpcClient {
   std::string token_;
 };
 
-// Formats a status for people: code, message and each field violation.
+// Formats a status for people, on one line: code, message and each field
+// violation the message does not already name.
 std::string DescribeStatus(const absl::Status& status);
 
 }  // namespace accord::cli
