@@ -15,6 +15,9 @@ packages=(
   python3-grpcio python3-protobuf golang-go protoc-gen-go protoc-gen-go-grpc
   golang-google-grpc-dev golang-google-protobuf-dev golang-google-genproto-dev
   golang-github-golang-protobuf-1-5-dev clang-14 libclang-rt-14-dev
+  python3-setuptools python3-wheel python3-venv
+  openjdk-17-jdk-headless libgrpc-java libprotobuf-java
+  protobuf-compiler-grpc-java-plugin libnetty-java libperfmark-java libguava-java
 )
 # Node.js runs buf and the test peers; keep a node that is already there.
 command -v npm >/dev/null || packages+=(nodejs npm)

@@ -20,5 +20,7 @@ protoc -I . -I "$googleapis" \
   accord/notification/v1/notification.proto \
   accord/notification/v1/notification_service.proto \
   "$googleapis/google/api/field_behavior.proto" \
-  "$googleapis/google/api/resource.proto"
+  "$googleapis/google/api/resource.proto" \
+  "$googleapis/google/rpc/status.proto" \
+  "$googleapis/google/rpc/error_details.proto"
 echo "generated Python stubs in $out"
