@@ -60,6 +60,14 @@ fi
 [ -d "$root/clients/node/node_modules/@grpc/grpc-js" ] ||
   prepare_error[node]="clients/node/node_modules is missing (scripts/install-deps.sh runs npm ci there)"
 
+# Java: the accord-client jar and the example jar, with Debian's JDK and
+# grpc-java (classes kept under BUILD_DIR/clients/java between runs).
+if ! command -v javac >/dev/null; then
+  prepare_error[java]="javac is not installed (scripts/install-deps.sh installs openjdk-17-jdk-headless)"
+elif ! "$root/clients/java/build.sh" "$work/java" >"$run_dir/java-build.log" 2>&1; then
+  prepare_error[java]="build failed: $(cat "$run_dir/java-build.log")"
+fi
+
 # --- The suite.
 redis_port=$(free_port)
 redis-server --port "$redis_port" --bind 127.0.0.1 --dir "$run_dir" \
@@ -98,10 +106,11 @@ declare -A command=(
   [python]="env ACCORD_PYTHON_GEN=$work/python/gen /usr/bin/python3 $root/clients/python/example.py"
   [go]="$work/go/accord-example-go"
   [node]="node $root/clients/node/example.js"
+  [java]="java -cp $work/java/accord-client-$(cat "$root/clients/VERSION").jar:$work/java/accord-client-example-$(cat "$root/clients/VERSION").jar org.accord.example.Example"
 )
 passed=0
 failed=0
-for language in ${ACCORD_CLIENT_LANGUAGES:-cpp python go node}; do
+for language in ${ACCORD_CLIENT_LANGUAGES:-cpp python go node java}; do
   log="$run_dir/$language.log"
   if [ -n "${prepare_error[$language]:-}" ]; then
     echo "FAIL $language: ${prepare_error[$language]}"
