@@ -1,12 +1,28 @@
 #!/usr/bin/env bash
-# Runs the four client examples (C++, Python, Go, Node) against the real
-# suite, authentication on: a private redis-server and the three services
-# on free loopback ports, an admin key in ACCORD_TOKEN. Each example must
-# read its MOU back, decode the google.rpc details of a refused create and
-# receive the MOU's event. ACCORD_CLIENT_LANGUAGES="go node" runs only some. Generates the Python and Go code and builds the Go example first,
-# under BUILD_DIR/clients (GOCACHE kept there, so later runs are quick).
-# Prints one line per language and a closing `N passed, N failed`; exits
-# non-zero if any example failed. Leaves nothing running.
+# Builds the five client packages, installs each into a fresh place, and
+# runs each language's example against the real suite with authentication
+# on: a private redis-server and the three services on free loopback
+# ports, an admin key in ACCORD_TOKEN. Each example must read its MOU back,
+# decode the google.rpc details (ErrorInfo, BadRequest) of a refused create
+# and receive the MOU's event.
+#
+#   C++     cmake --install of the accord_client component into a fresh
+#           prefix; clients/cpp built as a separate project against it
+#           with find_package(accord_client)
+#   Python  the accord-client wheel, pip-installed into a fresh venv
+#           (--system-site-packages for Debian's grpcio and protobuf)
+#   Go      the github.com/accord-suite/accord-go module (proxy zip),
+#           vendored into a fresh program with Debian's Go libraries and
+#           built offline with -mod=vendor
+#   Node    `npm pack` of accord-client, npm-installed into a fresh folder
+#   Java    the accord-client jar, copied into a fresh folder; the example
+#           compiled against it and run
+#
+# Code is generated once from clients/buf.gen.yaml; compiled artefacts that
+# are slow to make (Java classes, GOCACHE, ccache) are kept under
+# BUILD_DIR/clients, so later runs are quick. Prints one line per language
+# and a closing `N passed, N failed`; exits non-zero if any failed. Leaves
+# nothing running. ACCORD_CLIENT_LANGUAGES="go node" runs only some.
 #
 # Usage: clients/run_client_tests.sh [BUILD_DIR]   (default: build)
 set -uo pipefail
@@ -14,7 +30,10 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 build_dir="$(cd "${1:-$root/build}" && pwd)"
 bin="$build_dir/bin"
 work="$build_dir/clients"
+packages="$work/packages"
 run_dir="$(mktemp -d /tmp/accord-clients.XXXXXX)"
+version="$(cat "$root/clients/VERSION")"
+languages=(${ACCORD_CLIENT_LANGUAGES:-cpp python go node java})
 pids=()
 mkdir -p "$work"
 
@@ -29,44 +48,87 @@ trap 'exit 130' INT TERM
 # shellcheck source=../scripts/lib.sh
 source "$root/scripts/lib.sh"
 
-# --- Generation and builds; a language whose step fails is reported as failed.
+# --- Packages, built and installed afresh. Each prepare_LANGUAGE prints
+# what went wrong and fails; its language is then reported as failed.
 declare -A prepare_error=()
+declare -A command=()
+declare -A prepare_seconds=()
 
-# C++: built by CMake with the rest (target accord-example-cpp).
-[ -x "$bin/accord-example-cpp" ] ||
-  prepare_error[cpp]="$bin/accord-example-cpp is missing (cmake --build $build_dir)"
+prepare_cpp() {
+  # The accord_client component comes from the main build (accord_proto).
+  [ -f "$build_dir/CMakeCache.txt" ] || { echo "$build_dir is not a CMake build"; return 1; }
+  cmake --build "$build_dir" --target accord_proto >/dev/null &&
+    cmake --install "$build_dir" --component accord_client --prefix "$run_dir/cpp/prefix" >/dev/null &&
+    cmake -S "$root/clients/cpp" -B "$run_dir/cpp/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DCMAKE_PREFIX_PATH="$run_dir/cpp/prefix" >/dev/null &&
+    CCACHE_BASEDIR="$run_dir" CCACHE_NOHASHDIR=true cmake --build "$run_dir/cpp/build" >/dev/null ||
+    return 1
+  command[cpp]="$run_dir/cpp/build/accord-example-cpp"
+}
 
-# Python: stubs from protoc + grpc_python_plugin.
-rm -rf "$work/python/gen"
-if ! "$root/clients/python/generate.sh" "$work/python/gen" >"$run_dir/python-gen.log" 2>&1; then
-  prepare_error[python]="generation failed: $(cat "$run_dir/python-gen.log")"
+prepare_python() {
+  "$root/clients/python/package.sh" "$packages/python" "$work/gen" &&
+    /usr/bin/python3 -m venv --system-site-packages --without-pip "$run_dir/python/venv" &&
+    /usr/bin/python3 -m pip --python "$run_dir/python/venv/bin/python" install -q \
+      --no-index --no-deps "$packages/python/accord_client-$version-py3-none-any.whl" || return 1
+  command[python]="$run_dir/python/venv/bin/python $root/clients/python/example.py"
+}
+
+prepare_go() {
+  command -v go >/dev/null || { echo "go is not installed (scripts/install-deps.sh)"; return 1; }
+  local program="$run_dir/go/program"
+  mkdir -p "$program"
+  cp "$root/clients/go/example/main.go" "$program/"
+  sed "s/@VERSION@/$version/" "$root/clients/go/example/go.mod.in" >"$program/go.mod"
+  "$root/clients/go/package.sh" "$packages/go" "$work/gen" &&
+    "$root/clients/go/vendor.sh" "$program" "$packages/go" &&
+    # -trimpath keeps GOCACHE entries valid across fresh program folders.
+    (cd "$program" && env GOFLAGS=-mod=vendor GOPROXY=off GOSUMDB=off \
+      GOCACHE="$work/go-cache" go build -trimpath -o accord-example-go .) || return 1
+  command[go]="$program/accord-example-go"
+}
+
+prepare_node() {
+  local place="$run_dir/node"
+  mkdir -p "$place"
+  cp "$root/clients/node/example.js" "$place/"
+  echo '{"private": true}' >"$place/package.json"
+  # Dependencies come from npm's cache when `npm ci` in clients/node (run
+  # by scripts/install-deps.sh) already fetched them.
+  "$root/clients/node/package.sh" "$packages/node" &&
+    (cd "$place" && npm install --prefer-offline --no-audit --no-fund --loglevel=error \
+      "$packages/node/accord-client-$version.tgz") || return 1
+  command[node]="node $place/example.js"
+}
+
+prepare_java() {
+  command -v javac >/dev/null || { echo "javac is not installed (scripts/install-deps.sh)"; return 1; }
+  local place="$run_dir/java"
+  mkdir -p "$place/lib" "$place/classes"
+  "$root/clients/java/build.sh" "$packages/java" "$work/gen" &&
+    cp "$packages/java/accord-client-$version.jar" "$place/lib/" &&
+    # The jar's manifest names Debian's grpc-java jars, for javac and java.
+    javac -encoding UTF-8 --release 17 -cp "$place/lib/accord-client-$version.jar" \
+      -d "$place/classes" $(find "$root/clients/java/example/src" -name '*.java') || return 1
+  command[java]="java -cp $place/lib/accord-client-$version.jar:$place/classes org.accord.example.Example"
+}
+
+rm -rf "$work/gen"
+if ! "$root/clients/generate.sh" "$work/gen" >"$run_dir/generate.log" 2>&1; then
+  for language in "${languages[@]}"; do
+    prepare_error[$language]="clients/generate.sh failed: $(cat "$run_dir/generate.log")"
+  done
 fi
-
-# Go: protoc-gen-go + protoc-gen-go-grpc, built in GOPATH mode against
-# Debian's Go libraries, offline.
-go_env=(GO111MODULE=off GOPATH="$work/go/gen:/usr/share/gocode"
-        GOCACHE="$work/go/cache" GOFLAGS= GOPROXY=off GOSUMDB=off)
-rm -rf "$work/go/gen"
-if ! command -v go >/dev/null; then
-  prepare_error[go]="go is not installed (scripts/install-deps.sh installs golang-go)"
-elif ! "$root/clients/go/generate.sh" "$work/go/gen" >"$run_dir/go-gen.log" 2>&1; then
-  prepare_error[go]="generation failed: $(cat "$run_dir/go-gen.log")"
-elif ! (cd "$root" && env "${go_env[@]}" go build -o "$work/go/accord-example-go" ./clients/go/example) \
-      >"$run_dir/go-build.log" 2>&1; then
-  prepare_error[go]="go build failed: $(cat "$run_dir/go-build.log")"
-fi
-
-# Node: @grpc/grpc-js and @grpc/proto-loader from clients/node/node_modules.
-[ -d "$root/clients/node/node_modules/@grpc/grpc-js" ] ||
-  prepare_error[node]="clients/node/node_modules is missing (scripts/install-deps.sh runs npm ci there)"
-
-# Java: the accord-client jar and the example jar, with Debian's JDK and
-# grpc-java (classes kept under BUILD_DIR/clients/java between runs).
-if ! command -v javac >/dev/null; then
-  prepare_error[java]="javac is not installed (scripts/install-deps.sh installs openjdk-17-jdk-headless)"
-elif ! "$root/clients/java/build.sh" "$work/java" >"$run_dir/java-build.log" 2>&1; then
-  prepare_error[java]="build failed: $(cat "$run_dir/java-build.log")"
-fi
+for language in "${languages[@]}"; do
+  [ -n "${prepare_error[$language]:-}" ] && continue
+  mkdir -p "$run_dir/$language"
+  start_ms=$(( ${EPOCHREALTIME/./} / 1000 ))
+  if ! "prepare_$language" >"$run_dir/$language-prepare.log" 2>&1; then
+    prepare_error[$language]="package build or install failed: $(cat "$run_dir/$language-prepare.log")"
+  fi
+  elapsed_ms=$(( ${EPOCHREALTIME/./} / 1000 - start_ms ))
+  prepare_seconds[$language]="$((elapsed_ms / 1000)).$(( (elapsed_ms % 1000) / 100 ))"
+done
 
 # --- The suite.
 redis_port=$(free_port)
@@ -101,16 +163,9 @@ for service in institution agreement notification; do
 done
 
 # --- The examples.
-declare -A command=(
-  [cpp]="$bin/accord-example-cpp"
-  [python]="env ACCORD_PYTHON_GEN=$work/python/gen /usr/bin/python3 $root/clients/python/example.py"
-  [go]="$work/go/accord-example-go"
-  [node]="node $root/clients/node/example.js"
-  [java]="java -cp $work/java/accord-client-$(cat "$root/clients/VERSION").jar:$work/java/accord-client-example-$(cat "$root/clients/VERSION").jar org.accord.example.Example"
-)
 passed=0
 failed=0
-for language in ${ACCORD_CLIENT_LANGUAGES:-cpp python go node java}; do
+for language in "${languages[@]}"; do
   log="$run_dir/$language.log"
   if [ -n "${prepare_error[$language]:-}" ]; then
     echo "FAIL $language: ${prepare_error[$language]}"
@@ -132,7 +187,7 @@ for language in ${ACCORD_CLIENT_LANGUAGES:-cpp python go node java}; do
      grep -q "^detail ErrorInfo reason=ALREADY_EXISTS domain=accord$" "$log" &&
      grep -q "^detail BadRequest field=agreement_id: " "$log" &&
      grep -q "^event .* accord.agreement.v1.recorded agreements/" "$log"; then
-    echo "PASS $language (${seconds}s): $(grep '^event ' "$log"); $(grep '^detail ErrorInfo' "$log")"
+    echo "PASS $language (package ${prepare_seconds[$language]}s, run ${seconds}s): $(grep '^event ' "$log"); $(grep '^detail ErrorInfo' "$log")"
     passed=$((passed + 1))
   else
     echo "FAIL $language (exit $code); its output:"

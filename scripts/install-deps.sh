@@ -18,7 +18,7 @@ packages=(
   python3-setuptools python3-wheel python3-venv
   openjdk-17-jdk-headless libgrpc-java libprotobuf-java
   protobuf-compiler-grpc-java-plugin libnetty-java libperfmark-java libguava-java
-  libgeronimo-annotation-1.3-spec-java
+  libgeronimo-annotation-1.3-spec-java zip unzip
 )
 # Node.js runs buf and the test peers; keep a node that is already there.
 command -v npm >/dev/null || packages+=(nodejs npm)

@@ -6,44 +6,17 @@
 // seconds.
 //
 // Targets come from ACCORD_INSTITUTION_TARGET, ACCORD_AGREEMENT_TARGET and
-// ACCORD_NOTIFICATION_TARGET; the bearer token from ACCORD_TOKEN. @grpc/proto-loader reads Accord's protos from
-// ../../proto at start-up (the google/* ones from google-proto-files), so
-// there is no separate generation step; `npm run generate` writes
-// TypeScript typings to gen/ for editors and TypeScript callers.
+// ACCORD_NOTIFICATION_TARGET; the bearer token from ACCORD_TOKEN. The
+// service clients and the google.rpc types come from the accord-client npm
+// package (clients/node/package.sh builds it): install its tarball where
+// this file is run from.
 'use strict';
 
-const path = require('path');
-const grpc = require('@grpc/grpc-js');
-const protoLoader = require('@grpc/proto-loader');
-const protobuf = require('protobufjs');
+const { grpc, accord, rpc } = require('accord-client');
 
 const RECORDED = 'accord.agreement.v1.recorded';
 const TIMEOUT_MS = 15000;
-const protoDir = path.resolve(__dirname, '../../proto');
-
-const definition = protoLoader.loadSync(
-  [
-    'accord/institution/v1/institution_service.proto',
-    'accord/agreement/v1/agreement_service.proto',
-    'accord/notification/v1/notification_service.proto',
-  ],
-  {
-    includeDirs: [protoDir, path.join(protoDir, 'node_modules/google-proto-files')],
-    keepCase: true,
-    longs: String,
-    enums: String,
-    defaults: true,
-    oneofs: true,
-  });
-const accord = grpc.loadPackageDefinition(definition).accord;
-
-// google.rpc.Status and the details Accord sends (ErrorInfo, BadRequest,
-// RetryInfo), decoded with protobufjs from google-proto-files' protos.
-const rpcTypes = new protobuf.Root();
-rpcTypes.resolvePath = (origin, target) =>
-  path.join(protoDir, 'node_modules/google-proto-files', target);
-rpcTypes.loadSync(['google/rpc/status.proto', 'google/rpc/error_details.proto']);
-const RpcStatus = rpcTypes.lookupType('google.rpc.Status');
+const RpcStatus = rpc.lookupType('google.rpc.Status');
 
 // Every call carries the bearer token (`authorization: Bearer <key>.<secret>`).
 function authorization() {
@@ -61,7 +34,7 @@ function printError(error) {
   if (!encoded) return;
   for (const any of RpcStatus.decode(encoded).details) {
     const typeName = any.type_url.slice(any.type_url.lastIndexOf('/') + 1);
-    const type = rpcTypes.lookup(typeName);
+    const type = rpc.lookup(typeName);
     const detail = type ? type.decode(any.value) : null;
     if (typeName === 'google.rpc.ErrorInfo') {
       console.log(`detail ErrorInfo reason=${detail.reason} domain=${detail.domain}`);

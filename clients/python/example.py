@@ -8,9 +8,11 @@ prints its google.rpc details, and prints the MOU's
 Exits 0 once the event arrived, 1 on an error or after 15 seconds.
 
 Targets come from ACCORD_INSTITUTION_TARGET, ACCORD_AGREEMENT_TARGET and
-ACCORD_NOTIFICATION_TARGET; the bearer token from ACCORD_TOKEN. The stubs are looked up in ACCORD_PYTHON_GEN
-(default: gen/ beside this file; make them with generate.sh). Run with
-Debian's /usr/bin/python3, which has python3-grpcio and python3-protobuf.
+ACCORD_NOTIFICATION_TARGET; the bearer token from ACCORD_TOKEN. The
+generated code comes from the accord-client wheel (package.sh), or from
+the folder ACCORD_PYTHON_GEN names (generate.sh writes one). Run with an
+interpreter that has python3-grpcio and python3-protobuf: Debian's
+/usr/bin/python3, or a venv made with --system-site-packages.
 """
 
 import os
@@ -18,9 +20,8 @@ import random
 import sys
 import time
 
-sys.path.insert(
-    0, os.environ.get("ACCORD_PYTHON_GEN",
-                      os.path.join(os.path.dirname(os.path.abspath(__file__)), "gen")))
+if os.environ.get("ACCORD_PYTHON_GEN"):
+    sys.path.insert(0, os.environ["ACCORD_PYTHON_GEN"])
 
 import grpc  # noqa: E402
 from google.protobuf import duration_pb2  # noqa: E402

@@ -18,9 +18,9 @@ import (
 	"strings"
 	"time"
 
-	agreementv1 "accord/agreement/v1"
-	institutionv1 "accord/institution/v1"
-	notificationv1 "accord/notification/v1"
+	agreementv1 "github.com/accord-suite/accord-go/accord/agreement/v1"
+	institutionv1 "github.com/accord-suite/accord-go/accord/institution/v1"
+	notificationv1 "github.com/accord-suite/accord-go/accord/notification/v1"
 
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
