@@ -33,7 +33,7 @@ work="$build_dir/clients"
 packages="$work/packages"
 run_dir="$(mktemp -d /tmp/accord-clients.XXXXXX)"
 version="$(cat "$root/clients/VERSION")"
-languages=(${ACCORD_CLIENT_LANGUAGES:-cpp python go node java})
+read -r -a languages <<<"${ACCORD_CLIENT_LANGUAGES:-cpp python go node java}"
 pids=()
 mkdir -p "$work"
 
@@ -105,11 +105,12 @@ prepare_java() {
   command -v javac >/dev/null || { echo "javac is not installed (scripts/install-deps.sh)"; return 1; }
   local place="$run_dir/java"
   mkdir -p "$place/lib" "$place/classes"
+  find "$root/clients/java/example/src" -name '*.java' >"$place/sources.txt"
   "$root/clients/java/build.sh" "$packages/java" "$work/gen" &&
     cp "$packages/java/accord-client-$version.jar" "$place/lib/" &&
     # The jar's manifest names Debian's grpc-java jars, for javac and java.
     javac -encoding UTF-8 --release 17 -cp "$place/lib/accord-client-$version.jar" \
-      -d "$place/classes" $(find "$root/clients/java/example/src" -name '*.java') || return 1
+      -d "$place/classes" @"$place/sources.txt" || return 1
   command[java]="java -cp $place/lib/accord-client-$version.jar:$place/classes org.accord.example.Example"
 }
 

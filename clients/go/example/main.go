@@ -6,8 +6,10 @@
 // arrived, 1 on an error or after 15 seconds.
 //
 // Targets come from ACCORD_INSTITUTION_TARGET, ACCORD_AGREEMENT_TARGET and
-// ACCORD_NOTIFICATION_TARGET; the bearer token from ACCORD_TOKEN. Build it in GOPATH mode against the code that
-// ../generate.sh writes and Debian's Go libraries (see clients/README.md).
+// ACCORD_NOTIFICATION_TARGET; the bearer token from ACCORD_TOKEN. It uses
+// the Go client module github.com/accord-suite/accord-go; go.mod.in is its
+// go.mod, and ../vendor.sh vendors the module with Debian's Go libraries
+// for an offline build (see clients/README.md).
 package main
 
 import (
