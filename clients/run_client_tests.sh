@@ -69,8 +69,9 @@ prepare_cpp() {
 prepare_python() {
   "$root/clients/python/package.sh" "$packages/python" "$work/gen" &&
     /usr/bin/python3 -m venv --system-site-packages --without-pip "$run_dir/python/venv" &&
+    # No index: its requirements (grpcio, protobuf) must be met by Debian's.
     /usr/bin/python3 -m pip --python "$run_dir/python/venv/bin/python" install -q \
-      --no-index --no-deps "$packages/python/accord_client-$version-py3-none-any.whl" || return 1
+      --no-index "$packages/python/accord_client-$version-py3-none-any.whl" || return 1
   command[python]="$run_dir/python/venv/bin/python $root/clients/python/example.py"
 }
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything Accord needs to build and test on Debian 12:
 # Debian packages (compiler, gRPC, protobuf, Abseil, hiredis, GoogleTest,
-# Redis, cpp-httplib, ICU, OpenSSL, Node.js) and the npm tooling in proto/
+# Redis, cpp-httplib, ICU, OpenSSL, Node.js, the JDK and grpc-java for the
+# Java client, wheel and venv for the Python one) and the npm tooling in proto/
 # (buf, google-proto-files) and tests/node (peers used by the tests).
 # Safe to run again: it only installs what is missing.
 set -euo pipefail
@@ -15,7 +16,7 @@ packages=(
   python3-grpcio python3-protobuf golang-go protoc-gen-go protoc-gen-go-grpc
   golang-google-grpc-dev golang-google-protobuf-dev golang-google-genproto-dev
   golang-github-golang-protobuf-1-5-dev clang-14 libclang-rt-14-dev
-  python3-setuptools python3-wheel python3-venv
+  python3-setuptools python3-wheel python3-venv python3-pip
   openjdk-17-jdk-headless libgrpc-java libprotobuf-java
   protobuf-compiler-grpc-java-plugin libnetty-java libperfmark-java libguava-java
   libgeronimo-annotation-1.3-spec-java zip unzip
