@@ -1,10 +1,28 @@
 #!/usr/bin/env bash
-# Runs the four client examples (C++, Python, Go, Node) against the real
-# suite: a private redis-server and the three services on free loopback
-# ports. Generates the Python and Go code and builds the Go example first,
-# under BUILD_DIR/clients (GOCACHE kept there, so later runs are quick).
-# Prints one line per language and a closing `N passed, N failed`; exits
-# non-zero if any example failed. Leaves nothing running.
+# Builds the five client packages, installs each into a fresh place, and
+# runs each language's example against the real suite with authentication
+# on: a private redis-server and the three services on free loopback
+# ports, an admin key in ACCORD_TOKEN. Each example must read its MOU back,
+# decode the google.rpc details (ErrorInfo, BadRequest) of a refused create
+# and receive the MOU's event.
+#
+#   C++     cmake --install of the accord_client component into a fresh
+#           prefix; clients/cpp built as a separate project against it
+#           with find_package(accord_client)
+#   Python  the accord-client wheel, pip-installed into a fresh venv
+#           (--system-site-packages for Debian's grpcio and protobuf)
+#   Go      the github.com/accord-suite/accord-go module (proxy zip),
+#           vendored into a fresh program with Debian's Go libraries and
+#           built offline with -mod=vendor
+#   Node    `npm pack` of accord-client, npm-installed into a fresh folder
+#   Java    the accord-client jar, copied into a fresh folder; the example
+#           compiled against it and run
+#
+# Code is generated once from clients/buf.gen.yaml; compiled artefacts that
+# are slow to make (Java classes, GOCACHE, ccache) are kept under
+# BUILD_DIR/clients, so later runs are quick. Prints one line per language
+# and a closing `N passed, N failed`; exits non-zero if any failed. Leaves
+# nothing running. ACCORD_CLIENT_LANGUAGES="go node" runs only some.
 #
 # Usage: clients/run_client_tests.sh [BUILD_DIR]   (default: build)
 set -uo pipefail
@@ -12,7 +30,10 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 build_dir="$(cd "${1:-$root/build}" && pwd)"
 bin="$build_dir/bin"
 work="$build_dir/clients"
+packages="$work/packages"
 run_dir="$(mktemp -d /tmp/accord-clients.XXXXXX)"
+version="$(cat "$root/clients/VERSION")"
+read -r -a languages <<<"${ACCORD_CLIENT_LANGUAGES:-cpp python go node java}"
 pids=()
 mkdir -p "$work"
 
@@ -27,36 +48,89 @@ trap 'exit 130' INT TERM
 # shellcheck source=../scripts/lib.sh
 source "$root/scripts/lib.sh"
 
-# --- Generation and builds; a language whose step fails is reported as failed.
+# --- Packages, built and installed afresh. Each prepare_LANGUAGE prints
+# what went wrong and fails; its language is then reported as failed.
 declare -A prepare_error=()
+declare -A command=()
+declare -A prepare_seconds=()
 
-# C++: built by CMake with the rest (target accord-example-cpp).
-[ -x "$bin/accord-example-cpp" ] ||
-  prepare_error[cpp]="$bin/accord-example-cpp is missing (cmake --build $build_dir)"
+prepare_cpp() {
+  # The accord_client component comes from the main build (accord_proto).
+  [ -f "$build_dir/CMakeCache.txt" ] || { echo "$build_dir is not a CMake build"; return 1; }
+  cmake --build "$build_dir" --target accord_proto >/dev/null &&
+    cmake --install "$build_dir" --component accord_client --prefix "$run_dir/cpp/prefix" >/dev/null &&
+    cmake -S "$root/clients/cpp" -B "$run_dir/cpp/build" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+      -DCMAKE_PREFIX_PATH="$run_dir/cpp/prefix" >/dev/null &&
+    CCACHE_BASEDIR="$run_dir" CCACHE_NOHASHDIR=true cmake --build "$run_dir/cpp/build" >/dev/null ||
+    return 1
+  command[cpp]="$run_dir/cpp/build/accord-example-cpp"
+}
 
-# Python: stubs from protoc + grpc_python_plugin.
-rm -rf "$work/python/gen"
-if ! "$root/clients/python/generate.sh" "$work/python/gen" >"$run_dir/python-gen.log" 2>&1; then
-  prepare_error[python]="generation failed: $(cat "$run_dir/python-gen.log")"
+prepare_python() {
+  "$root/clients/python/package.sh" "$packages/python" "$work/gen" &&
+    /usr/bin/python3 -m venv --system-site-packages --without-pip "$run_dir/python/venv" &&
+    # No index: its requirements (grpcio, protobuf) must be met by Debian's.
+    /usr/bin/python3 -m pip --python "$run_dir/python/venv/bin/python" install -q \
+      --no-index "$packages/python/accord_client-$version-py3-none-any.whl" || return 1
+  command[python]="$run_dir/python/venv/bin/python $root/clients/python/example.py"
+}
+
+prepare_go() {
+  command -v go >/dev/null || { echo "go is not installed (scripts/install-deps.sh)"; return 1; }
+  local program="$run_dir/go/program"
+  mkdir -p "$program"
+  cp "$root/clients/go/example/main.go" "$program/"
+  sed "s/@VERSION@/$version/" "$root/clients/go/example/go.mod.in" >"$program/go.mod"
+  "$root/clients/go/package.sh" "$packages/go" "$work/gen" &&
+    "$root/clients/go/vendor.sh" "$program" "$packages/go" &&
+    # -trimpath keeps GOCACHE entries valid across fresh program folders.
+    (cd "$program" && env GOFLAGS=-mod=vendor GOPROXY=off GOSUMDB=off \
+      GOCACHE="$work/go-cache" go build -trimpath -o accord-example-go .) || return 1
+  command[go]="$program/accord-example-go"
+}
+
+prepare_node() {
+  local place="$run_dir/node"
+  mkdir -p "$place"
+  cp "$root/clients/node/example.js" "$place/"
+  echo '{"private": true}' >"$place/package.json"
+  # Dependencies come from npm's cache when `npm ci` in clients/node (run
+  # by scripts/install-deps.sh) already fetched them.
+  "$root/clients/node/package.sh" "$packages/node" &&
+    (cd "$place" && npm install --prefer-offline --no-audit --no-fund --loglevel=error \
+      "$packages/node/accord-client-$version.tgz") || return 1
+  command[node]="node $place/example.js"
+}
+
+prepare_java() {
+  command -v javac >/dev/null || { echo "javac is not installed (scripts/install-deps.sh)"; return 1; }
+  local place="$run_dir/java"
+  mkdir -p "$place/lib" "$place/classes"
+  find "$root/clients/java/example/src" -name '*.java' >"$place/sources.txt"
+  "$root/clients/java/build.sh" "$packages/java" "$work/gen" &&
+    cp "$packages/java/accord-client-$version.jar" "$place/lib/" &&
+    # The jar's manifest names Debian's grpc-java jars, for javac and java.
+    javac -encoding UTF-8 --release 17 -cp "$place/lib/accord-client-$version.jar" \
+      -d "$place/classes" @"$place/sources.txt" || return 1
+  command[java]="java -cp $place/lib/accord-client-$version.jar:$place/classes org.accord.example.Example"
+}
+
+rm -rf "$work/gen"
+if ! "$root/clients/generate.sh" "$work/gen" >"$run_dir/generate.log" 2>&1; then
+  for language in "${languages[@]}"; do
+    prepare_error[$language]="clients/generate.sh failed: $(cat "$run_dir/generate.log")"
+  done
 fi
-
-# Go: protoc-gen-go + protoc-gen-go-grpc, built in GOPATH mode against
-# Debian's Go libraries, offline.
-go_env=(GO111MODULE=off GOPATH="$work/go/gen:/usr/share/gocode"
-        GOCACHE="$work/go/cache" GOFLAGS= GOPROXY=off GOSUMDB=off)
-rm -rf "$work/go/gen"
-if ! command -v go >/dev/null; then
-  prepare_error[go]="go is not installed (scripts/install-deps.sh installs golang-go)"
-elif ! "$root/clients/go/generate.sh" "$work/go/gen" >"$run_dir/go-gen.log" 2>&1; then
-  prepare_error[go]="generation failed: $(cat "$run_dir/go-gen.log")"
-elif ! (cd "$root" && env "${go_env[@]}" go build -o "$work/go/accord-example-go" ./clients/go/example) \
-      >"$run_dir/go-build.log" 2>&1; then
-  prepare_error[go]="go build failed: $(cat "$run_dir/go-build.log")"
-fi
-
-# Node: @grpc/grpc-js and @grpc/proto-loader from clients/node/node_modules.
-[ -d "$root/clients/node/node_modules/@grpc/grpc-js" ] ||
-  prepare_error[node]="clients/node/node_modules is missing (scripts/install-deps.sh runs npm ci there)"
+for language in "${languages[@]}"; do
+  [ -n "${prepare_error[$language]:-}" ] && continue
+  mkdir -p "$run_dir/$language"
+  start_ms=$(( ${EPOCHREALTIME/./} / 1000 ))
+  if ! "prepare_$language" >"$run_dir/$language-prepare.log" 2>&1; then
+    prepare_error[$language]="package build or install failed: $(cat "$run_dir/$language-prepare.log")"
+  fi
+  elapsed_ms=$(( ${EPOCHREALTIME/./} / 1000 - start_ms ))
+  prepare_seconds[$language]="$((elapsed_ms / 1000)).$(( (elapsed_ms % 1000) / 100 ))"
+done
 
 # --- The suite.
 redis_port=$(free_port)
@@ -68,11 +142,21 @@ export ACCORD_REDIS="redis://127.0.0.1:$redis_port"
 export ACCORD_INSTITUTION_TARGET="127.0.0.1:$(free_port)"
 export ACCORD_AGREEMENT_TARGET="127.0.0.1:$(free_port)"
 export ACCORD_NOTIFICATION_TARGET="127.0.0.1:$(free_port)"
+# Authentication is on, as in production. The examples get an admin key,
+# since they create institutions of their own (an editor may only change
+# records of the institutions it acts for); the agreement service gets its
+# own key for its calls to the institution service.
+export ACCORD_CREDENTIALS_FILE="$run_dir/credentials.json"
+export ACCORD_TOKEN
+ACCORD_TOKEN=$("$bin/accordctl" make-key client-examples admin \
+  --credentials-file="$ACCORD_CREDENTIALS_FILE")
+"$bin/accordctl" make-key agreement-service viewer \
+  --credentials-file="$ACCORD_CREDENTIALS_FILE" >"$run_dir/agreement-token"
 for service in institution agreement notification; do
   target_var="ACCORD_${service^^}_TARGET"
-  # The examples show the API, not authentication: see clients/README.md
-  # for sending a token.
-  "$bin/accord-$service" --listen="${!target_var}" --insecure_no_auth \
+  extra=()
+  [ "$service" = agreement ] && extra=(--institution_token_file="$run_dir/agreement-token")
+  "$bin/accord-$service" --listen="${!target_var}" "${extra[@]}" \
     >"$run_dir/$service.log" 2>&1 &
   pids+=($!)
 done
@@ -81,15 +165,9 @@ for service in institution agreement notification; do
 done
 
 # --- The examples.
-declare -A command=(
-  [cpp]="$bin/accord-example-cpp"
-  [python]="env ACCORD_PYTHON_GEN=$work/python/gen /usr/bin/python3 $root/clients/python/example.py"
-  [go]="$work/go/accord-example-go"
-  [node]="node $root/clients/node/example.js"
-)
 passed=0
 failed=0
-for language in cpp python go node; do
+for language in "${languages[@]}"; do
   log="$run_dir/$language.log"
   if [ -n "${prepare_error[$language]:-}" ]; then
     echo "FAIL $language: ${prepare_error[$language]}"
@@ -102,8 +180,16 @@ for language in cpp python go node; do
   code=$?
   elapsed_ms=$(( ${EPOCHREALTIME/./} / 1000 - start_ms ))
   seconds="$((elapsed_ms / 1000)).$(( (elapsed_ms % 1000) / 100 ))"
-  if [ "$code" -eq 0 ] && grep -q "^event .* accord.agreement.v1.recorded agreements/" "$log"; then
-    echo "PASS $language (${seconds}s): $(grep '^event ' "$log")"
+  # Each example must have read its MOU back, decoded the details of the
+  # second, refused create (ErrorInfo and the BadRequest field) and
+  # received the event.
+  if [ "$code" -eq 0 ] &&
+     grep -q "^read agreements/.* kind=KIND_MEMORANDUM_OF_UNDERSTANDING" "$log" &&
+     grep -q "^error ALREADY_EXISTS: " "$log" &&
+     grep -q "^detail ErrorInfo reason=ALREADY_EXISTS domain=accord$" "$log" &&
+     grep -q "^detail BadRequest field=agreement_id: " "$log" &&
+     grep -q "^event .* accord.agreement.v1.recorded agreements/" "$log"; then
+    echo "PASS $language (package ${prepare_seconds[$language]}s, run ${seconds}s): $(grep '^event ' "$log"); $(grep '^detail ErrorInfo' "$log")"
     passed=$((passed + 1))
   else
     echo "FAIL $language (exit $code); its output:"

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs everything Accord needs to build and test on Debian 12:
 # Debian packages (compiler, gRPC, protobuf, Abseil, hiredis, GoogleTest,
-# Redis, cpp-httplib, ICU, OpenSSL, Node.js; prometheus only for promtool,
-# which checks and unit-tests the alert rules, its daemon is never started)
-# and the npm tooling in proto/ (buf, google-proto-files) and tests/node
-# (peers used by the tests).
+# Redis, cpp-httplib, ICU, OpenSSL, Node.js, the JDK and grpc-java for the
+# Java client, wheel and venv for the Python one; prometheus only for
+# promtool, which checks and unit-tests the alert rules, its daemon is never
+# started) and the npm tooling in proto/ (buf, google-proto-files) and
+# tests/node (peers used by the tests).
 # Safe to run again: it only installs what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +19,10 @@ packages=(
   golang-google-grpc-dev golang-google-protobuf-dev golang-google-genproto-dev
   golang-github-golang-protobuf-1-5-dev clang-14 libclang-rt-14-dev
   prometheus
+  python3-setuptools python3-wheel python3-venv python3-pip
+  openjdk-17-jdk-headless libgrpc-java libprotobuf-java
+  protobuf-compiler-grpc-java-plugin libnetty-java libperfmark-java libguava-java
+  libgeronimo-annotation-1.3-spec-java zip unzip
 )
 # Node.js runs buf and the test peers; keep a node that is already there.
 command -v npm >/dev/null || packages+=(nodejs npm)

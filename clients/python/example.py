@@ -2,14 +2,17 @@
 """Accord client example in Python.
 
 Watches for new agreements, creates two institutions and an MOU between
-them, and prints the MOU's `accord.agreement.v1.recorded` event when the
-watch stream delivers it. Exits 0 once the event arrived, 1 on an error or
-after 15 seconds.
+them, reads the MOU back, provokes one error (the same MOU again) and
+prints its google.rpc details, and prints the MOU's
+`accord.agreement.v1.recorded` event when the watch stream delivers it.
+Exits 0 once the event arrived, 1 on an error or after 15 seconds.
 
 Targets come from ACCORD_INSTITUTION_TARGET, ACCORD_AGREEMENT_TARGET and
-ACCORD_NOTIFICATION_TARGET. The stubs are looked up in ACCORD_PYTHON_GEN
-(default: gen/ beside this file; make them with generate.sh). Run with
-Debian's /usr/bin/python3, which has python3-grpcio and python3-protobuf.
+ACCORD_NOTIFICATION_TARGET; the bearer token from ACCORD_TOKEN. The
+generated code comes from the accord-client wheel (package.sh), or from
+the folder ACCORD_PYTHON_GEN names (generate.sh writes one). Run with an
+interpreter that has python3-grpcio and python3-protobuf: Debian's
+/usr/bin/python3, or a venv made with --system-site-packages.
 """
 
 import os
@@ -17,12 +20,12 @@ import random
 import sys
 import time
 
-sys.path.insert(
-    0, os.environ.get("ACCORD_PYTHON_GEN",
-                      os.path.join(os.path.dirname(os.path.abspath(__file__)), "gen")))
+if os.environ.get("ACCORD_PYTHON_GEN"):
+    sys.path.insert(0, os.environ["ACCORD_PYTHON_GEN"])
 
 import grpc  # noqa: E402
 from google.protobuf import duration_pb2  # noqa: E402
+from google.rpc import error_details_pb2, status_pb2  # noqa: E402
 
 from accord.agreement.v1 import agreement_pb2, agreement_service_pb2, agreement_service_pb2_grpc  # noqa: E402
 from accord.institution.v1 import institution_pb2, institution_service_pb2, institution_service_pb2_grpc  # noqa: E402
@@ -36,6 +39,38 @@ def target(variable, fallback):
     return os.environ.get(variable) or fallback
 
 
+# Every call carries the bearer token (`authorization: Bearer <key>.<secret>`).
+METADATA = (("authorization", "Bearer " + os.environ.get("ACCORD_TOKEN", "")),)
+
+
+def print_error(error):
+    """Prints a failed call's code, message and google.rpc details.
+
+    The details travel as a serialized google.rpc.Status in the
+    `grpc-status-details-bin` trailer; each entry is a google.protobuf.Any.
+    """
+    print("error %s: %s" % (error.code().name, error.details()), flush=True)
+    for key, value in error.trailing_metadata() or ():
+        if key != "grpc-status-details-bin":
+            continue
+        for detail in status_pb2.Status.FromString(value).details:
+            if detail.Is(error_details_pb2.ErrorInfo.DESCRIPTOR):
+                info = error_details_pb2.ErrorInfo()
+                detail.Unpack(info)
+                print("detail ErrorInfo reason=%s domain=%s" % (info.reason, info.domain))
+            elif detail.Is(error_details_pb2.BadRequest.DESCRIPTOR):
+                bad_request = error_details_pb2.BadRequest()
+                detail.Unpack(bad_request)
+                for violation in bad_request.field_violations:
+                    print("detail BadRequest field=%s: %s" % (violation.field, violation.description))
+            elif detail.Is(error_details_pb2.RetryInfo.DESCRIPTOR):
+                retry = error_details_pb2.RetryInfo()
+                detail.Unpack(retry)
+                print("detail RetryInfo retry_delay=%.3fs" % retry.retry_delay.ToTimedelta().total_seconds())
+            else:
+                print("detail", detail.type_url)
+
+
 def create_institution(stub, institution_id, text, country_code):
     institution = institution_pb2.Institution(
         names=[institution_pb2.InstitutionName(
@@ -44,7 +79,7 @@ def create_institution(stub, institution_id, text, country_code):
         country_code=country_code)
     request = institution_service_pb2.CreateInstitutionRequest(
         institution=institution, institution_id=institution_id)
-    return stub.CreateInstitution(request, timeout=5).name
+    return stub.CreateInstitution(request, timeout=5, metadata=METADATA).name
 
 
 def main():
@@ -62,7 +97,7 @@ def main():
             inline_selector=notification_service_pb2.EventSelector(event_types=[RECORDED]),
             start_position="now",
             heartbeat_interval=duration_pb2.Duration(nanos=200_000_000)),
-        timeout=TIMEOUT_SECONDS)
+        timeout=TIMEOUT_SECONDS, metadata=METADATA)
     # The first message (`started`) says the watch is registered: every event
     # recorded after its position will be delivered.
     first = next(stream)
@@ -76,21 +111,40 @@ def main():
         institutions, "py-example-ru-" + suffix, "Python Example University (Russia)", "RU")
     print("created", first_party, "and", second_party, flush=True)
 
-    # 3. A memorandum of understanding between them.
-    agreement = agreements.CreateAgreement(
-        agreement_service_pb2.CreateAgreementRequest(
-            agreement_id="py-example-mou-" + suffix,
+    # 3. A memorandum of understanding between them, read back.
+    def mou(agreement_id, parties):
+        return agreement_service_pb2.CreateAgreementRequest(
+            agreement_id=agreement_id,
             agreement=agreement_pb2.Agreement(
                 titles=[agreement_pb2.LocalizedText(
                     text="Memorandum of understanding on scientific cooperation",
                     language_code="en")],
                 kind=agreement_pb2.Agreement.KIND_MEMORANDUM_OF_UNDERSTANDING,
-                parties=[first_party, second_party],
-                signing_date="2025-04-25")),
-        timeout=5)
+                parties=parties,
+                signing_date="2025-04-25"))
+    agreement = agreements.CreateAgreement(
+        mou("py-example-mou-" + suffix, [first_party, second_party]),
+        timeout=5, metadata=METADATA)
     print("created", agreement.name, flush=True)
+    read = agreements.GetAgreement(
+        agreement_service_pb2.GetAgreementRequest(name=agreement.name),
+        timeout=5, metadata=METADATA)
+    print("read %s kind=%s parties=%s" % (
+        read.name, agreement_pb2.Agreement.Kind.Name(read.kind), ",".join(read.parties)),
+        flush=True)
 
-    # 4. Read until the MOU's event arrives (heartbeats are skipped).
+    # 4. The same MOU again: ALREADY_EXISTS, whose details give the reason
+    # (ErrorInfo) and the field at fault (BadRequest).
+    try:
+        agreements.CreateAgreement(
+            mou("py-example-mou-" + suffix, [first_party, second_party]),
+            timeout=5, metadata=METADATA)
+        print("python example: the second MOU was accepted", file=sys.stderr)
+        return 1
+    except grpc.RpcError as error:
+        print_error(error)
+
+    # 5. Read until the MOU's event arrives (heartbeats are skipped).
     for message in stream:
         if message.WhichOneof("kind") != "event":
             continue
@@ -109,5 +163,6 @@ if __name__ == "__main__":
     try:
         sys.exit(main())
     except grpc.RpcError as error:
-        print("python example: %s: %s" % (error.code(), error.details()), file=sys.stderr)
+        print("python example: a call failed", file=sys.stderr)
+        print_error(error)
         sys.exit(1)
