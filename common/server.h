@@ -51,6 +51,10 @@ struct ServerFlags {
   // A file holding the Redis password (a mounted Secret); overrides the
   // password in the URL.
   std::string redis_password_file;
+  // Where spans go (OTLP/HTTP JSON, <endpoint>/v1/traces), e.g.
+  // "http://otel-collector:4318"; empty (the default): no export, since
+  // most deployments have no collector and logs carry the trace ids anyway.
+  std::string otlp_endpoint;
   AuthFlags auth;
 };
 
