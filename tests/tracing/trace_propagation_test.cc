@@ -375,6 +375,36 @@ TEST_F(TracePropagationTest, OneTraceIdFromCallerToLogsEventWebhookAndSpans) {
               HasSubstr(absl::StrCat("parent_span_id=", client->span_id)));
 }
 
+TEST_F(TracePropagationTest, TheGetPathLogsAndExportsItsSpanToo) {
+  // The Gets answer on the Redis client's thread, away from the thread
+  // that served the call: their line and span still name the trace.
+  const std::string mou = RecordMou("read-mou", "", "");
+  ASSERT_FALSE(mou.empty());
+  agreement::v1::GetAgreementRequest request;
+  request.set_name(mou);
+  auto context = ::accord::testing::AuthorizedContext(party_);
+  context->AddMetadata(
+      "traceparent", absl::StrCat("00-", kTraceId, "-", kCallerSpanId, "-00"));
+  agreement::v1::Agreement got;
+  const grpc::Status status =
+      agreements_->GetAgreement(context.get(), request, &got);
+  ASSERT_TRUE(status.ok()) << status.error_message();
+
+  const std::string get = "/accord.agreement.v1.AgreementService/GetAgreement";
+  const std::optional<ReceivedSpan> span =
+      collector_.WaitFor("accord-agreement", get, 2, absl::Seconds(10));
+  ASSERT_TRUE(span.has_value());
+  EXPECT_EQ(span->parent_span_id, kCallerSpanId);
+  EXPECT_EQ(span->attributes.at("principal"), "party-a");
+  const std::vector<std::string> lines = LinesWith(
+      agreement_->ReadLog(), {absl::StrCat("\"method\":\"", get, "\""),
+                              absl::StrCat("\"trace_id\":\"", kTraceId, "\"")});
+  ASSERT_EQ(lines.size(), 1u) << agreement_->ReadLog();
+  EXPECT_THAT(lines[0], HasSubstr("\"principal\":\"party-a\""));
+  EXPECT_THAT(lines[0],
+              HasSubstr(absl::StrCat("\"span_id\":\"", span->span_id, "\"")));
+}
+
 TEST_F(TracePropagationTest, AnInvalidTraceparentStartsANewTrace) {
   // An all-zero trace id is invalid (W3C): the call starts its own trace.
   const std::string mou =
