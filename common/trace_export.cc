@@ -175,14 +175,21 @@ bool TraceExporter::Send(const std::vector<FinishedSpan>& batch) {
   client.set_write_timeout(timeout);
   const std::string body = OtlpTracesJson(options_.service_name, batch);
   httplib::Result result = client.Post(path_.c_str(), body, "application/json");
-  if (result && result->status >= 200 && result->status <= 299) return true;
-  // Logged without trace fields: this thread serves no RPC.
-  LogWarning("trace export failed",
-             {{"endpoint", options_.endpoint},
-              {"spans", static_cast<int64_t>(batch.size())},
-              {"error", result ? absl::StrCat("HTTP ", result->status)
-                               : httplib::to_string(result.error())}});
-  return false;
+  const bool sent = result && result->status >= 200 && result->status <= 299;
+  // One line when the collector stops taking spans and one when it takes
+  // them again, not one a second while it is away (the counter has the
+  // rest). Logged without trace fields: this thread serves no RPC.
+  if (!sent && !failing_) {
+    LogWarning("trace export failing",
+               {{"endpoint", options_.endpoint},
+                {"spans", static_cast<int64_t>(batch.size())},
+                {"error", result ? absl::StrCat("HTTP ", result->status)
+                                 : httplib::to_string(result.error())}});
+  } else if (sent && failing_) {
+    LogInfo("trace export recovered", {{"endpoint", options_.endpoint}});
+  }
+  failing_ = !sent;
+  return sent;
 }
 
 ClientCallSpan::ClientCallSpan(grpc::ClientContext& context,
