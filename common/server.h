@@ -3,7 +3,8 @@
 
 // What every Accord service binary does around its handlers: common flags,
 // gRPC health checking driven by a readiness probe (Redis reachable),
-// reflection, per-RPC logs and Prometheus metrics, graceful shutdown on
+// reflection, per-RPC logs and Prometheus metrics, W3C trace context and
+// optional OTLP span export (docs/tracing.md), graceful shutdown on
 // SIGTERM/SIGINT (health NOT_SERVING, in-flight calls finish, streams are
 // told to end, exit 0), and the answer to a request whose bytes do not
 // parse as its request message (strings that are not UTF-8 included):
