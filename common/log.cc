@@ -103,6 +103,10 @@ void SetLogFormat(LogFormat format) { log_format = format; }
 void SetLogLevel(LogLevel level) { log_level = level; }
 void SetLogService(std::string service) { ServiceName() = std::move(service); }
 
+bool LogEnabled(LogLevel level) {
+  return level >= log_level.load(std::memory_order_relaxed);
+}
+
 void Log(LogLevel level, absl::string_view message,
          absl::Span<const LogField> fields) {
   if (level < log_level.load(std::memory_order_relaxed)) return;

@@ -60,6 +60,10 @@ void SetLogLevel(LogLevel level);
 // Added to every record, e.g. {"service", "institution"}.
 void SetLogService(std::string service);
 
+// Whether a record at `level` is printed; lets a caller skip building
+// fields that would be dropped.
+bool LogEnabled(LogLevel level);
+
 void Log(LogLevel level, absl::string_view message,
          absl::Span<const LogField> fields);
 inline void Log(LogLevel level, absl::string_view message,

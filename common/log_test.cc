@@ -58,6 +58,9 @@ TEST(LogTest, LinesBelowTheLevelAreDropped) {
   Log(LogLevel::kInfo, "quiet", {});
   Log(LogLevel::kWarning, "loud", {});
   const std::string output = ::testing::internal::GetCapturedStderr();
+  EXPECT_FALSE(LogEnabled(LogLevel::kInfo));
+  EXPECT_TRUE(LogEnabled(LogLevel::kWarning));
+  EXPECT_TRUE(LogEnabled(LogLevel::kError));
   SetLogLevel(LogLevel::kInfo);
   EXPECT_THAT(output, ::testing::Not(::testing::HasSubstr("quiet")));
   EXPECT_THAT(output, ::testing::HasSubstr("msg=loud"));

@@ -119,7 +119,6 @@ void ObserveRpc(absl::string_view method, const grpc::Status& status,
                 absl::Duration latency, absl::string_view peer,
                 const RpcSpan* span) {
   const double seconds = absl::ToDoubleSeconds(latency);
-  const std::string code(CodeName(status.error_code()));
   const RpcSeries series = SeriesFor(method, status.error_code());
   Metrics::Global().Increment(series.requests);
   Metrics::Global().Observe(series.latency, seconds);
@@ -130,27 +129,31 @@ void ObserveRpc(absl::string_view method, const grpc::Status& status,
               status.error_code() == grpc::StatusCode::DATA_LOSS
           ? LogLevel::kError
           : LogLevel::kWarning;
-  absl::InlinedVector<LogField, 10> fields = {{"method", std::string(method)},
-                                              {"code", code},
-                                              {"latency_ms", seconds * 1000},
-                                              {"peer", std::string(peer)}};
-  if (span != nullptr) {
-    // Unauthenticated calls have no principal; calls without a request_id
-    // leave it out.
-    if (!span->principal.empty()) {
-      fields.push_back({"principal", span->principal});
+  // Fields are built only for a line that is printed.
+  if (LogEnabled(level)) {
+    absl::InlinedVector<LogField, 10> fields = {
+        {"method", std::string(method)},
+        {"code", CodeName(status.error_code())},
+        {"latency_ms", seconds * 1000},
+        {"peer", std::string(peer)}};
+    if (span != nullptr) {
+      // Unauthenticated calls have no principal; calls without a request_id
+      // leave it out.
+      if (!span->principal.empty()) {
+        fields.push_back({"principal", span->principal});
+      }
+      if (!span->request_id.empty()) {
+        fields.push_back({"request_id", span->request_id});
+      }
+      fields.push_back({"trace_id", span->context.trace_id.Hex()});
+      fields.push_back({"span_id", SpanIdHex(span->context.span_id)});
+      if (span->parent_span_id != 0) {
+        fields.push_back({"parent_span_id", SpanIdHex(span->parent_span_id)});
+      }
     }
-    if (!span->request_id.empty()) {
-      fields.push_back({"request_id", span->request_id});
-    }
-    fields.push_back({"trace_id", span->context.trace_id.Hex()});
-    fields.push_back({"span_id", SpanIdHex(span->context.span_id)});
-    if (span->parent_span_id != 0) {
-      fields.push_back({"parent_span_id", SpanIdHex(span->parent_span_id)});
-    }
+    fields.push_back({"error", status.error_message()});
+    Log(level, "rpc", fields);
   }
-  fields.push_back({"error", status.error_message()});
-  Log(level, "rpc", fields);
   if (span != nullptr) {
     if (TraceExporter* exporter = TraceExporter::Active()) {
       ExportServerSpan(method, status, latency, *span, *exporter);
