@@ -214,6 +214,13 @@ Json CloudEventSchema() {
       .Set("requestid",
            StringSchema("Extension: the `request_id` of the call that made "
                         "the change, when the caller set one."))
+      .Set("traceparent",
+           StringSchema("Extension (CloudEvents distributed tracing): the "
+                        "W3C `traceparent` of the call that made the change; "
+                        "absent for changes the services make on their own.")
+               .Set("pattern",
+                    Json::String("^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-"
+                                 "[0-9a-f]{2}$")))
       .Set("data", Json::Object().Set(
                        "description",
                        Json::String("A snapshot of the resource after the "
@@ -246,7 +253,11 @@ Json WebhookHeadersSchema() {
                .Set("webhook-signature",
                     StringSchema("`v1,` and the base64 HMAC-SHA256 of the "
                                  "signed content under the subscription's "
-                                 "`whsec_` secret.")));
+                                 "`whsec_` secret."))
+               .Set("traceparent",
+                    StringSchema("W3C Trace Context of the call that made "
+                                 "the change (the event's `traceparent`), "
+                                 "when it has one.")));
 }
 
 Json PayloadSchema(absl::string_view full_name) {

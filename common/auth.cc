@@ -18,6 +18,7 @@
 #include "common/errors.h"
 #include "common/log.h"
 #include "common/status_macros.h"
+#include "common/trace_context.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace accord {
@@ -403,6 +404,8 @@ absl::StatusOr<Principal> Authenticator::Authorize(
     return identified.status();
   }
   Principal principal = *std::move(identified);
+  // The call's log line and span name who called, refused or not.
+  if (RpcSpan* span = CurrentRpc(context)) span->principal = principal.id;
   if (!flags_.insecure_no_auth) {
     ACCORD_RETURN_IF_ERROR(TakeToken(principal.id));
   }

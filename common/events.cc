@@ -39,6 +39,7 @@ events::v1::Event MakeEvent(absl::string_view source, absl::string_view type,
           absl::ToUnixNanos(context.time));
   event.set_principal(context.principal);
   event.set_request_id(context.request_id);
+  event.set_traceparent(context.traceparent);
   event.mutable_payload()->PackFrom(payload);
   return event;
 }

@@ -33,6 +33,10 @@ struct ChangeContext {
   std::string method;
   std::string request_id;
   absl::Time time;
+  // The W3C `traceparent` of the RPC making the change (its server span);
+  // empty for internal changes. Stored on the event (CloudEvents
+  // distributed tracing extension).
+  std::string traceparent;
 };
 
 events::v1::Event MakeEvent(absl::string_view source, absl::string_view type,

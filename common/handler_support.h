@@ -26,6 +26,7 @@
 #include "common/resource_ops.h"
 #include "common/rpc_observation.h"
 #include "common/status_macros.h"
+#include "common/trace_context.h"
 
 namespace accord {
 
@@ -52,6 +53,8 @@ inline ChangeContext ContextFor(const Principal& caller,
   context.principal = caller.id;
   context.caller = &caller;
   context.method = std::string(method);
+  // The handler runs on the thread that serves its call's span.
+  context.traceparent = CurrentTraceparent();
   return context;
 }
 
@@ -82,8 +85,12 @@ grpc::ServerUnaryReactor* ServeGet(grpc::CallbackServerContext* context,
                                    absl::string_view name, T* response) {
   const absl::Time start = absl::Now();
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  auto finish = [reactor, context, &method, start](grpc::Status status) {
-    ObserveRpc(method.name(), status, absl::Now() - start, context->peer());
+  // Taken here: the answer comes on another thread. The span lives until
+  // the call ends, after Finish.
+  const RpcSpan* span = CurrentRpc(*context);
+  auto finish = [reactor, context, &method, start, span](grpc::Status status) {
+    ObserveRpc(method.name(), status, absl::Now() - start, context->peer(),
+               span);
     reactor->Finish(std::move(status));
   };
   absl::StatusOr<Principal> caller = auth.Authorize(*context, Access::kRead);
@@ -115,7 +122,8 @@ grpc::ServerUnaryReactor* ServeGetNow(
   } else {
     status = Respond(read(*caller), response);
   }
-  ObserveRpc(method.name(), status, absl::Now() - start, context->peer());
+  ObserveRpc(method.name(), status, absl::Now() - start, context->peer(),
+             CurrentRpc(*context));
   reactor->Finish(std::move(status));
   return reactor;
 }

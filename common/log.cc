@@ -47,8 +47,12 @@ void AppendKeyValue(std::string& line, absl::string_view key,
 }
 
 void AppendJson(std::string& line, absl::string_view key,
-                absl::string_view value) {
+                absl::string_view value, bool is_number = false) {
   if (line.size() > 1) line += ",";
+  if (is_number) {
+    absl::StrAppend(&line, "\"", key, "\":", value);
+    return;
+  }
   absl::StrAppend(&line, "\"", key, "\":\"");
   for (const char c : value) {
     switch (c) {
@@ -99,8 +103,12 @@ void SetLogFormat(LogFormat format) { log_format = format; }
 void SetLogLevel(LogLevel level) { log_level = level; }
 void SetLogService(std::string service) { ServiceName() = std::move(service); }
 
+bool LogEnabled(LogLevel level) {
+  return level >= log_level.load(std::memory_order_relaxed);
+}
+
 void Log(LogLevel level, absl::string_view message,
-         std::initializer_list<LogField> fields) {
+         absl::Span<const LogField> fields) {
   if (level < log_level.load(std::memory_order_relaxed)) return;
   const std::string time = Timestamp(absl::Now());
   std::string line;
@@ -111,7 +119,8 @@ void Log(LogLevel level, absl::string_view message,
     if (!ServiceName().empty()) AppendJson(line, "service", ServiceName());
     AppendJson(line, "msg", message);
     for (const LogField& field : fields) {
-      AppendJson(line, field.first, field.second);
+      AppendJson(line, field.first, field.second.text(),
+                 field.second.is_number());
     }
     line += "}\n";
   } else {
@@ -120,7 +129,7 @@ void Log(LogLevel level, absl::string_view message,
     if (!ServiceName().empty()) AppendKeyValue(line, "service", ServiceName());
     AppendKeyValue(line, "msg", message);
     for (const LogField& field : fields) {
-      AppendKeyValue(line, field.first, field.second);
+      AppendKeyValue(line, field.first, field.second.text());
     }
     line += "\n";
   }

@@ -58,9 +58,45 @@ TEST(LogTest, LinesBelowTheLevelAreDropped) {
   Log(LogLevel::kInfo, "quiet", {});
   Log(LogLevel::kWarning, "loud", {});
   const std::string output = ::testing::internal::GetCapturedStderr();
+  EXPECT_FALSE(LogEnabled(LogLevel::kInfo));
+  EXPECT_TRUE(LogEnabled(LogLevel::kWarning));
+  EXPECT_TRUE(LogEnabled(LogLevel::kError));
   SetLogLevel(LogLevel::kInfo);
   EXPECT_THAT(output, ::testing::Not(::testing::HasSubstr("quiet")));
   EXPECT_THAT(output, ::testing::HasSubstr("msg=loud"));
+}
+
+TEST(LogTest, JsonLinesPrintNumbersAsNumbersAndTextAsStrings) {
+  SetLogFormat(LogFormat::kJson);
+  SetLogLevel(LogLevel::kInfo);
+  ::testing::internal::CaptureStderr();
+  Log(LogLevel::kInfo, "rpc",
+      {{"latency_ms", 0.25},
+       {"count", 42},
+       {"big", int64_t{-9000000000}},
+       {"code", "OK"},
+       {"request_id", "12345"},
+       {"ratio", 1.0 / 0.0}});
+  const std::string line = ::testing::internal::GetCapturedStderr();
+  SetLogFormat(LogFormat::kKeyValue);
+  EXPECT_THAT(line, ::testing::HasSubstr(R"("latency_ms":0.25,)"));
+  EXPECT_THAT(line, ::testing::HasSubstr(R"("count":42,)"));
+  EXPECT_THAT(line, ::testing::HasSubstr(R"("big":-9000000000,)"));
+  EXPECT_THAT(line, ::testing::HasSubstr(R"("code":"OK")"));
+  // Text that looks like a number stays a string.
+  EXPECT_THAT(line, ::testing::HasSubstr(R"("request_id":"12345")"));
+  // Infinity is no JSON number.
+  EXPECT_THAT(line, ::testing::HasSubstr(R"("ratio":"inf")"));
+  EXPECT_THAT(line, ::testing::EndsWith("}\n"));
+}
+
+TEST(LogTest, KeyValueLinesPrintNumbersBare) {
+  SetLogFormat(LogFormat::kKeyValue);
+  SetLogLevel(LogLevel::kInfo);
+  ::testing::internal::CaptureStderr();
+  Log(LogLevel::kInfo, "rpc", {{"latency_ms", 1.5}, {"count", 7}});
+  const std::string line = ::testing::internal::GetCapturedStderr();
+  EXPECT_THAT(line, ::testing::EndsWith(" latency_ms=1.5 count=7\n"));
 }
 
 }  // namespace

@@ -6,10 +6,14 @@
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
+#include "absl/container/inlined_vector.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/trace_export.h"
 
 namespace accord {
 namespace {
@@ -79,12 +83,42 @@ RpcSeries SeriesFor(absl::string_view method, grpc::StatusCode code) {
   return series;
 }
 
+void ExportServerSpan(absl::string_view method, const grpc::Status& status,
+                      absl::Duration latency, const RpcSpan& span,
+                      TraceExporter& exporter) {
+  FinishedSpan finished;
+  finished.context = span.context;
+  finished.parent_span_id = span.parent_span_id;
+  finished.name = std::string(method);
+  finished.kind = FinishedSpan::kServer;
+  finished.end = absl::Now();
+  finished.start = finished.end - latency;
+  finished.grpc_code = static_cast<int>(status.error_code());
+  finished.status_message = status.error_message();
+  // "/accord.agreement.v1.AgreementService/CreateAgreement"
+  const absl::string_view full = absl::StripPrefix(method, "/");
+  const size_t slash = full.rfind('/');
+  if (slash != absl::string_view::npos) {
+    finished.attributes.emplace_back("rpc.service",
+                                     std::string(full.substr(0, slash)));
+    finished.attributes.emplace_back("rpc.method",
+                                     std::string(full.substr(slash + 1)));
+  }
+  if (!span.principal.empty()) {
+    finished.attributes.emplace_back("principal", span.principal);
+  }
+  if (!span.request_id.empty()) {
+    finished.attributes.emplace_back("request_id", span.request_id);
+  }
+  exporter.Export(std::move(finished));
+}
+
 }  // namespace
 
 void ObserveRpc(absl::string_view method, const grpc::Status& status,
-                absl::Duration latency, absl::string_view peer) {
+                absl::Duration latency, absl::string_view peer,
+                const RpcSpan* span) {
   const double seconds = absl::ToDoubleSeconds(latency);
-  const std::string code(CodeName(status.error_code()));
   const RpcSeries series = SeriesFor(method, status.error_code());
   Metrics::Global().Increment(series.requests);
   Metrics::Global().Observe(series.latency, seconds);
@@ -95,12 +129,36 @@ void ObserveRpc(absl::string_view method, const grpc::Status& status,
               status.error_code() == grpc::StatusCode::DATA_LOSS
           ? LogLevel::kError
           : LogLevel::kWarning;
-  Log(level, "rpc",
-      {{"method", std::string(method)},
-       {"code", code},
-       {"latency_ms", absl::StrCat(seconds * 1000)},
-       {"peer", std::string(peer)},
-       {"error", status.error_message()}});
+  // Fields are built only for a line that is printed.
+  if (LogEnabled(level)) {
+    absl::InlinedVector<LogField, 10> fields = {
+        {"method", std::string(method)},
+        {"code", CodeName(status.error_code())},
+        {"latency_ms", seconds * 1000},
+        {"peer", std::string(peer)}};
+    if (span != nullptr) {
+      // Unauthenticated calls have no principal; calls without a request_id
+      // leave it out.
+      if (!span->principal.empty()) {
+        fields.push_back({"principal", span->principal});
+      }
+      if (!span->request_id.empty()) {
+        fields.push_back({"request_id", span->request_id});
+      }
+      fields.push_back({"trace_id", span->context.trace_id.Hex()});
+      fields.push_back({"span_id", SpanIdHex(span->context.span_id)});
+      if (span->parent_span_id != 0) {
+        fields.push_back({"parent_span_id", SpanIdHex(span->parent_span_id)});
+      }
+    }
+    fields.push_back({"error", status.error_message()});
+    Log(level, "rpc", fields);
+  }
+  if (span != nullptr) {
+    if (TraceExporter* exporter = TraceExporter::Active()) {
+      ExportServerSpan(method, status, latency, *span, *exporter);
+    }
+  }
 }
 
 SelfObservedMethod::SelfObservedMethod(std::string full_name)

@@ -12,12 +12,15 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <thread>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
@@ -28,7 +31,10 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/rpc_observation.h"
+#include "common/trace_context.h"
+#include "common/trace_export.h"
 #include "google/protobuf/descriptor.h"
+#include "google/protobuf/message.h"
 
 namespace accord {
 namespace {
@@ -59,11 +65,33 @@ grpc::Status UndecodableRequest(absl::string_view method) {
       "UNDECODABLE_REQUEST"));
 }
 
-// On every call: answers a request that does not decode with
-// INVALID_ARGUMENT (UndecodableRequest), and logs and measures the call
-// when its status is sent, unless its handler observes itself. A
-// self-observed handler never runs for an undecodable request, so that
-// call is observed here too.
+// The `request_id` field of an Accord request message, if it has one.
+std::string RequestIdOf(const google::protobuf::Message& request) {
+  const google::protobuf::FieldDescriptor* field =
+      request.GetDescriptor()->FindFieldByName("request_id");
+  if (field == nullptr ||
+      field->type() != google::protobuf::FieldDescriptor::TYPE_STRING ||
+      field->is_repeated()) {
+    return "";
+  }
+  return request.GetReflection()->GetString(request, field);
+}
+
+// The first value of metadata `key`, or empty.
+absl::string_view MetadataValue(
+    const std::multimap<grpc::string_ref, grpc::string_ref>& metadata,
+    absl::string_view key) {
+  auto found = metadata.find(grpc::string_ref(key.data(), key.size()));
+  if (found == metadata.end()) return "";
+  return absl::string_view(found->second.data(), found->second.size());
+}
+
+// On every call: starts the call's span from the caller's `traceparent`
+// (common/trace_context.h) and makes it current for the handler; answers a
+// request that does not decode with INVALID_ARGUMENT
+// (UndecodableRequest); and logs and measures the call when its status is
+// sent, unless its handler observes itself. A self-observed handler never
+// runs for an undecodable request, so that call is observed here too.
 class RpcInterceptor : public grpc::experimental::Interceptor {
  public:
   RpcInterceptor(grpc::experimental::ServerRpcInfo* info, bool observe)
@@ -77,17 +105,28 @@ class RpcInterceptor : public grpc::experimental::Interceptor {
             info->type() ==
                 grpc::experimental::ServerRpcInfo::Type::SERVER_STREAMING),
         observe_(observe) {}
+  ~RpcInterceptor() override { ClearCurrentRpc(&span_); }
 
   void Intercept(
       grpc::experimental::InterceptorBatchMethods* methods) override {
     using grpc::experimental::InterceptionHookPoints;
+    if (methods->QueryInterceptionHookPoint(
+            InterceptionHookPoints::POST_RECV_INITIAL_METADATA)) {
+      StartSpan(*methods->GetRecvInitialMetadata());
+    }
     // gRPC hands the interceptors no message when it failed to parse one.
-    if (request_first_ &&
-        methods->QueryInterceptionHookPoint(
-            InterceptionHookPoints::POST_RECV_MESSAGE) &&
-        methods->GetRecvMessage() == nullptr) {
-      undecodable_ = true;
-      if (!observe_) start_ = absl::Now();
+    if (request_first_ && methods->QueryInterceptionHookPoint(
+                              InterceptionHookPoints::POST_RECV_MESSAGE)) {
+      void* message = methods->GetRecvMessage();
+      if (message == nullptr) {
+        undecodable_ = true;
+        if (!observe_) start_ = absl::Now();
+      } else if (observe_ && absl::StartsWith(info_->method(), "/accord.")) {
+        // Accord's methods all take protobuf messages (gRPC's health
+        // service does not); the Gets (self-observed) have no request_id.
+        span_.request_id =
+            RequestIdOf(*static_cast<google::protobuf::Message*>(message));
+      }
     }
     if (methods->QueryInterceptionHookPoint(
             InterceptionHookPoints::PRE_SEND_STATUS)) {
@@ -96,18 +135,38 @@ class RpcInterceptor : public grpc::experimental::Interceptor {
       }
       if (observe_ || undecodable_) {
         ObserveRpc(info_->method(), methods->GetSendStatus(),
-                   absl::Now() - start_, info_->server_context()->peer());
+                   absl::Now() - start_, info_->server_context()->peer(),
+                   &span_);
       }
+      ClearCurrentRpc(&span_);
     }
     methods->Proceed();
   }
 
  private:
+  // The caller's span is the parent when its `traceparent` is valid;
+  // otherwise this call starts a new trace.
+  void StartSpan(
+      const std::multimap<grpc::string_ref, grpc::string_ref>& metadata) {
+    std::optional<SpanContext> parent =
+        ParseTraceparent(MetadataValue(metadata, "traceparent"));
+    if (parent.has_value()) {
+      span_.parent_span_id = parent->span_id;
+      parent->tracestate =
+          CheckedTracestate(MetadataValue(metadata, "tracestate"));
+      span_.context = ChildOf(*parent);
+    } else {
+      span_.context = ChildOf(SpanContext());
+    }
+    SetCurrentRpc(info_->server_context(), &span_);
+  }
+
   grpc::experimental::ServerRpcInfo* info_;
   absl::Time start_;
   const bool request_first_;
   const bool observe_;
   bool undecodable_ = false;
+  RpcSpan span_;
 };
 
 class RpcInterceptorFactory
@@ -156,6 +215,10 @@ void RegisterServerFlags(FlagSet& flag_set, ServerFlags& flags) {
                      "overrides a password in --redis");
   flag_set.AddInt("max_message_bytes", &flags.max_message_bytes, 1024, 64 << 20,
                   "largest request accepted, in bytes");
+  flag_set.AddString("otlp_endpoint", &flags.otlp_endpoint,
+                     "OpenTelemetry collector to send spans to over OTLP/HTTP "
+                     "JSON (http://HOST:PORT; spans go to /v1/traces); "
+                     "empty: no export");
   RegisterAuthFlags(flag_set, flags.auth);
   flag_set.AddChoice("log_format", &flags.log_format, {"kv", "json"},
                      "log line format");
@@ -223,6 +286,20 @@ int RunServer(const ServerFlags& flags,
               const ServerHooks& hooks) {
   DescribeServerMetrics();
   ExportBuildInfoMetric(flags.service_name);
+  std::unique_ptr<TraceExporter> trace_exporter;
+  if (!flags.otlp_endpoint.empty()) {
+    if (!absl::StartsWith(flags.otlp_endpoint, "http://") &&
+        !absl::StartsWith(flags.otlp_endpoint, "https://")) {
+      LogError("--otlp_endpoint must start with http:// or https://",
+               {{"otlp_endpoint", flags.otlp_endpoint}});
+      return 2;
+    }
+    TraceExporter::Options options;
+    options.endpoint = flags.otlp_endpoint;
+    options.service_name = absl::StrCat("accord-", flags.service_name);
+    trace_exporter = std::make_unique<TraceExporter>(std::move(options));
+    TraceExporter::SetActive(trace_exporter.get());
+  }
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
 
@@ -309,7 +386,7 @@ int RunServer(const ServerFlags& flags,
     bound = {listen->host, port};
   }
   LogInfo("listening", {{"address", bound.ToString()},
-                        {"metrics_port", absl::StrCat(metrics_server.port())},
+                        {"metrics_port", metrics_server.port()},
                         {"redis", flags.redis.Redacted()}});
 
   sigset_t signals;
@@ -320,7 +397,7 @@ int RunServer(const ServerFlags& flags,
   sigwait(&signals, &signal_number);
 
   LogInfo("shutting down",
-          {{"signal", absl::StrCat(signal_number)},
+          {{"signal", signal_number},
            {"grace", absl::FormatDuration(flags.shutdown_grace)}});
   stopping = true;
   probe_stopped.Notify();
@@ -331,6 +408,9 @@ int RunServer(const ServerFlags& flags,
   server->Shutdown(std::chrono::system_clock::now() +
                    absl::ToChronoMilliseconds(flags.shutdown_grace));
   server->Wait();
+  // The last spans go out before exit (one try, bounded by its timeout).
+  TraceExporter::SetActive(nullptr);
+  trace_exporter.reset();
   metrics_server.Stop();
   LogInfo("stopped");
   return 0;

@@ -3,7 +3,8 @@
 
 // What every Accord service binary does around its handlers: common flags,
 // gRPC health checking driven by a readiness probe (Redis reachable),
-// reflection, per-RPC logs and Prometheus metrics, graceful shutdown on
+// reflection, per-RPC logs and Prometheus metrics, W3C trace context and
+// optional OTLP span export (docs/tracing.md), graceful shutdown on
 // SIGTERM/SIGINT (health NOT_SERVING, in-flight calls finish, streams are
 // told to end, exit 0), and the answer to a request whose bytes do not
 // parse as its request message (strings that are not UTF-8 included):
@@ -51,6 +52,10 @@ struct ServerFlags {
   // A file holding the Redis password (a mounted Secret); overrides the
   // password in the URL.
   std::string redis_password_file;
+  // Where spans go (OTLP/HTTP JSON, <endpoint>/v1/traces), e.g.
+  // "http://otel-collector:4318"; empty (the default): no export, since
+  // most deployments have no collector and logs carry the trace ids anyway.
+  std::string otlp_endpoint;
   AuthFlags auth;
 };
 

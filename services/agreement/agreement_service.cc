@@ -211,10 +211,10 @@ absl::Status AgreementServiceImpl::UpgradeRecordsWithoutRevisions() {
       milestones_.UpgradeRecordsWithoutRevisions(kAllMilestones, nullptr));
   if (agreements + committees + sessions + milestones > 0) {
     LogInfo("gave records from before revisions their first revision",
-            {{"agreements", absl::StrCat(agreements)},
-             {"committees", absl::StrCat(committees)},
-             {"sessions", absl::StrCat(sessions)},
-             {"milestones", absl::StrCat(milestones)}});
+            {{"agreements", agreements},
+             {"committees", committees},
+             {"sessions", sessions},
+             {"milestones", milestones}});
   }
   return absl::OkStatus();
 }

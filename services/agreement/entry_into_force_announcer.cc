@@ -55,8 +55,7 @@ void EntryIntoForceAnnouncer::Loop() {
       LogWarning("entry-into-force announcer",
                  {{"error", announced.status().ToString()}});
     } else if (*announced > 0) {
-      LogInfo("announced entries into force",
-              {{"count", absl::StrCat(*announced)}});
+      LogInfo("announced entries into force", {{"count", *announced}});
     }
     std::unique_lock<std::mutex> lock(mutex_);
     // A failed scan (Redis away) is tried again sooner.

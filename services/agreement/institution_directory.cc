@@ -11,11 +11,16 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "common/record_store.h"
+#include "common/trace_export.h"
 
 namespace accord::agreement {
 namespace {
 
 constexpr int kAttempts = 3;
+constexpr char kBatchGetInstitutions[] =
+    "/accord.institution.v1.InstitutionService/BatchGetInstitutions";
+constexpr char kBatchGetOfficials[] =
+    "/accord.institution.v1.InstitutionService/BatchGetOfficials";
 
 // Unique names in first-seen order, with every field that named each.
 struct Batch {
@@ -33,11 +38,12 @@ Batch Dedupe(const std::vector<std::pair<std::string, std::string>>& refs) {
   return batch;
 }
 
-// Calls `call` until it answers, retrying UNAVAILABLE with a short backoff
-// inside one overall deadline.
+// Calls `call` (the institution service's `method`) until it answers,
+// retrying UNAVAILABLE with a short backoff inside one overall deadline.
+// Each attempt is a client span in the trace of the RPC being served.
 template <typename Call>
 grpc::Status CallWithRetry(absl::Duration deadline, const std::string& token,
-                           Call call) {
+                           const char* method, Call call) {
   const absl::Time give_up = absl::Now() + deadline;
   absl::Duration backoff = absl::Milliseconds(50);
   grpc::Status status;
@@ -47,7 +53,9 @@ grpc::Status CallWithRetry(absl::Duration deadline, const std::string& token,
     if (!token.empty()) {
       context.AddMetadata("authorization", absl::StrCat("Bearer ", token));
     }
+    ClientCallSpan span(context, method);
     status = call(context);
+    span.Finish(status);
     if (status.error_code() != grpc::StatusCode::UNAVAILABLE) return status;
     if (absl::Now() + backoff >= give_up) break;
     absl::SleepFor(backoff);
@@ -101,7 +109,7 @@ absl::Status Unavailable(const grpc::Status& status) {
 // UNAVAILABLE; the reason goes to the log.
 absl::Status CredentialsRefused(const grpc::Status& status) {
   LogError("the institution service refused this service's credentials",
-           {{"code", absl::StrCat(static_cast<int>(status.error_code()))},
+           {{"code", static_cast<int>(status.error_code())},
             {"error", status.error_message()}});
   return absl::UnavailableError(
       "references cannot be checked right now; try again later");
@@ -195,8 +203,9 @@ InstitutionDirectory::Countries(const std::vector<std::string>& institutions) {
       institution::v1::BatchGetInstitutionsRequest request;
       for (const std::string& name : batch) request.add_names(name);
       institution::v1::BatchGetInstitutionsResponse response;
-      const grpc::Status status =
-          CallWithRetry(deadline_, token_, [&](grpc::ClientContext& context) {
+      const grpc::Status status = CallWithRetry(
+          deadline_, token_, kBatchGetInstitutions,
+          [&](grpc::ClientContext& context) {
             return stub_->BatchGetInstitutions(&context, request, &response);
           });
       if (status.ok()) {
@@ -266,8 +275,9 @@ InstitutionDirectory::Resolve(const References& references) {
     institution::v1::BatchGetInstitutionsRequest request;
     for (const std::string& name : institutions.names) request.add_names(name);
     institution::v1::BatchGetInstitutionsResponse response;
-    const grpc::Status status =
-        CallWithRetry(deadline_, token_, [&](grpc::ClientContext& context) {
+    const grpc::Status status = CallWithRetry(
+        deadline_, token_, kBatchGetInstitutions,
+        [&](grpc::ClientContext& context) {
           return stub_->BatchGetInstitutions(&context, request, &response);
         });
     if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
@@ -290,8 +300,9 @@ InstitutionDirectory::Resolve(const References& references) {
     institution::v1::BatchGetOfficialsRequest request;
     for (const std::string& name : officials.names) request.add_names(name);
     institution::v1::BatchGetOfficialsResponse response;
-    const grpc::Status status =
-        CallWithRetry(deadline_, token_, [&](grpc::ClientContext& context) {
+    const grpc::Status status = CallWithRetry(
+        deadline_, token_, kBatchGetOfficials,
+        [&](grpc::ClientContext& context) {
           return stub_->BatchGetOfficials(&context, request, &response);
         });
     if (status.error_code() == grpc::StatusCode::NOT_FOUND) {

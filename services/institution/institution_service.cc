@@ -249,8 +249,7 @@ absl::Status InstitutionServiceImpl::UpgradeRecordsWithoutRevisions() {
       officials_.UpgradeRecordsWithoutRevisions("officials", nullptr));
   if (institutions + officials > 0) {
     LogInfo("gave records from before revisions their first revision",
-            {{"institutions", absl::StrCat(institutions)},
-             {"officials", absl::StrCat(officials)}});
+            {{"institutions", institutions}, {"officials", officials}});
   }
   return absl::OkStatus();
 }
@@ -518,8 +517,8 @@ absl::Status InstitutionServiceImpl::RebuildSearchIndex() {
       }
     }
   }
-  LogInfo("search index rebuilt", {{"stale", absl::StrCat(stale.size())},
-                                   {"rewritten", absl::StrCat(rewritten)}});
+  LogInfo("search index rebuilt",
+          {{"stale", stale.size()}, {"rewritten", rewritten}});
   return absl::OkStatus();
 }
 

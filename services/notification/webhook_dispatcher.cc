@@ -241,9 +241,8 @@ void WebhookDispatcher::ReadLoop() {
         }
         cursor = reply->elements[0].text;
         if (!reply->elements[1].elements.empty()) {
-          LogInfo(
-              "claimed abandoned entries",
-              {{"count", absl::StrCat(reply->elements[1].elements.size())}});
+          LogInfo("claimed abandoned entries",
+                  {{"count", reply->elements[1].elements.size()}});
           status = ProcessEntries(reply->elements[1]);
           if (!status.ok()) break;
         }
@@ -478,11 +477,15 @@ AttemptOutcome WebhookDispatcher::Post(const v1::Subscription& subscription,
   client.set_connection_timeout(chrono_timeout);
   client.set_read_timeout(chrono_timeout);
   client.set_write_timeout(chrono_timeout);
-  const httplib::Headers headers = {
-      {"webhook-id", signed_headers.id},
-      {"webhook-timestamp", signed_headers.timestamp},
-      {"webhook-signature", signed_headers.signature},
-      {"User-Agent", "accord-notification/1"}};
+  httplib::Headers headers = {{"webhook-id", signed_headers.id},
+                              {"webhook-timestamp", signed_headers.timestamp},
+                              {"webhook-signature", signed_headers.signature},
+                              {"User-Agent", "accord-notification/1"}};
+  // The trace of the call that made the change, so the receiver's work
+  // joins it (W3C Trace Context over HTTP).
+  if (!event.traceparent().empty()) {
+    headers.emplace("traceparent", event.traceparent());
+  }
   httplib::Result result = client.Post(target->path.c_str(), headers, *body,
                                        "application/cloudevents+json");
   if (!result && reused && result.error() == httplib::Error::Write) {
@@ -624,9 +627,9 @@ void WebhookDispatcher::Attempt(const std::string& name) {
   const int in_round = delivery.attempts_size() - stored.round_start;
   LogInfo("webhook attempt",
           {{"delivery", name},
-           {"http_status", absl::StrCat(outcome.http_status)},
-           {"attempt", absl::StrCat(in_round)},
-           {"latency_ms", absl::StrCat(absl::ToDoubleMilliseconds(latency))},
+           {"http_status", outcome.http_status},
+           {"attempt", in_round},
+           {"latency_ms", absl::ToDoubleMilliseconds(latency)},
            {"error", outcome.error}});
 
   if (outcome.http_status >= 200 && outcome.http_status <= 299) {
@@ -669,7 +672,7 @@ void WebhookDispatcher::RecordHealth(const v1::Subscription& subscription,
     LogWarning("webhook subscription failing",
                {{"subscription", subscription.name()},
                 {"owner", subscription.owner()},
-                {"failures_in_a_row", absl::StrCat(options_.failing_threshold)},
+                {"failures_in_a_row", options_.failing_threshold},
                 {"last_error", outcome.error}});
   } else if (*change == HealthChange::kRecovered) {
     LogInfo("webhook subscription recovered",
@@ -705,7 +708,7 @@ absl::StatusOr<int64_t> WebhookDispatcher::PruneDeliveryIndexes() {
     removed += pruned;
   }
   if (removed > 0) {
-    LogInfo("pruned expired deliveries", {{"count", absl::StrCat(removed)}});
+    LogInfo("pruned expired deliveries", {{"count", removed}});
   }
   return removed;
 }
@@ -745,8 +748,7 @@ absl::StatusOr<std::string> WebhookDispatcher::TrimOnce() {
   if (trimmed > 0) {
     Metrics::Global().Increment("accord_events_trimmed_total", {},
                                 static_cast<double>(trimmed));
-    LogInfo("trimmed events",
-            {{"count", absl::StrCat(trimmed)}, {"min_id", min_id}});
+    LogInfo("trimmed events", {{"count", trimmed}, {"min_id", min_id}});
   }
   return min_id;
 }

@@ -108,6 +108,11 @@ absl::StatusOr<std::string> CloudEventJson(const events::v1::Event& event) {
   if (!event.request_id().empty()) {
     absl::StrAppend(&json, ",\"requestid\":", JsonString(event.request_id()));
   }
+  if (!event.traceparent().empty()) {
+    // The CloudEvents distributed tracing extension.
+    absl::StrAppend(&json,
+                    ",\"traceparent\":", JsonString(event.traceparent()));
+  }
   absl::StrAppend(&json, ",\"data\":", data, "}");
   return json;
 }

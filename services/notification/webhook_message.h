@@ -39,7 +39,7 @@ WebhookHeaders SignWebhook(absl::string_view key, absl::string_view id,
 // The CloudEvents JSON of `event`: the required attributes, `subject`,
 // `time`, `datacontenttype: application/json`, `data` (the payload resource
 // in the protobuf JSON mapping) and the extensions `position`,
-// `principal` and `requestid`.
+// `principal`, `requestid` and (distributed tracing) `traceparent`.
 absl::StatusOr<std::string> CloudEventJson(const events::v1::Event& event);
 
 }  // namespace accord::notification

@@ -52,6 +52,25 @@ TEST(WebhookMessageTest, CloudEventCarriesAttributesAndPayloadJson) {
   EXPECT_THAT(*json, HasSubstr(R"("position":"1745582400000-0")"));
   EXPECT_THAT(*json, HasSubstr(R"("data":{"name":"institutions/tums")"));
   EXPECT_THAT(*json, HasSubstr(R"("countryCode":"IR")"));
+  // No call, no trace: the extension is left out.
+  EXPECT_THAT(*json, ::testing::Not(HasSubstr("traceparent")));
+}
+
+TEST(WebhookMessageTest, CloudEventCarriesTheTraceparentOfTheChange) {
+  institution::v1::Institution institution;
+  institution.set_name("institutions/tums");
+  ChangeContext context;
+  context.time = absl::FromUnixSeconds(1745582400);
+  context.traceparent =
+      "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+  const events::v1::Event event =
+      MakeEvent("//accord/institution", "accord.institution.v1.created",
+                "institutions/tums", institution, context);
+  EXPECT_EQ(event.traceparent(), context.traceparent);
+  absl::StatusOr<std::string> json = CloudEventJson(event);
+  ASSERT_TRUE(json.ok()) << json.status();
+  EXPECT_THAT(*json, HasSubstr(R"("traceparent":"00-4bf92f3577b34da6a3ce929d)"
+                               R"(0e0e4736-00f067aa0ba902b7-01")"));
 }
 
 }  // namespace
