@@ -290,6 +290,23 @@ for (const name of overlayDirs) {
   }
 }
 
+// The prod overlay deploys the version the binaries report
+// (accord_build_info) and the client packages carry: clients/VERSION, the
+// one place the top CMakeLists.txt reads it from.
+if (rendered.prod) {
+  await test('prod: every Accord image is tagged with the suite version (clients/VERSION)', () => {
+    const version = fs.readFileSync(path.join(repo, 'clients', 'VERSION'), 'utf8').trim();
+    const problems = [];
+    for (const o of rendered.prod) {
+      for (const c of o.spec?.template?.spec?.containers ?? []) {
+        const match = /\/?(accord-[a-z]+):([^@]+)$/.exec(c.image ?? '');
+        if (match && match[2] !== version) problems.push(`${id(o)}: ${c.image} is not tagged ${version}`);
+      }
+    }
+    return problems;
+  });
+}
+
 // --- monitoring (opt-in: the Prometheus Operator's CRDs) ------------------------
 
 // What is wrong with `monitoring`'s ServiceMonitors against an overlay's
