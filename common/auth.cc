@@ -139,16 +139,17 @@ bool Principal::CanSee(bool restricted,
                      });
 }
 
-bool Principal::CanReceive(const events::v1::Event& event) const {
+bool Principal::CanReceiveRestrictedTo(
+    const google::protobuf::RepeatedPtrField<std::string>& restricted_to)
+    const {
   // An event about a subscription is restricted to its owner, which may be
   // a principal rather than an institution.
-  if (!id.empty() &&
-      std::find(event.restricted_to().begin(), event.restricted_to().end(),
-                id) != event.restricted_to().end()) {
+  if (!id.empty() && std::find(restricted_to.begin(), restricted_to.end(),
+                               id) != restricted_to.end()) {
     return true;
   }
-  return CanSee(!event.restricted_to().empty(),
-                {event.restricted_to().begin(), event.restricted_to().end()});
+  return CanSee(!restricted_to.empty(),
+                {restricted_to.begin(), restricted_to.end()});
 }
 
 std::optional<Principal> Authenticator::FindPrincipal(absl::string_view id) {

@@ -32,8 +32,8 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "accord/auth/v1/auth.pb.h"
-#include "accord/events/v1/event.pb.h"
 #include "common/config.h"
+#include "google/protobuf/repeated_ptr_field.h"
 
 namespace accord {
 
@@ -57,10 +57,19 @@ struct Principal {
   // A restricted record is visible to admins and to principals acting for
   // one of `scope` (its parties); others see it as absent.
   bool CanSee(bool restricted, const std::vector<std::string>& scope) const;
-  // Whether an event may reach this principal: events about restricted
-  // records carry the institutions they are restricted to (or, for the
-  // events about a subscription, its owner, which may be a principal).
-  bool CanReceive(const events::v1::Event& event) const;
+  // Whether an event (accord.events.v1.Event) may reach this principal:
+  // events about restricted records carry the institutions they are
+  // restricted to (or, for the events about a subscription, its owner, which
+  // may be a principal). A template so that this header, and accordctl, do
+  // not depend on the event envelope.
+  template <typename Event>
+  bool CanReceive(const Event& event) const {
+    return CanReceiveRestrictedTo(event.restricted_to());
+  }
+  // The same for an event's `restricted_to` list.
+  bool CanReceiveRestrictedTo(
+      const google::protobuf::RepeatedPtrField<std::string>& restricted_to)
+      const;
 };
 
 struct AuthFlags {

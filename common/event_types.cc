@@ -37,8 +37,8 @@ void AddStandard(std::vector<EventTypeInfo>& types, absl::string_view prefix,
   }
 }
 
-std::vector<EventTypeInfo> BuildRegistry() {
-  std::vector<EventTypeInfo> types;
+// The institution service's: institutions and officials.
+void AddInstitutionTypes(std::vector<EventTypeInfo>& types) {
   const std::vector<std::string> people = {"institutions", "country_codes"};
   AddStandard(types, "accord.institution.v1", "created", "institution",
               "accord.institution.v1.Institution", "institutions/{institution}",
@@ -46,6 +46,10 @@ std::vector<EventTypeInfo> BuildRegistry() {
   AddStandard(types, "accord.official.v1", "created", "official",
               "accord.institution.v1.Official", "officials/{official}",
               kInstitutionSource, people);
+}
+
+// Agreements, their lifecycle actions and their entries into force.
+void AddAgreementTypes(std::vector<EventTypeInfo>& types) {
   const std::vector<std::string> agreement_fields = {
       "institutions",      "country_codes", "agreements",
       "cooperation_areas", "committees",    "restricted_to"};
@@ -70,6 +74,10 @@ std::vector<EventTypeInfo> BuildRegistry() {
        "party and the date.",
        "accord.agreement.v1.PartyEnteredIntoForce", "agreements/{agreement}",
        kAgreementSource, agreement_fields});
+}
+
+// Joint committees and their sessions.
+void AddCommitteeTypes(std::vector<EventTypeInfo>& types) {
   const std::vector<std::string> committee_fields = {
       "institutions", "country_codes", "committees", "agreements"};
   AddStandard(types, "accord.committee.v1", "created", "joint committee",
@@ -90,6 +98,10 @@ std::vector<EventTypeInfo> BuildRegistry() {
                      "committees/{committee}/sessions/{session}",
                      kAgreementSource, committee_fields});
   }
+}
+
+// Milestones of agreements and committees.
+void AddMilestoneTypes(std::vector<EventTypeInfo>& types) {
   const std::vector<std::string> milestone_fields = {
       "institutions", "country_codes", "agreements", "committees",
       "restricted_to"};
@@ -106,6 +118,10 @@ std::vector<EventTypeInfo> BuildRegistry() {
        "cancelled...); the payload holds every transition.",
        "accord.agreement.v1.Milestone", milestone_subject, kAgreementSource,
        milestone_fields});
+}
+
+// The notification service's: the health of webhook subscriptions.
+void AddNotificationTypes(std::vector<EventTypeInfo>& types) {
   types.push_back(
       {"accord.notification.v1.subscription_failing",
        "A webhook subscription's endpoint has failed its deliveries past the "
@@ -122,6 +138,15 @@ std::vector<EventTypeInfo> BuildRegistry() {
        "subscriptions/{subscription}",
        kNotificationSource,
        {"institutions", "restricted_to"}});
+}
+
+std::vector<EventTypeInfo> BuildRegistry() {
+  std::vector<EventTypeInfo> types;
+  AddInstitutionTypes(types);
+  AddAgreementTypes(types);
+  AddCommitteeTypes(types);
+  AddMilestoneTypes(types);
+  AddNotificationTypes(types);
   return types;
 }
 

@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -191,6 +192,137 @@ void DescribeServerMetrics() {
                    "1 when the service reports SERVING.");
 }
 
+// Starts span export when --otlp_endpoint is set. False (and logged) when
+// the endpoint is not an http:// or https:// URL.
+bool StartTraceExport(const ServerFlags& flags,
+                      std::unique_ptr<TraceExporter>* exporter) {
+  if (flags.otlp_endpoint.empty()) return true;
+  if (!absl::StartsWith(flags.otlp_endpoint, "http://") &&
+      !absl::StartsWith(flags.otlp_endpoint, "https://")) {
+    LogError("--otlp_endpoint must start with http:// or https://",
+             {{"otlp_endpoint", flags.otlp_endpoint}});
+    return false;
+  }
+  TraceExporter::Options options;
+  options.endpoint = flags.otlp_endpoint;
+  options.service_name = absl::StrCat("accord-", flags.service_name);
+  *exporter = std::make_unique<TraceExporter>(std::move(options));
+  TraceExporter::SetActive(exporter->get());
+  return true;
+}
+
+// The gRPC server with `services`, health checking, reflection and the
+// RPC interceptor, listening on --listen; null if it cannot listen. Sets
+// `*port` to the port bound.
+std::unique_ptr<grpc::Server> BuildAndStartServer(
+    const ServerFlags& flags, const std::vector<grpc::Service*>& services,
+    const ServerHooks& hooks, int* port) {
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(flags.listen,
+                           hooks.credentials != nullptr
+                               ? hooks.credentials
+                               : grpc::InsecureServerCredentials(),
+                           port);
+  // gRPC sets SO_REUSEPORT by default: a second process on the same port
+  // would then start without an error and take part of the traffic. A
+  // port in use must stop the start-up instead.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.SetMaxReceiveMessageSize(static_cast<int>(flags.max_message_bytes));
+  // The synchronous API's thread manager starts a thread whenever fewer
+  // than MIN_POLLERS threads poll and ends one whenever more than
+  // MAX_POLLERS do. Its defaults (1 and 2) made every handler that waits
+  // for Redis under load start a thread and end it afterwards: half of a
+  // Get's CPU went to thread creation (docs/performance.md).
+  builder.SetSyncServerOption(
+      grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 2);
+  builder.SetSyncServerOption(
+      grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 64);
+  for (grpc::Service* service : services) builder.RegisterService(service);
+  std::vector<
+      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
+      interceptors;
+  interceptors.push_back(std::make_unique<RpcInterceptorFactory>());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
+  return builder.BuildAndStart();
+}
+
+// Serves /metrics on --metrics_listen, if set.
+absl::Status StartMetricsServer(const ServerFlags& flags,
+                                MetricsServer& metrics_server) {
+  if (flags.metrics_listen.empty()) return absl::OkStatus();
+  absl::StatusOr<HostPort> address = ParseHostPort(flags.metrics_listen);
+  if (!address.ok()) return address.status();
+  return metrics_server.Start(address->host, address->port);
+}
+
+// Drives the health service from the readiness hook, once a second on a
+// thread of its own, from construction until Stop. Readiness ("" and every
+// service) follows the hook; the "liveness" name stays SERVING while the
+// process runs, so an orchestrator does not restart a healthy process just
+// because Redis is away.
+class ReadinessProbe {
+ public:
+  ReadinessProbe(grpc::HealthCheckServiceInterface* health,
+                 std::function<absl::Status()> readiness)
+      : health_(health), readiness_(std::move(readiness)) {
+    SetServing(false);
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~ReadinessProbe() { Stop(); }
+
+  void Stop() {
+    if (!thread_.joinable()) return;
+    stopping_ = true;
+    stopped_.Notify();
+    thread_.join();
+  }
+
+ private:
+  void Run() {
+    bool serving = false;
+    while (!stopping_.load()) {
+      const absl::Status ready = readiness_ ? readiness_() : absl::OkStatus();
+      if (!stopping_.load() && ready.ok() != serving) {
+        serving = ready.ok();
+        SetServing(serving);
+        if (serving) {
+          LogInfo("serving");
+        } else {
+          LogWarning("not serving", {{"reason", ready.ToString()}});
+        }
+      }
+      stopped_.WaitForNotificationWithTimeout(absl::Seconds(1));
+    }
+  }
+
+  // SetServingStatus(bool) covers "" and every registered service name.
+  void SetServing(bool serving) {
+    health_->SetServingStatus(serving);
+    health_->SetServingStatus(kLivenessService, true);
+    Metrics::Global().SetGauge("accord_ready", {}, serving ? 1 : 0);
+  }
+
+  grpc::HealthCheckServiceInterface* const health_;
+  const std::function<absl::Status()> readiness_;
+  std::atomic<bool> stopping_{false};
+  absl::Notification stopped_;
+  std::thread thread_;
+};
+
+// Blocks until SIGTERM or SIGINT (blocked by BlockShutdownSignals) arrives;
+// returns its number.
+int WaitForShutdownSignal() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  return signal_number;
+}
+
 }  // namespace
 
 void RegisterServerFlags(FlagSet& flag_set, ServerFlags& flags) {
@@ -287,98 +419,23 @@ int RunServer(const ServerFlags& flags,
   DescribeServerMetrics();
   ExportBuildInfoMetric(flags.service_name);
   std::unique_ptr<TraceExporter> trace_exporter;
-  if (!flags.otlp_endpoint.empty()) {
-    if (!absl::StartsWith(flags.otlp_endpoint, "http://") &&
-        !absl::StartsWith(flags.otlp_endpoint, "https://")) {
-      LogError("--otlp_endpoint must start with http:// or https://",
-               {{"otlp_endpoint", flags.otlp_endpoint}});
-      return 2;
-    }
-    TraceExporter::Options options;
-    options.endpoint = flags.otlp_endpoint;
-    options.service_name = absl::StrCat("accord-", flags.service_name);
-    trace_exporter = std::make_unique<TraceExporter>(std::move(options));
-    TraceExporter::SetActive(trace_exporter.get());
-  }
-  grpc::EnableDefaultHealthCheckService(true);
-  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  if (!StartTraceExport(flags, &trace_exporter)) return 2;
 
-  grpc::ServerBuilder builder;
   int port = 0;
-  builder.AddListeningPort(flags.listen,
-                           hooks.credentials != nullptr
-                               ? hooks.credentials
-                               : grpc::InsecureServerCredentials(),
-                           &port);
-  // gRPC sets SO_REUSEPORT by default: a second process on the same port
-  // would then start without an error and take part of the traffic. A
-  // port in use must stop the start-up instead.
-  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
-  builder.SetMaxReceiveMessageSize(static_cast<int>(flags.max_message_bytes));
-  // The synchronous API's thread manager starts a thread whenever fewer
-  // than MIN_POLLERS threads poll and ends one whenever more than
-  // MAX_POLLERS do. Its defaults (1 and 2) made every handler that waits
-  // for Redis under load start a thread and end it afterwards: half of a
-  // Get's CPU went to thread creation (docs/performance.md).
-  builder.SetSyncServerOption(
-      grpc::ServerBuilder::SyncServerOption::MIN_POLLERS, 2);
-  builder.SetSyncServerOption(
-      grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, 64);
-  for (grpc::Service* service : services) builder.RegisterService(service);
-  std::vector<
-      std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>>
-      interceptors;
-  interceptors.push_back(std::make_unique<RpcInterceptorFactory>());
-  builder.experimental().SetInterceptorCreators(std::move(interceptors));
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  std::unique_ptr<grpc::Server> server =
+      BuildAndStartServer(flags, services, hooks, &port);
   if (server == nullptr || port == 0) {
     LogError("cannot listen", {{"address", flags.listen}});
     return 1;
   }
-
   MetricsServer metrics_server;
-  if (!flags.metrics_listen.empty()) {
-    absl::StatusOr<HostPort> address = ParseHostPort(flags.metrics_listen);
-    absl::Status started =
-        address.ok() ? metrics_server.Start(address->host, address->port)
-                     : address.status();
-    if (!started.ok()) {
-      LogError("cannot serve metrics", {{"error", started.ToString()}});
-      return 1;
-    }
+  if (absl::Status started = StartMetricsServer(flags, metrics_server);
+      !started.ok()) {
+    LogError("cannot serve metrics", {{"error", started.ToString()}});
+    return 1;
   }
-
   grpc::HealthCheckServiceInterface* health = server->GetHealthCheckService();
-  // SetServingStatus(bool) covers "" and every registered service name.
-  // Readiness ("" and every service) follows the probe; the "liveness"
-  // name stays SERVING while the process runs, so an orchestrator does not
-  // restart a healthy process just because Redis is away.
-  auto set_serving = [&](bool serving) {
-    health->SetServingStatus(serving);
-    health->SetServingStatus(kLivenessService, true);
-    Metrics::Global().SetGauge("accord_ready", {}, serving ? 1 : 0);
-  };
-  set_serving(false);
-
-  std::atomic<bool> stopping{false};
-  absl::Notification probe_stopped;
-  std::thread probe([&] {
-    bool serving = false;
-    while (!stopping.load()) {
-      const absl::Status ready =
-          hooks.readiness ? hooks.readiness() : absl::OkStatus();
-      if (!stopping.load() && ready.ok() != serving) {
-        serving = ready.ok();
-        set_serving(serving);
-        if (serving) {
-          LogInfo("serving");
-        } else {
-          LogWarning("not serving", {{"reason", ready.ToString()}});
-        }
-      }
-      probe_stopped.WaitForNotificationWithTimeout(absl::Seconds(1));
-    }
-  });
+  ReadinessProbe probe(health, hooks.readiness);
 
   HostPort bound;
   if (absl::StatusOr<HostPort> listen = ParseHostPort(flags.listen);
@@ -389,19 +446,11 @@ int RunServer(const ServerFlags& flags,
                         {"metrics_port", metrics_server.port()},
                         {"redis", flags.redis.Redacted()}});
 
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  int signal_number = 0;
-  sigwait(&signals, &signal_number);
-
+  const int signal_number = WaitForShutdownSignal();
   LogInfo("shutting down",
           {{"signal", signal_number},
            {"grace", absl::FormatDuration(flags.shutdown_grace)}});
-  stopping = true;
-  probe_stopped.Notify();
-  probe.join();
+  probe.Stop();
   // Load balancers and probes see NOT_SERVING while calls drain.
   health->SetServingStatus(false);
   if (hooks.on_shutdown) hooks.on_shutdown();

@@ -48,13 +48,21 @@ bool TwoDifferentParties(const std::set<std::string>& first,
   return first.size() > 1 || second.size() > 1 || first != second;
 }
 
-}  // namespace
+// A QueryAgreementsInForce request, checked: the date asked about, the
+// read time if any, and what the two sides are.
+struct InForceQuery {
+  std::string date;
+  std::optional<absl::Time> read_time;
+  bool by_institution = false;
+  std::vector<std::string> wanted;  // two institutions or country codes
+};
 
-absl::StatusOr<v1::QueryAgreementsInForceResponse>
-AgreementServiceImpl::InForce(const v1::QueryAgreementsInForceRequest& request,
-                              const Principal& caller) {
+absl::StatusOr<InForceQuery> CheckInForceQuery(
+    const v1::QueryAgreementsInForceRequest& request) {
   Violations violations;
-  const bool by_institution = request.institutions_size() > 0;
+  InForceQuery query;
+  query.by_institution = request.institutions_size() > 0;
+  const bool by_institution = query.by_institution;
   if (by_institution == (request.country_codes_size() > 0) ||
       (by_institution && request.institutions_size() != 2) ||
       (!by_institution && request.country_codes_size() != 2)) {
@@ -76,11 +84,10 @@ AgreementServiceImpl::InForce(const v1::QueryAgreementsInForceRequest& request,
                      "is not an ISO 3166-1 alpha-2 code");
     }
   }
-  const std::string date = DateOf(request.date(), violations);
-  std::optional<absl::Time> read_time;
+  query.date = DateOf(request.date(), violations);
   if (request.has_read_time()) {
     absl::StatusOr<absl::Time> checked = ReadTimeOf(request.read_time());
-    if (checked.ok()) read_time = *checked;
+    if (checked.ok()) query.read_time = *checked;
     for (const auto& violation : FieldViolationsOf(checked.status())) {
       violations.Add(violation.field, violation.description);
     }
@@ -88,7 +95,46 @@ AgreementServiceImpl::InForce(const v1::QueryAgreementsInForceRequest& request,
   ACCORD_RETURN_IF_ERROR(violations.ToStatus());
   const auto& wanted =
       by_institution ? request.institutions() : request.country_codes();
+  query.wanted.assign(wanted.begin(), wanted.end());
+  return query;
+}
 
+// Whether both sides are among the agreement's parties at all (cheap, so
+// first).
+bool NamesBothSides(const Agreement& agreement, const InForceQuery& query) {
+  const auto& among = query.by_institution ? agreement.parties()
+                                           : agreement.party_country_codes();
+  return std::all_of(query.wanted.begin(), query.wanted.end(),
+                     [&among](const std::string& value) {
+                       return std::find(among.begin(), among.end(), value) !=
+                              among.end();
+                     });
+}
+
+// Whether the agreement (its lifecycle derived, its parties' countries
+// filled) binds two different parties, one on each side, on the date.
+bool InForceBetweenSides(const Agreement& agreement,
+                         const InForceQuery& query) {
+  std::set<std::string> sides[2];
+  for (const v1::PartyStatus& party : agreement.party_statuses()) {
+    if (StandingOn(party, query.date) != PartyStanding::STATE_IN_FORCE) {
+      continue;
+    }
+    const std::string& key =
+        query.by_institution ? party.party() : party.country_code();
+    for (int side = 0; side < 2; ++side) {
+      if (key == query.wanted[side]) sides[side].insert(party.party());
+    }
+  }
+  return TwoDifferentParties(sides[0], sides[1]);
+}
+
+}  // namespace
+
+absl::StatusOr<v1::QueryAgreementsInForceResponse>
+AgreementServiceImpl::InForce(const v1::QueryAgreementsInForceRequest& request,
+                              const Principal& caller) {
+  ACCORD_ASSIGN_OR_RETURN(const InForceQuery query, CheckInForceQuery(request));
   v1::QueryAgreementsInForceResponse response;
   absl::Status failure;
   auto consider = [&](absl::StatusOr<Agreement> agreement) {
@@ -96,42 +142,24 @@ AgreementServiceImpl::InForce(const v1::QueryAgreementsInForceRequest& request,
       failure = agreement.status();
       return false;
     }
-    // Cheap first: both sides must be among the parties at all.
-    const auto& among = by_institution ? agreement->parties()
-                                       : agreement->party_country_codes();
-    const bool both = std::all_of(
-        wanted.begin(), wanted.end(), [&among](const std::string& value) {
-          return std::find(among.begin(), among.end(), value) != among.end();
-        });
-    if (!both ||
+    if (!NamesBothSides(*agreement, query) ||
         !caller.CanSee(agreement->restricted(), {agreement->parties().begin(),
                                                  agreement->parties().end()})) {
       return true;
     }
     DeriveLifecycle(*agreement);
-    if (!by_institution) {
+    if (!query.by_institution) {
       if (absl::Status filled = FillPartyCountries(*agreement); !filled.ok()) {
         failure = filled;
         return false;
       }
     }
-    std::set<std::string> sides[2];
-    for (const v1::PartyStatus& party : agreement->party_statuses()) {
-      if (StandingOn(party, date) != PartyStanding::STATE_IN_FORCE) {
-        continue;
-      }
-      const std::string& key =
-          by_institution ? party.party() : party.country_code();
-      for (int side = 0; side < 2; ++side) {
-        if (key == wanted[side]) sides[side].insert(party.party());
-      }
-    }
-    if (TwoDifferentParties(sides[0], sides[1])) {
+    if (InForceBetweenSides(*agreement, query)) {
       *response.add_agreements() = *std::move(agreement);
     }
     return true;
   };
-  if (!read_time.has_value()) {
+  if (!query.read_time.has_value()) {
     ACCORD_RETURN_IF_ERROR(
         store_.Scan("agreements", "", [&](const StoredRecord& record) {
           if (record.deleted) return true;
@@ -139,7 +167,7 @@ AgreementServiceImpl::InForce(const v1::QueryAgreementsInForceRequest& request,
         }));
   } else {
     ACCORD_RETURN_IF_ERROR(InForceAsOf(
-        *read_time, caller,
+        *query.read_time, caller,
         [&](const Agreement& agreement) { return consider(agreement); }));
   }
   ACCORD_RETURN_IF_ERROR(failure);

@@ -115,6 +115,24 @@ absl::Status CredentialsRefused(const grpc::Status& status) {
       "references cannot be checked right now; try again later");
 }
 
+// What Resolve answers when the batch call about `batch` (of `what`s)
+// failed with `status`.
+absl::Status BatchRefused(const grpc::Status& status, const Batch& batch,
+                          absl::string_view what) {
+  switch (status.error_code()) {
+    case grpc::StatusCode::NOT_FOUND:
+      return MissingToInvalid(status, batch, what);
+    case grpc::StatusCode::UNAVAILABLE:
+    case grpc::StatusCode::DEADLINE_EXCEEDED:
+      return Unavailable(status);
+    case grpc::StatusCode::UNAUTHENTICATED:
+    case grpc::StatusCode::PERMISSION_DENIED:
+      return CredentialsRefused(status);
+    default:
+      return FromGrpcStatus(status);
+  }
+}
+
 void CountLookup(bool hit) {
   // Resolved once: every referencing write counts its lookups.
   static Metrics::Series* const* const series = [] {
@@ -280,18 +298,7 @@ InstitutionDirectory::Resolve(const References& references) {
         [&](grpc::ClientContext& context) {
           return stub_->BatchGetInstitutions(&context, request, &response);
         });
-    if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
-      return MissingToInvalid(status, institutions, "institution");
-    }
-    if (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
-        status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
-      return Unavailable(status);
-    }
-    if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
-        status.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
-      return CredentialsRefused(status);
-    }
-    if (!status.ok()) return FromGrpcStatus(status);
+    if (!status.ok()) return BatchRefused(status, institutions, "institution");
     for (auto& institution : *response.mutable_institutions()) {
       found[institution.name()] = std::move(institution);
     }
@@ -305,18 +312,7 @@ InstitutionDirectory::Resolve(const References& references) {
         [&](grpc::ClientContext& context) {
           return stub_->BatchGetOfficials(&context, request, &response);
         });
-    if (status.error_code() == grpc::StatusCode::NOT_FOUND) {
-      return MissingToInvalid(status, officials, "official");
-    }
-    if (status.error_code() == grpc::StatusCode::UNAVAILABLE ||
-        status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
-      return Unavailable(status);
-    }
-    if (status.error_code() == grpc::StatusCode::UNAUTHENTICATED ||
-        status.error_code() == grpc::StatusCode::PERMISSION_DENIED) {
-      return CredentialsRefused(status);
-    }
-    if (!status.ok()) return FromGrpcStatus(status);
+    if (!status.ok()) return BatchRefused(status, officials, "official");
   }
   if (cache_ != nullptr) {
     std::vector<std::pair<std::string, std::string>> countries;

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/errors.h"
+#include "common/status_macros.h"
 #include "common/validation.h"
 #include "services/agreement/party_timeline.h"
 
@@ -153,12 +154,18 @@ absl::Status OutOfOrder(const std::string& field, const std::string& why) {
                          "ACTION_OUT_OF_ORDER", field);
 }
 
-// `upto`: how many of the agreement's actions `log` holds. `may_join`: an
-// institution that is not a party may join by this action (recorded alone,
-// not in a log given whole).
-absl::Status CheckActionAgainst(const Agreement& agreement, const LogState& log,
-                                int upto, const AgreementAction& action,
-                                const std::string& field, bool may_join) {
+// What `log` knows of `name`; a party with no action yet if nothing.
+LogState::Party PartyIn(const LogState& log, const std::string& name) {
+  const auto found = log.parties.find(name);
+  return found == log.parties.end() ? LogState::Party() : found->second;
+}
+
+// The action's own fields (kind, dates, party, sources), every problem at
+// once. `joins`: the action makes a non-party a party.
+absl::Status CheckActionFields(const Agreement& agreement,
+                               const AgreementAction& action,
+                               const LogState::Party& party,
+                               const std::string& field, bool joins) {
   Violations violations;
   const Kind kind = action.kind();
   if (kind == AgreementAction::KIND_UNSPECIFIED ||
@@ -179,10 +186,6 @@ absl::Status CheckActionAgainst(const Agreement& agreement, const LogState& log,
   const bool is_party =
       std::find(agreement.parties().begin(), agreement.parties().end(),
                 action.party()) != agreement.parties().end();
-  const bool joins = may_join && JoinsAsParty(agreement, action);
-  const auto found = log.parties.find(action.party());
-  const LogState::Party party =
-      found == log.parties.end() ? LogState::Party() : found->second;
   if (action.party().empty()) {
     if (IsPartyStep(kind)) {
       violations.Add(field + ".party",
@@ -211,21 +214,92 @@ absl::Status CheckActionAgainst(const Agreement& agreement, const LogState& log,
     violations.CheckPartialDate(path + ".publish_date",
                                 action.sources(i).publish_date());
   }
-  if (!violations.empty()) return violations.ToStatus();
-  if (joins && !OpenToAccession(agreement)) {
-    return ErrorWithReason(
-        absl::StatusCode::kFailedPrecondition,
-        absl::StrCat(
-            agreement.name().empty() ? "the agreement" : agreement.name(),
-            agreement.accession() == Agreement::ACCESSION_CLOSED
-                ? " is closed to accession"
-                : " is bilateral and not open to accession (set accession "
-                  "to ACCESSION_OPEN)",
-            "; ", action.party(), " is not a party"),
-        "ACCESSION_CLOSED", field + ".party");
-  }
+  if (violations.empty()) return absl::OkStatus();
+  return violations.ToStatus();
+}
 
-  // Ordering rules, judged against the log so far.
+// A non-party joining an agreement that does not take accessions.
+absl::Status AccessionClosed(const Agreement& agreement,
+                             const AgreementAction& action,
+                             const std::string& field) {
+  return ErrorWithReason(
+      absl::StatusCode::kFailedPrecondition,
+      absl::StrCat(
+          agreement.name().empty() ? "the agreement" : agreement.name(),
+          agreement.accession() == Agreement::ACCESSION_CLOSED
+              ? " is closed to accession"
+              : " is bilateral and not open to accession (set accession "
+                "to ACCESSION_OPEN)",
+          "; ", action.party(), " is not a party"),
+      "ACCESSION_CLOSED", field + ".party");
+}
+
+// Approval, ratification, acceptance, withdrawal, denunciation and
+// notification: a party's own steps, after its signature.
+absl::Status CheckPartyStepOrder(const AgreementAction& action,
+                                 const LogState::Party& party,
+                                 const std::string& field) {
+  const Kind kind = action.kind();
+  // Acceptance or approval without signature: in place of accession.
+  if (!party.signed_up && IsJoiningStep(action)) return absl::OkStatus();
+  if (!party.signed_up) {
+    return OutOfOrder(field + ".kind",
+                      absl::StrCat(KindName(kind), " by ", action.party(),
+                                   " before it signed"));
+  }
+  if (CompareDates(action.action_date(), party.signature_date) < 0) {
+    return OutOfOrder(
+        field + ".action_date",
+        absl::StrCat(action.action_date(), " is before ", action.party(),
+                     "'s signature on ", party.signature_date));
+  }
+  if (party.withdrawn) {
+    return OutOfOrder(field + ".kind",
+                      absl::StrCat(action.party(), " has withdrawn"));
+  }
+  if ((kind == AgreementAction::KIND_RATIFICATION ||
+       kind == AgreementAction::KIND_ACCEPTANCE) &&
+      party.ratified) {
+    return OutOfOrder(field + ".kind",
+                      absl::StrCat(action.party(), " has already ratified"));
+  }
+  if (kind == AgreementAction::KIND_NOTIFICATION && party.notified) {
+    return OutOfOrder(field + ".kind",
+                      absl::StrCat(action.party(), " has already notified"));
+  }
+  return absl::OkStatus();
+}
+
+// An entry into force, for all or for one party: after the first
+// signature, and not while already in force.
+absl::Status CheckEntryIntoForceOrder(const LogState& log,
+                                      const AgreementAction& action,
+                                      const LogState::Party& party,
+                                      const std::string& field) {
+  if (log.first_signature_date.empty()) {
+    return OutOfOrder(field + ".kind", "entry into force before any signature");
+  }
+  if (action.party().empty() && log.in_force && !log.suspended) {
+    return OutOfOrder(field + ".kind", "the agreement is already in force");
+  }
+  if (!action.party().empty() && party.in_force && !party.suspended &&
+      !log.suspended) {
+    return OutOfOrder(
+        field + ".kind",
+        absl::StrCat("the agreement is already in force for ", action.party()));
+  }
+  if (CompareDates(action.action_date(), log.first_signature_date) < 0) {
+    return OutOfOrder(field + ".action_date",
+                      "entry into force is before the first signature");
+  }
+  return absl::OkStatus();
+}
+
+// The ordering rules, judged against the first `upto` actions (`log`).
+absl::Status CheckOrder(const Agreement& agreement, const LogState& log,
+                        int upto, const AgreementAction& action,
+                        const LogState::Party& party,
+                        const std::string& field) {
   if (log.ended) {
     return OutOfOrder(field + ".kind",
                       "the agreement has been terminated or has expired");
@@ -240,6 +314,7 @@ absl::Status CheckActionAgainst(const Agreement& agreement, const LogState& log,
                   })) {
     return OutOfOrder(field + ".kind", "every party has withdrawn");
   }
+  const Kind kind = action.kind();
   switch (kind) {
     case AgreementAction::KIND_SIGNATURE:
     case AgreementAction::KIND_ACCESSION:
@@ -248,69 +323,23 @@ absl::Status CheckActionAgainst(const Agreement& agreement, const LogState& log,
             field + ".kind",
             absl::StrCat(action.party(), " has already signed or acceded"));
       }
-      break;
+      return absl::OkStatus();
     case AgreementAction::KIND_APPROVAL:
     case AgreementAction::KIND_RATIFICATION:
     case AgreementAction::KIND_ACCEPTANCE:
     case AgreementAction::KIND_WITHDRAWAL:
     case AgreementAction::KIND_DENUNCIATION:
     case AgreementAction::KIND_NOTIFICATION:
-      // Acceptance or approval without signature: in place of accession.
-      if (!party.signed_up && IsJoiningStep(action)) break;
-      if (!party.signed_up) {
-        return OutOfOrder(field + ".kind",
-                          absl::StrCat(KindName(kind), " by ", action.party(),
-                                       " before it signed"));
-      }
-      if (CompareDates(action.action_date(), party.signature_date) < 0) {
-        return OutOfOrder(
-            field + ".action_date",
-            absl::StrCat(action.action_date(), " is before ", action.party(),
-                         "'s signature on ", party.signature_date));
-      }
-      if (party.withdrawn) {
-        return OutOfOrder(field + ".kind",
-                          absl::StrCat(action.party(), " has withdrawn"));
-      }
-      if ((kind == AgreementAction::KIND_RATIFICATION ||
-           kind == AgreementAction::KIND_ACCEPTANCE) &&
-          party.ratified) {
-        return OutOfOrder(
-            field + ".kind",
-            absl::StrCat(action.party(), " has already ratified"));
-      }
-      if (kind == AgreementAction::KIND_NOTIFICATION && party.notified) {
-        return OutOfOrder(
-            field + ".kind",
-            absl::StrCat(action.party(), " has already notified"));
-      }
-      break;
+      return CheckPartyStepOrder(action, party, field);
     case AgreementAction::KIND_ENTRY_INTO_FORCE:
-      if (log.first_signature_date.empty()) {
-        return OutOfOrder(field + ".kind",
-                          "entry into force before any signature");
-      }
-      if (action.party().empty() && log.in_force && !log.suspended) {
-        return OutOfOrder(field + ".kind", "the agreement is already in force");
-      }
-      if (!action.party().empty() && party.in_force && !party.suspended &&
-          !log.suspended) {
-        return OutOfOrder(field + ".kind",
-                          absl::StrCat("the agreement is already in force for ",
-                                       action.party()));
-      }
-      if (CompareDates(action.action_date(), log.first_signature_date) < 0) {
-        return OutOfOrder(field + ".action_date",
-                          "entry into force is before the first signature");
-      }
-      break;
+      return CheckEntryIntoForceOrder(log, action, party, field);
     case AgreementAction::KIND_SUSPENSION:
       if (log.suspended || party.suspended ||
           !InForceByThen(agreement, log, upto)) {
         return OutOfOrder(field + ".kind",
                           "only an agreement in force can be suspended");
       }
-      break;
+      return absl::OkStatus();
     case AgreementAction::KIND_TERMINATION:
     case AgreementAction::KIND_EXPIRY:
       if (log.first_signature_date.empty()) {
@@ -318,11 +347,26 @@ absl::Status CheckActionAgainst(const Agreement& agreement, const LogState& log,
             field + ".kind",
             absl::StrCat(KindName(kind), " before any signature"));
       }
-      break;
+      return absl::OkStatus();
     default:
-      break;
+      return absl::OkStatus();
   }
-  return absl::OkStatus();
+}
+
+// `upto`: how many of the agreement's actions `log` holds. `may_join`: an
+// institution that is not a party may join by this action (recorded alone,
+// not in a log given whole).
+absl::Status CheckActionAgainst(const Agreement& agreement, const LogState& log,
+                                int upto, const AgreementAction& action,
+                                const std::string& field, bool may_join) {
+  const bool joins = may_join && JoinsAsParty(agreement, action);
+  const LogState::Party party = PartyIn(log, action.party());
+  ACCORD_RETURN_IF_ERROR(
+      CheckActionFields(agreement, action, party, field, joins));
+  if (joins && !OpenToAccession(agreement)) {
+    return AccessionClosed(agreement, action, field);
+  }
+  return CheckOrder(agreement, log, upto, action, party, field);
 }
 
 }  // namespace

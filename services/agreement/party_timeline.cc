@@ -188,6 +188,38 @@ std::string RuleStep(RuleKind rule, const Facts& facts,
   }
 }
 
+// A party's consent to be bound (its date and the step that gave it) and
+// its own step the rule waits for.
+struct PartySteps {
+  std::string consent;
+  Kind consent_step = AgreementAction::KIND_UNSPECIFIED;
+  std::string rule_step;
+};
+
+std::map<std::string, PartySteps> StepsOf(const Log& log, RuleKind rule) {
+  const bool signature_binds = rule == EntryIntoForceRule::KIND_ON_SIGNATURE ||
+                               rule == EntryIntoForceRule::KIND_ON_FIXED_DATE;
+  std::map<std::string, PartySteps> steps;
+  for (const auto& [name, facts] : log.parties) {
+    PartySteps& party = steps[name];
+    if (facts.acceded) {
+      party.consent = facts.join;
+      party.consent_step = facts.join_step;
+    } else {
+      if (signature_binds) {
+        KeepEarlier(facts.signature, AgreementAction::KIND_SIGNATURE,
+                    party.consent, party.consent_step);
+      }
+      KeepEarlier(facts.instrument, facts.instrument_step, party.consent,
+                  party.consent_step);
+      KeepEarlier(facts.notification, AgreementAction::KIND_NOTIFICATION,
+                  party.consent, party.consent_step);
+    }
+    party.rule_step = RuleStep(rule, facts, party.consent);
+  }
+  return steps;
+}
+
 // The general entry into force the rule derives: when it happens, and the
 // last day a party's own step may fall on to be carried by it.
 struct General {
@@ -197,7 +229,7 @@ struct General {
 };
 
 General GeneralEntry(const Agreement& agreement, RuleKind rule,
-                     const std::map<std::string, std::string>& steps,
+                     const std::map<std::string, PartySteps>& steps,
                      const Log& log) {
   General general;
   if (!log.general_entry.empty()) {
@@ -218,7 +250,7 @@ General GeneralEntry(const Agreement& agreement, RuleKind rule,
       std::string last;
       for (const auto& [name, facts] : log.parties) {
         if (facts.acceded && !all_acceded) continue;
-        const std::string& step = steps.at(name);
+        const std::string& step = steps.at(name).rule_step;
         if (step.empty()) return General();
         if (last.empty() || CompareDates(step, last) > 0) last = step;
       }
@@ -233,7 +265,7 @@ General GeneralEntry(const Agreement& agreement, RuleKind rule,
       const int needed = agreement.entry_into_force_rule().instrument_count();
       std::vector<std::string> instruments;
       for (const auto& [name, step] : steps) {
-        if (!step.empty()) instruments.push_back(step);
+        if (!step.rule_step.empty()) instruments.push_back(step.rule_step);
       }
       std::sort(instruments.begin(), instruments.end(),
                 [](const std::string& a, const std::string& b) {
@@ -268,6 +300,79 @@ std::string LateEntry(const Agreement& agreement, RuleKind rule,
     default:  // fixed date, recorded only: bound from its consent
       return consent;
   }
+}
+
+// A party's entry into force (empty: none) and whether the rule derived
+// it rather than an action recording it.
+struct Entry {
+  std::string date;
+  bool derived = false;
+};
+
+Entry EntryOf(const Agreement& agreement, RuleKind rule, const General& general,
+              const Facts& facts, const PartySteps& steps) {
+  if (!facts.recorded_entry.empty()) return {facts.recorded_entry, false};
+  if (general.date.empty()) return {};
+  // A recorded entry into force for all carries every party that had
+  // signed or joined by then; a derived one, every party whose own step
+  // the rule counted.
+  const std::string& step =
+      general.derived ? steps.rule_step : facts.entry_step();
+  if (!step.empty() && CompareDates(step, general.trigger) <= 0) {
+    return {general.date, general.derived};
+  }
+  return {LaterOf(general.date,
+                  LateEntry(agreement, rule, steps.rule_step, steps.consent)),
+          true};
+}
+
+// Only the suspensions that fell within the party's time in force, from
+// `entry` to its end date.
+void AddSuspensionsInForce(const Facts& facts, const std::string& entry,
+                           PartyStatus& status) {
+  for (const v1::SuspensionPeriod& period : facts.suspensions) {
+    if (!period.end_date().empty() &&
+        CompareDates(period.end_date(), entry) <= 0) {
+      continue;
+    }
+    if (!status.end_date().empty() &&
+        CompareDates(period.start_date(), status.end_date()) >= 0) {
+      continue;
+    }
+    *status.add_suspensions() = period;
+  }
+}
+
+// The timeline of party `name`, whose actions gave `facts`.
+PartyStatus TimelineOf(const Agreement& agreement, RuleKind rule,
+                       const General& general, const Log& log,
+                       const std::string& name, const Facts& facts,
+                       const PartySteps& steps) {
+  PartyStatus status;
+  status.set_party(name);
+  status.set_signature_date(facts.signature);
+  status.set_acceded(facts.acceded);
+  const Entry entry = EntryOf(agreement, rule, general, facts, steps);
+  std::string consent = steps.consent;
+  Kind consent_step = steps.consent_step;
+  if (consent.empty() && !entry.date.empty() && !facts.signature.empty()) {
+    // In force without any other instrument: bound by its signature.
+    consent = facts.signature;
+    consent_step = AgreementAction::KIND_SIGNATURE;
+  }
+  status.set_consent_date(consent);
+  status.set_consent_step(consent_step);
+  status.set_entry_into_force_date(entry.date);
+  status.set_entry_into_force_derived(!entry.date.empty() && entry.derived);
+  if (!facts.entry_step().empty()) {
+    std::string end = facts.end;
+    Kind end_step = facts.end_step;
+    KeepEarlier(log.end, log.end_step, end, end_step);
+    status.set_end_date(end);
+    status.set_end_step(end_step);
+  }
+  if (!entry.date.empty()) AddSuspensionsInForce(facts, entry.date, status);
+  return status;
 }
 
 }  // namespace
@@ -317,32 +422,7 @@ bool JoinsAsParty(const Agreement& agreement, const AgreementAction& action) {
 Timelines DeriveTimelines(const Agreement& agreement) {
   const Log log = Replay(agreement);
   const RuleKind rule = RuleKindOf(agreement);
-  const bool signature_binds = rule == EntryIntoForceRule::KIND_ON_SIGNATURE ||
-                               rule == EntryIntoForceRule::KIND_ON_FIXED_DATE;
-
-  std::map<std::string, std::string> consents;
-  std::map<std::string, Kind> consent_steps;
-  std::map<std::string, std::string> steps;
-  for (const auto& [name, facts] : log.parties) {
-    std::string consent;
-    Kind consent_step = AgreementAction::KIND_UNSPECIFIED;
-    if (facts.acceded) {
-      consent = facts.join;
-      consent_step = facts.join_step;
-    } else {
-      if (signature_binds) {
-        KeepEarlier(facts.signature, AgreementAction::KIND_SIGNATURE, consent,
-                    consent_step);
-      }
-      KeepEarlier(facts.instrument, facts.instrument_step, consent,
-                  consent_step);
-      KeepEarlier(facts.notification, AgreementAction::KIND_NOTIFICATION,
-                  consent, consent_step);
-    }
-    consents[name] = consent;
-    consent_steps[name] = consent_step;
-    steps[name] = RuleStep(rule, facts, consent);
-  }
+  const std::map<std::string, PartySteps> steps = StepsOf(log, rule);
   const General general = GeneralEntry(agreement, rule, steps, log);
 
   Timelines timelines;
@@ -350,62 +430,10 @@ Timelines DeriveTimelines(const Agreement& agreement) {
   for (const std::string& name : agreement.parties()) {
     const auto found = log.parties.find(name);
     if (found == log.parties.end()) continue;  // a repeated party
-    const Facts& facts = found->second;
-    PartyStatus& status = timelines.parties.emplace_back();
-    status.set_party(name);
-    status.set_signature_date(facts.signature);
-    status.set_acceded(facts.acceded);
-    std::string entry;
-    bool derived = false;
-    if (!facts.recorded_entry.empty()) {
-      entry = facts.recorded_entry;
-    } else if (!general.date.empty()) {
-      // A recorded entry into force for all carries every party that had
-      // signed or joined by then; a derived one, every party whose own
-      // step the rule counted.
-      const std::string& step =
-          general.derived ? steps[name] : facts.entry_step();
-      if (!step.empty() && CompareDates(step, general.trigger) <= 0) {
-        entry = general.date;
-        derived = general.derived;
-      } else {
-        entry = LaterOf(general.date, LateEntry(agreement, rule, steps[name],
-                                                consents[name]));
-        derived = true;
-      }
-    }
-    std::string consent = consents[name];
-    Kind consent_step = consent_steps[name];
-    if (consent.empty() && !entry.empty() && !facts.signature.empty()) {
-      // In force without any other instrument: bound by its signature.
-      consent = facts.signature;
-      consent_step = AgreementAction::KIND_SIGNATURE;
-    }
-    status.set_consent_date(consent);
-    status.set_consent_step(consent_step);
-    status.set_entry_into_force_date(entry);
-    status.set_entry_into_force_derived(!entry.empty() && derived);
-    if (!facts.entry_step().empty()) {
-      std::string end = facts.end;
-      Kind end_step = facts.end_step;
-      KeepEarlier(log.end, log.end_step, end, end_step);
-      status.set_end_date(end);
-      status.set_end_step(end_step);
-    }
-    // Only the suspensions that fell within its time in force.
-    if (!entry.empty()) {
-      for (const v1::SuspensionPeriod& period : facts.suspensions) {
-        if (!period.end_date().empty() &&
-            CompareDates(period.end_date(), entry) <= 0) {
-          continue;
-        }
-        if (!status.end_date().empty() &&
-            CompareDates(period.start_date(), status.end_date()) >= 0) {
-          continue;
-        }
-        *status.add_suspensions() = period;
-      }
-      entries.push_back(entry);
+    PartyStatus& status = timelines.parties.emplace_back(TimelineOf(
+        agreement, rule, general, log, name, found->second, steps.at(name)));
+    if (!status.entry_into_force_date().empty()) {
+      entries.push_back(status.entry_into_force_date());
     }
   }
   if (!general.date.empty() && !general.derived) {
