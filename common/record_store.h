@@ -28,7 +28,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "common/list.h"
-#include "common/redis_client.h"
+#include "common/redis/client.h"
 #include "common/status_macros.h"
 
 namespace accord {

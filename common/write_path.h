@@ -33,7 +33,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "accord/events/v1/event.pb.h"
-#include "common/redis_client.h"
+#include "common/redis/client.h"
 
 namespace accord {
 

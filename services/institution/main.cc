@@ -6,7 +6,7 @@
 #include "common/auth.h"
 #include "common/config.h"
 #include "common/log.h"
-#include "common/redis_client.h"
+#include "common/redis/client.h"
 #include "common/server.h"
 #include "common/startup_task.h"
 #include "common/write_path.h"

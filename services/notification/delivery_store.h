@@ -32,7 +32,7 @@
 #include "absl/time/time.h"
 #include "accord/events/v1/event.pb.h"
 #include "accord/notification/v1/notification.pb.h"
-#include "common/redis_client.h"
+#include "common/redis/client.h"
 
 namespace accord::notification {
 

@@ -45,7 +45,7 @@
 #include "accord/events/v1/event.pb.h"
 #include "accord/notification/v1/notification_service.pb.h"
 #include "common/config.h"
-#include "common/redis_client.h"
+#include "common/redis/client.h"
 #include "services/notification/event_selector.h"
 #include "services/notification/event_stream.h"
 

@@ -16,7 +16,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "accord/events/v1/event.pb.h"
-#include "common/redis_client.h"
+#include "common/redis/client.h"
 
 namespace accord::notification {
 

@@ -18,7 +18,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "common/redis_client.h"
+#include "common/redis/client.h"
 
 namespace accord::notification {
 

@@ -46,7 +46,7 @@
 #include "absl/time/time.h"
 #include "accord/notification/v1/notification.pb.h"
 #include "common/record_store.h"
-#include "common/redis_client.h"
+#include "common/redis/client.h"
 #include "services/notification/delivery_health.h"
 #include "services/notification/delivery_store.h"
 #include "services/notification/event_selector.h"
