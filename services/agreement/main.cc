@@ -134,7 +134,7 @@ int main(int argc, char** argv) {
                                 [&] {
                                   absl::Status status = redis.Ping();
                                   if (status.ok())
-                                    status = write_path.LoadFunctions();
+                                    status = write_path.EnsureFunctionsLoaded();
                                   return status;
                                 },
                             .on_shutdown = nullptr,

@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
                                   // (once per start).
                                   absl::Status status = redis.Ping();
                                   if (status.ok())
-                                    status = write_path.LoadFunctions();
+                                    status = write_path.EnsureFunctionsLoaded();
                                   if (status.ok() && !search_index_rebuilt) {
                                     status = service.RebuildSearchIndex();
                                     search_index_rebuilt = status.ok();

@@ -13,6 +13,8 @@
 #include "common/errors.h"
 #include "common/event_types.h"
 #include "common/handler_support.h"
+#include "common/redis/keys.h"
+#include "common/redis/stream_position.h"
 #include "common/status_macros.h"
 #include "common/validation.h"
 #include "common/write_path.h"
@@ -151,13 +153,13 @@ absl::StatusOr<v1::RedriveDeadLettersResponse> NotificationServiceImpl::Redrive(
       *stored->delivery.mutable_next_attempt_time() = now;
       *stored->delivery.mutable_update_time() = now;
       // Audited like RetryDelivery, in the same transaction.
+      redis_keys::AuditEntry audit;
+      audit.principal = change.principal;
+      audit.method = change.method;
+      audit.resource = name;
+      audit.time = change.time;
       ACCORD_RETURN_IF_ERROR(deliveries_.Save(
-          *stored, change.time,
-          {{"XADD", kAuditStream, "*", "principal", change.principal, "method",
-            change.method, "resource", name, "time",
-            absl::FormatTime(absl::RFC3339_full, change.time,
-                             absl::UTCTimeZone()),
-            "request_id", "", "old_etag", "", "new_etag", ""}},
+          *stored, change.time, {redis_keys::AuditEntryCommand(audit)},
           subscription.webhook().ordered()));
       response.add_deliveries(name);
       last_position = position;
@@ -167,9 +169,8 @@ absl::StatusOr<v1::RedriveDeadLettersResponse> NotificationServiceImpl::Redrive(
   }
   if (response.deliveries_size() >= limit && !last_position.empty()) {
     // Resuming at the last one's millisecond sees it again, no longer dead.
-    int64_t ms = 0;
-    (void)absl::SimpleAtoi(last_position.substr(0, last_position.find('-')),
-                           &ms);
+    const int64_t ms =
+        static_cast<int64_t>(StreamPosition::Parse(last_position).ms);
     *response.mutable_next_start_time() = TimeUtil::MillisecondsToTimestamp(ms);
   }
   if (response.deliveries_size() > 0 && on_delivery_due_) on_delivery_due_();

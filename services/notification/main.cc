@@ -12,6 +12,7 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "common/redis/client.h"
+#include "common/redis/lua_libraries.h"
 #include "common/server.h"
 #include "common/write_path.h"
 #include "services/notification/event_hub.h"
@@ -187,27 +188,33 @@ int main(int argc, char** argv) {
   // Background work starts once Redis answers; until then health reports
   // NOT_SERVING and the probe keeps trying.
   bool started = false;
+  // Loaded once per process here, and again whenever Redis lost them.
+  accord::RedisFunctions notification_functions(
+      redis, accord::redis_lua::kNotificationLibrary);
   accord::AuditServiceImpl audit(redis, **auth);
-  const int code = accord::RunServer(
-      flags, {&service, &audit},
-      {.readiness = [&]() -> absl::Status {
-         absl::Status status = redis.Ping();
-         if (status.ok()) status = write_path.LoadFunctions();
-         if (status.ok()) {
-           status = accord::notification::LoadNotificationFunctions(redis);
-         }
-         if (status.ok() && !started) {
-           status = service.IndexSubscriptionOwners();
-           if (status.ok()) status = dispatcher.Start();  // stream and group
-           if (status.ok()) status = hub.Start();
-           if (status.ok()) started = true;
-           // Only worth its Redis round trips when someone scrapes.
-           if (started && !flags.metrics_listen.empty()) backlog.Start();
-         }
-         return status;
-       },
-       .on_shutdown = [&] { hub.Shutdown(); },
-       .credentials = (*auth)->ServerCredentials()});
+  const int code =
+      accord::RunServer(flags, {&service, &audit},
+                        {.readiness = [&]() -> absl::Status {
+                           absl::Status status = redis.Ping();
+                           if (status.ok())
+                             status = write_path.EnsureFunctionsLoaded();
+                           if (status.ok())
+                             status = notification_functions.EnsureLoaded();
+                           if (status.ok() && !started) {
+                             status = service.IndexSubscriptionOwners();
+                             if (status.ok())
+                               status = dispatcher.Start();  // stream and group
+                             if (status.ok()) status = hub.Start();
+                             if (status.ok()) started = true;
+                             // Only worth its Redis round trips when someone
+                             // scrapes.
+                             if (started && !flags.metrics_listen.empty())
+                               backlog.Start();
+                           }
+                           return status;
+                         },
+                         .on_shutdown = [&] { hub.Shutdown(); },
+                         .credentials = (*auth)->ServerCredentials()});
   backlog.Stop();
   dispatcher.Stop();
   return code;
