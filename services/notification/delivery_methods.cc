@@ -56,27 +56,8 @@ bool IsUsableTime(const google::protobuf::Timestamp& time) {
          time.nanos() >= 0 && time.nanos() <= 999999999;
 }
 
-}  // namespace
-
-absl::Status NotificationServiceImpl::AttachHealth(
-    std::vector<Subscription*> subscriptions) {
-  std::vector<std::string> names;
-  std::vector<Subscription*> webhooks;
-  for (Subscription* subscription : subscriptions) {
-    if (!subscription->has_webhook()) continue;
-    names.push_back(subscription->name());
-    webhooks.push_back(subscription);
-  }
-  ACCORD_ASSIGN_OR_RETURN(std::vector<v1::DeliveryHealth> health,
-                          health_.Read(names));
-  for (size_t i = 0; i < webhooks.size() && i < health.size(); ++i) {
-    *webhooks[i]->mutable_delivery_health() = std::move(health[i]);
-  }
-  return absl::OkStatus();
-}
-
-absl::StatusOr<v1::RedriveDeadLettersResponse> NotificationServiceImpl::Redrive(
-    const v1::RedriveDeadLettersRequest& request, const Principal& caller) {
+// The request's own fields, before anything is read.
+absl::Status ValidateRedrive(const v1::RedriveDeadLettersRequest& request) {
   Violations violations;
   for (const FieldViolation& violation : FieldViolationsOf(
            ParseResourceName(request.parent(), "subscriptions", "parent")
@@ -98,26 +79,56 @@ absl::StatusOr<v1::RedriveDeadLettersResponse> NotificationServiceImpl::Redrive(
       request.has_end_time() && request.end_time() <= request.start_time()) {
     violations.Add("end_time", "must be after start_time");
   }
-  ACCORD_RETURN_IF_ERROR(violations.ToStatus());
-  ACCORD_ASSIGN_OR_RETURN(Subscription subscription,
-                          LoadOwned(caller, request.parent(), "parent"));
+  return violations.ToStatus();
+}
+
+// FAILED_PRECONDITION unless `subscription`'s dead letters may be redriven.
+absl::Status CheckRedrivable(const Subscription& subscription,
+                             const std::string& parent) {
   if (subscription.has_delete_time()) {
     return ErrorWithReason(
         absl::StatusCode::kFailedPrecondition,
-        absl::StrCat(request.parent(), " is deleted; undelete it first"),
-        "DELETED");
+        absl::StrCat(parent, " is deleted; undelete it first"), "DELETED");
   }
   if (!subscription.has_webhook()) {
     return ErrorWithReason(absl::StatusCode::kFailedPrecondition,
-                           absl::StrCat(request.parent(), " has no webhook"),
+                           absl::StrCat(parent, " has no webhook"),
                            "NOT_WEBHOOK", "parent");
   }
   if (subscription.state() == Subscription::STATE_DISABLED) {
     return ErrorWithReason(
         absl::StatusCode::kFailedPrecondition,
-        absl::StrCat(request.parent(), " is disabled; resume it first"),
+        absl::StrCat(parent, " is disabled; resume it first"),
         "SUBSCRIPTION_DISABLED", "parent");
   }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status NotificationServiceImpl::AttachHealth(
+    std::vector<Subscription*> subscriptions) {
+  std::vector<std::string> names;
+  std::vector<Subscription*> webhooks;
+  for (Subscription* subscription : subscriptions) {
+    if (!subscription->has_webhook()) continue;
+    names.push_back(subscription->name());
+    webhooks.push_back(subscription);
+  }
+  ACCORD_ASSIGN_OR_RETURN(std::vector<v1::DeliveryHealth> health,
+                          health_.Read(names));
+  for (size_t i = 0; i < webhooks.size() && i < health.size(); ++i) {
+    *webhooks[i]->mutable_delivery_health() = std::move(health[i]);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::RedriveDeadLettersResponse> NotificationServiceImpl::Redrive(
+    const v1::RedriveDeadLettersRequest& request, const Principal& caller) {
+  ACCORD_RETURN_IF_ERROR(ValidateRedrive(request));
+  ACCORD_ASSIGN_OR_RETURN(Subscription subscription,
+                          LoadOwned(caller, request.parent(), "parent"));
+  ACCORD_RETURN_IF_ERROR(CheckRedrivable(subscription, request.parent()));
   const int limit = request.max_deliveries() == 0 ? kDefaultRedrive
                                                   : request.max_deliveries();
   const ChangeContext change = RedriveContext(caller);
