@@ -44,7 +44,7 @@
 #include "accord/institution/v1/institution.pb.h"
 #include "accord/notification/v1/notification_service.grpc.pb.h"
 #include "common/events.h"
-#include "common/redis_client.h"
+#include "common/redis/client.h"
 #include "common/write_path.h"
 #include "google/protobuf/util/time_util.h"
 #include "tests/harness/processes.h"

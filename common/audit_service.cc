@@ -2,8 +2,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "common/redis/keys.h"
 #include "common/status_macros.h"
-#include "common/write_path.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace accord {
@@ -11,28 +11,20 @@ namespace {
 
 constexpr int kScanBatch = 500;
 
-auth::v1::AuditRecord ToRecord(const RedisValue& entry) {
+auth::v1::AuditRecord ToRecord(const RedisValue& reply) {
+  const redis_keys::AuditEntry entry = redis_keys::ParseAuditEntry(reply);
   auth::v1::AuditRecord record;
-  record.set_position(entry.elements[0].text);
-  const RedisValue& fields = entry.elements[1];
-  for (size_t i = 0; i + 1 < fields.elements.size(); i += 2) {
-    const std::string& key = fields.elements[i].text;
-    const std::string& value = fields.elements[i + 1].text;
-    if (key == "principal") record.set_principal(value);
-    if (key == "method") record.set_method(value);
-    if (key == "resource") record.set_resource(value);
-    if (key == "request_id") record.set_request_id(value);
-    if (key == "old_etag") record.set_old_etag(value);
-    if (key == "new_etag") record.set_new_etag(value);
-    if (key == "time") {
-      absl::Time time;
-      std::string error;
-      if (absl::ParseTime(absl::RFC3339_full, value, &time, &error)) {
-        *record.mutable_time() =
-            google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
-                absl::ToUnixNanos(time));
-      }
-    }
+  record.set_position(entry.position);
+  record.set_principal(entry.principal);
+  record.set_method(entry.method);
+  record.set_resource(entry.resource);
+  record.set_request_id(entry.request_id);
+  record.set_old_etag(entry.old_etag);
+  record.set_new_etag(entry.new_etag);
+  if (entry.time != absl::InfinitePast()) {
+    *record.mutable_time() =
+        google::protobuf::util::TimeUtil::NanosecondsToTimestamp(
+            absl::ToUnixNanos(entry.time));
   }
   return record;
 }
@@ -57,8 +49,8 @@ absl::StatusOr<auth::v1::ListAuditRecordsResponse> AuditServiceImpl::List(
   while (true) {
     ACCORD_ASSIGN_OR_RETURN(
         RedisValue entries,
-        redis_.Command({"XREVRANGE", kAuditStream, end, "-", "COUNT",
-                        absl::StrCat(kScanBatch)}));
+        redis_.Command({"XREVRANGE", redis_keys::kAuditStream, end, "-",
+                        "COUNT", absl::StrCat(kScanBatch)}));
     for (const RedisValue& entry : entries.elements) {
       auth::v1::AuditRecord record = ToRecord(entry);
       end = absl::StrCat("(", record.position());

@@ -7,7 +7,7 @@
 #include "accord/auth/v1/auth.grpc.pb.h"
 #include "common/auth.h"
 #include "common/handler_support.h"
-#include "common/redis_client.h"
+#include "common/redis/client.h"
 
 namespace accord {
 

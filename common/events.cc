@@ -4,26 +4,11 @@
 #include <utility>
 
 #include "absl/random/random.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
+#include "common/redis/stream_position.h"
 #include "google/protobuf/util/time_util.h"
 
 namespace accord {
-namespace {
-
-// Splits "ms-seq" into its two numbers; malformed parts read as 0.
-std::pair<uint64_t, uint64_t> SplitPosition(absl::string_view position) {
-  uint64_t ms = 0;
-  uint64_t seq = 0;
-  const size_t dash = position.find('-');
-  (void)absl::SimpleAtoi(position.substr(0, dash), &ms);
-  if (dash != absl::string_view::npos) {
-    (void)absl::SimpleAtoi(position.substr(dash + 1), &seq);
-  }
-  return {ms, seq};
-}
-
-}  // namespace
 
 events::v1::Event MakeEvent(absl::string_view source, absl::string_view type,
                             absl::string_view subject,
@@ -66,8 +51,8 @@ std::string NewUuid() {
 }
 
 int ComparePositions(absl::string_view a, absl::string_view b) {
-  const auto left = SplitPosition(a);
-  const auto right = SplitPosition(b);
+  const StreamPosition left = StreamPosition::Parse(a);
+  const StreamPosition right = StreamPosition::Parse(b);
   if (left < right) return -1;
   if (left > right) return 1;
   return 0;

@@ -22,7 +22,7 @@
 #include "common/events.h"
 #include "common/list.h"
 #include "common/record_store.h"
-#include "common/redis_client.h"
+#include "common/redis/client.h"
 #include "common/resource_ops.h"
 #include "common/rpc_observation.h"
 #include "common/status_macros.h"

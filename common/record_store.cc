@@ -3,7 +3,6 @@
 #include <openssl/rand.h>
 
 #include "absl/strings/numbers.h"
-#include "common/write_path.h"
 
 namespace accord {
 namespace {
@@ -24,7 +23,8 @@ std::optional<StoredRecord> FromHmget(std::string name,
 }
 
 std::vector<std::string> HmgetCommand(absl::string_view name) {
-  return {"HMGET", RecordKey(name), kRecordData, kRecordEtag, kRecordDeleted};
+  return {"HMGET", RecordKey(name), redis_keys::kRecordData,
+          redis_keys::kRecordEtag, redis_keys::kRecordDeleted};
 }
 
 }  // namespace

@@ -28,7 +28,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "common/list.h"
-#include "common/redis_client.h"
+#include "common/redis/client.h"
+#include "common/redis/keys.h"
 #include "common/status_macros.h"
 
 namespace accord {
@@ -40,24 +41,12 @@ struct StoredRecord {
   bool deleted = false;
 };
 
-// Redis key of the record hash for a resource name.
-inline std::string RecordKey(absl::string_view name) {
-  return absl::StrCat("accord:r:", name);
-}
-// Redis key of the name index of a collection ("institutions",
-// "committees/jec/sessions").
-inline std::string IndexKey(absl::string_view collection) {
-  return absl::StrCat("accord:index:", collection);
-}
-
-// Redis keys of a resource's revisions (AIP-162): their records, and their
-// ids in time order.
-inline std::string RevisionDataKey(absl::string_view name) {
-  return absl::StrCat("accord:rev:", name);
-}
-inline std::string RevisionIndexKey(absl::string_view name) {
-  return absl::StrCat("accord:revs:", name);
-}
+// The record, index and revision keys (AIP-162) of the key schema
+// (common/redis/keys.h).
+using redis_keys::IndexKey;
+using redis_keys::RecordKey;
+using redis_keys::RevisionDataKey;
+using redis_keys::RevisionIndexKey;
 
 // One stored revision: its id, its time (microseconds since the epoch) and
 // the serialized record as it was.

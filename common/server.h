@@ -31,7 +31,7 @@
 #include "absl/time/time.h"
 #include "common/auth.h"
 #include "common/config.h"
-#include "common/redis_client.h"
+#include "common/redis/client.h"
 
 namespace accord {
 

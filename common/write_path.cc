@@ -2,79 +2,13 @@
 
 #include <utility>
 
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/metrics.h"
+#include "common/redis/lua_libraries.h"
 #include "common/status_macros.h"
 
 namespace accord {
-namespace {
-
-constexpr char kFunctionName[] = "accord_apply_v1";
-
-// Arguments, all positional so every value stays binary-safe:
-//   idempotency key, ttl seconds,
-//   number of checks, then (kind, key, argument) per check,
-//   number of writes, then (argc, args...) per write,
-//   event type, event bytes (type "" for none), result bytes.
-// Returns {"ok", position} | {"replay", result, position} | {"fail", index}.
-//
-// The published message is the stored event with its position appended as
-// protobuf field 7 (tag 0x3A): appending a field to a serialized message is
-// how protobuf merges, so subscribers decode one Event with the position set.
-constexpr char kLibrary[] = R"lua(#!lua name=accord_v1
-local function apply(keys, args)
-  local idem_key = args[1]
-  if idem_key ~= '' then
-    local prior = redis.call('HMGET', idem_key, 'result', 'position')
-    if prior[1] then return {'replay', prior[1], prior[2] or ''} end
-  end
-  local i = 3
-  local check_count = tonumber(args[i]); i = i + 1
-  for c = 1, check_count do
-    local kind, key, arg = args[i], args[i + 1], args[i + 2]
-    i = i + 3
-    local ok
-    if kind == 'absent' then
-      ok = redis.call('EXISTS', key) == 0
-    elseif kind == 'etag' then
-      ok = redis.call('HGET', key, 'etag') == arg
-    elseif kind == 'live' then
-      ok = redis.call('HGET', key, 'deleted') == '0'
-    elseif kind == 'empty' then
-      ok = redis.call('SCARD', key) == 0
-    else
-      return redis.error_reply('accord: unknown check ' .. kind)
-    end
-    if not ok then return {'fail', tostring(c)} end
-  end
-  local write_count = tonumber(args[i]); i = i + 1
-  for w = 1, write_count do
-    local argc = tonumber(args[i]); i = i + 1
-    redis.call(unpack(args, i, i + argc - 1))
-    i = i + argc
-  end
-  local event_type, event_data = args[i], args[i + 1]
-  local result = args[i + 2]
-  local position = ''
-  if event_type ~= '' then
-    position = redis.call('XADD', 'accord:events', '*',
-                          'type', event_type, 'event', event_data)
-    redis.call('PUBLISH', 'accord:events:' .. event_type,
-               event_data .. string.char(0x3A, #position) .. position)
-  end
-  if idem_key ~= '' then
-    redis.call('HSET', idem_key, 'result', result, 'position', position)
-    redis.call('EXPIRE', idem_key, tonumber(args[2]))
-  end
-  return {'ok', position}
-end
-redis.register_function('accord_apply_v1', apply)
-)lua";
-
-}  // namespace
-
 void WritePlan::IdempotencyKey(absl::string_view method,
                                absl::string_view request_id,
                                absl::Duration ttl) {
@@ -85,7 +19,7 @@ void WritePlan::IdempotencyKey(absl::string_view method,
 
 std::string WritePlan::RequestKey(absl::string_view method,
                                   absl::string_view request_id) {
-  return absl::StrCat("accord:request:", method, ":", request_id);
+  return redis_keys::RequestKey(method, request_id);
 }
 
 void WritePlan::ExpectAbsent(std::string key, absl::Status failure) {
@@ -127,13 +61,14 @@ void WritePlan::ExpectEmptySet(std::string key, absl::Status failure) {
 
 void WritePlan::PutRecord(std::string key, std::string data, std::string etag,
                           bool deleted) {
-  writes_.push_back({"HSET", std::move(key), kRecordData, std::move(data),
-                     kRecordEtag, std::move(etag), kRecordDeleted,
-                     deleted ? "1" : "0"});
+  writes_.push_back(
+      {{"HSET", std::move(key), kRecordData, std::move(data), kRecordEtag,
+        std::move(etag), kRecordDeleted, deleted ? "1" : "0"},
+       1});
 }
 
-void WritePlan::Write(std::vector<std::string> command) {
-  writes_.push_back(std::move(command));
+void WritePlan::Write(std::vector<std::string> command, int key_count) {
+  writes_.push_back({std::move(command), key_count});
 }
 
 void WritePlan::Emit(const events::v1::Event& event) {
@@ -143,41 +78,59 @@ void WritePlan::Emit(const events::v1::Event& event) {
 
 void WritePlan::Result(std::string result) { result_ = std::move(result); }
 
-absl::Status WritePath::LoadFunctions() {
-  absl::StatusOr<RedisValue> reply =
-      redis_.Command({"FUNCTION", "LOAD", "REPLACE", kLibrary});
-  return reply.status();
+WritePath::WritePath(RedisClient& redis)
+    : redis_(redis),
+      functions_(redis, redis_lua::kWriteLibrary),
+      apply_function_(functions_.Function("accord_apply")) {}
+
+absl::Status WritePath::EnsureFunctionsLoaded() {
+  return functions_.EnsureLoaded();
 }
 
-absl::StatusOr<WriteOutcome> WritePath::Commit(const WritePlan& plan) {
-  std::vector<std::string> command = {"FCALL", kFunctionName, "0"};
-  command.push_back(plan.idempotency_key_);
+std::vector<std::string> WritePath::ApplyCommand(const WritePlan& plan) const {
+  const bool idempotent = !plan.idempotency_key_.empty();
+  size_t key_count = 1 + (idempotent ? 1 : 0) + plan.checks_.size();
+  for (const WritePlan::WriteCommand& write : plan.writes_) {
+    key_count += write.key_count;
+  }
+  std::vector<std::string> command = {"FCALL", apply_function_,
+                                      absl::StrCat(key_count), kEventStream};
+  if (idempotent) command.push_back(plan.idempotency_key_);
+  for (const WritePlan::Check& check : plan.checks_) {
+    command.push_back(check.key);
+  }
+  for (const WritePlan::WriteCommand& write : plan.writes_) {
+    command.insert(command.end(), write.command.begin() + 1,
+                   write.command.begin() + 1 + write.key_count);
+  }
+  command.push_back(idempotent ? "1" : "0");
   command.push_back(absl::StrCat(absl::ToInt64Seconds(plan.idempotency_ttl_)));
   command.push_back(absl::StrCat(plan.checks_.size()));
   for (const WritePlan::Check& check : plan.checks_) {
     command.push_back(check.kind);
-    command.push_back(check.key);
     command.push_back(check.argument);
   }
   command.push_back(absl::StrCat(plan.writes_.size()));
-  for (const std::vector<std::string>& write : plan.writes_) {
-    command.push_back(absl::StrCat(write.size()));
-    command.insert(command.end(), write.begin(), write.end());
+  for (const WritePlan::WriteCommand& write : plan.writes_) {
+    command.push_back(write.command.front());
+    command.push_back(absl::StrCat(write.key_count));
+    command.push_back(absl::StrCat(write.command.size() - 1 - write.key_count));
+    command.insert(command.end(), write.command.begin() + 1 + write.key_count,
+                   write.command.end());
   }
   command.push_back(plan.event_type_);
   command.push_back(plan.event_data_);
   command.push_back(plan.result_);
+  return command;
+}
 
-  absl::StatusOr<RedisValue> reply = redis_.Command(command);
-  // A Redis that lost its data (or a new one) has no functions yet.
-  if (!reply.ok() &&
-      absl::StrContains(reply.status().message(), "Function not found")) {
-    ACCORD_RETURN_IF_ERROR(LoadFunctions());
-    reply = redis_.Command(command);
-  }
+absl::StatusOr<WriteOutcome> WritePath::Commit(const WritePlan& plan) {
+  // A Redis that lost its data (or a new one) has no functions yet: the
+  // call loads them and sends the command again.
+  absl::StatusOr<RedisValue> reply = functions_.Call(ApplyCommand(plan));
   if (!reply.ok()) return reply.status();
   if (reply->type != RedisValue::Type::kArray || reply->elements.empty()) {
-    return absl::InternalError("accord_apply_v1: malformed reply");
+    return absl::InternalError("accord_apply: malformed reply");
   }
   const std::string& verdict = reply->elements[0].text;
   WriteOutcome outcome;
@@ -209,7 +162,7 @@ absl::StatusOr<WriteOutcome> WritePath::Commit(const WritePlan& plan) {
     const WritePlan::Check& check = plan.checks_[failed - 1];
     return check.make_failure ? check.make_failure() : check.failure;
   }
-  return absl::InternalError("accord_apply_v1: unexpected reply");
+  return absl::InternalError("accord_apply: unexpected reply");
 }
 
 absl::StatusOr<std::optional<std::string>> WritePath::PriorResult(

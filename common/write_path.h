@@ -12,6 +12,8 @@
 //      and publishes it (with its stream position) on
 //      `accord:events:<event type>`.
 // Callers validate input before building a plan: Redis rolls nothing back.
+// The function (common/redis/lua/write.lua) is told every key it touches:
+// the plan knows each check's and each write's keys.
 //
 // Example:
 //   WritePlan plan;
@@ -33,21 +35,19 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "accord/events/v1/event.pb.h"
-#include "common/redis_client.h"
+#include "common/redis/client.h"
+#include "common/redis/functions.h"
+#include "common/redis/keys.h"
 
 namespace accord {
 
-// The stream every event goes to, and the prefix of its pub/sub channels.
-inline constexpr char kEventStream[] = "accord:events";
-inline constexpr char kEventChannelPrefix[] = "accord:events:";
-// The append-only audit trail: one entry per accepted change.
-inline constexpr char kAuditStream[] = "accord:audit";
-
-// Field names of a record hash: the serialized resource, its etag, and
-// "1"/"0" for soft-deleted or live.
-inline constexpr char kRecordData[] = "data";
-inline constexpr char kRecordEtag[] = "etag";
-inline constexpr char kRecordDeleted[] = "deleted";
+// The keys the write path touches, from the key schema (common/redis/keys.h).
+using redis_keys::kAuditStream;
+using redis_keys::kEventChannelPrefix;
+using redis_keys::kEventStream;
+using redis_keys::kRecordData;
+using redis_keys::kRecordDeleted;
+using redis_keys::kRecordEtag;
 
 class WritePlan {
  public:
@@ -77,8 +77,9 @@ class WritePlan {
   // Stores a record hash {data, etag, deleted}.
   void PutRecord(std::string key, std::string data, std::string etag,
                  bool deleted);
-  // Any other write command (ZADD, SADD, SREM, HSET, HDEL, ...).
-  void Write(std::vector<std::string> command);
+  // Any other write command (ZADD, SADD, SREM, HSET, HDEL, ...) whose
+  // `key_count` keys follow the command name (one for all of those).
+  void Write(std::vector<std::string> command, int key_count = 1);
   // The event of this change; its position is filled in by Redis.
   void Emit(const events::v1::Event& event);
   // What a replay of this request returns (usually the stored resource).
@@ -94,9 +95,13 @@ class WritePlan {
     std::function<absl::Status()> make_failure;  // if set, instead
   };
   std::string idempotency_key_;
-  absl::Duration idempotency_ttl_;
+  absl::Duration idempotency_ttl_ = absl::ZeroDuration();
   std::vector<Check> checks_;
-  std::vector<std::vector<std::string>> writes_;
+  struct WriteCommand {
+    std::vector<std::string> command;
+    int key_count;
+  };
+  std::vector<WriteCommand> writes_;
   std::string event_type_;
   std::string event_data_;
   std::string result_;
@@ -113,11 +118,12 @@ struct WriteOutcome {
 
 class WritePath {
  public:
-  explicit WritePath(RedisClient& redis) : redis_(redis) {}
+  explicit WritePath(RedisClient& redis);
 
-  // Installs the Redis Function library (idempotent; also done on demand
-  // when Redis answers that the function is missing).
-  absl::Status LoadFunctions();
+  // Installs the Redis Function library once per process (readiness
+  // probes may call it every time); it is also loaded on demand when Redis
+  // answers that the function is missing.
+  absl::Status EnsureFunctionsLoaded();
 
   absl::StatusOr<WriteOutcome> Commit(const WritePlan& plan);
 
@@ -128,7 +134,13 @@ class WritePath {
       absl::string_view method, absl::string_view request_id);
 
  private:
+  // The FCALL of the plan: every key it touches in KEYS, in the order the
+  // function uses them (common/redis/lua/write.lua).
+  std::vector<std::string> ApplyCommand(const WritePlan& plan) const;
+
   RedisClient& redis_;
+  RedisFunctions functions_;
+  const std::string apply_function_;
 };
 
 }  // namespace accord

@@ -17,7 +17,7 @@
 #include "common/handler_support.h"
 #include "common/list.h"
 #include "common/record_store.h"
-#include "common/redis_client.h"
+#include "common/redis/client.h"
 #include "common/resource_ops.h"
 #include "common/rpc_observation.h"
 #include "common/write_path.h"

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/errors.h"
 #include "common/log.h"
+#include "common/redis/keys.h"
 #include "common/status_macros.h"
 #include "services/agreement/lifecycle.h"
 #include "services/agreement/party_timeline.h"
@@ -15,8 +16,7 @@ namespace {
 // Kept for good: one short key per announced date.
 std::string MarkerKey(absl::string_view agreement, absl::string_view party,
                       absl::string_view date) {
-  return absl::StrCat("accord:agreement:entered-into-force:", agreement, ":",
-                      party, ":", date);
+  return redis_keys::EnteredIntoForceKey(agreement, party, date);
 }
 
 }  // namespace

@@ -33,7 +33,7 @@
 #include "accord/agreement/v1/agreement.pb.h"
 #include "accord/events/v1/event.pb.h"
 #include "common/record_store.h"
-#include "common/redis_client.h"
+#include "common/redis/client.h"
 #include "common/write_path.h"
 #include "services/agreement/date_clock.h"
 #include "services/agreement/party_timeline.h"

@@ -1,10 +1,6 @@
 #include "services/agreement/reference_cache.h"
 
-#include <hiredis/hiredis.h>
-#include <poll.h>
-
-#include <cerrno>
-#include <memory>
+#include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -14,43 +10,13 @@
 #include "accord/institution/v1/institution.pb.h"
 #include "common/log.h"
 #include "common/metrics.h"
-#include "common/write_path.h"
+#include "common/redis/keys.h"
 
 namespace accord::agreement {
 namespace {
 
 constexpr char kInstitutionPrefix[] = "accord.institution.v1.";
 constexpr char kOfficialPrefix[] = "accord.official.v1.";
-// Silence this long (no message, no PONG) means the connection is gone.
-constexpr absl::Duration kPingEvery = absl::Seconds(1);
-constexpr absl::Duration kSilenceLimit = absl::Seconds(3);
-
-struct ReplyDeleter {
-  void operator()(redisReply* reply) const { freeReplyObject(reply); }
-};
-using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
-
-struct ContextDeleter {
-  void operator()(redisContext* context) const { redisFree(context); }
-};
-using ContextPtr = std::unique_ptr<redisContext, ContextDeleter>;
-
-absl::string_view Text(const redisReply* reply) {
-  return absl::string_view(reply->str, reply->len);
-}
-
-ReplyPtr CommandArgv(redisContext* context,
-                     const std::vector<std::string>& args) {
-  std::vector<const char*> argv;
-  std::vector<size_t> lengths;
-  for (const std::string& arg : args) {
-    argv.push_back(arg.data());
-    lengths.push_back(arg.size());
-  }
-  return ReplyPtr(static_cast<redisReply*>(redisCommandArgv(
-      context, static_cast<int>(argv.size()), argv.data(), lengths.data())));
-}
-
 void CountResync() {
   static const bool described = [] {
     Metrics::Global().Describe(
@@ -195,138 +161,49 @@ void ReferenceCache::PublishSizeLocked() const {
 }
 
 ReferenceFeed::ReferenceFeed(RedisUrl redis, ReferenceCache& cache)
-    : redis_(std::move(redis)), cache_(cache), thread_([this] { Run(); }) {}
-
-ReferenceFeed::~ReferenceFeed() {
-  stop_ = true;
-  thread_.join();
+    : cache_(cache),
+      subscriber_(
+          RedisSubscriber::Options{
+              .url = std::move(redis),
+              .name = "institution event feed",
+              .patterns = {absl::StrCat(redis_keys::kEventChannelPrefix,
+                                        kInstitutionPrefix, "*"),
+                           absl::StrCat(redis_keys::kEventChannelPrefix,
+                                        kOfficialPrefix, "*")}},
+          RedisSubscriber::Callbacks{
+              .on_subscribed = [this] { return OnSubscribed(); },
+              .on_message =
+                  [this](absl::string_view, absl::string_view message) {
+                    OnMessage(message);
+                  },
+              // Events may be missed until the next subscription: whatever
+              // is cached could go stale.
+              .on_disconnected = [this] { cache_.Suspend(); }}) {
+  subscriber_.Start();
 }
 
-bool ReferenceFeed::ShouldWarn() {
-  const absl::Time now = absl::Now();
-  if (now < quiet_until_) return false;
-  quiet_until_ = now + absl::Minutes(1);
-  return true;
-}
+ReferenceFeed::~ReferenceFeed() { subscriber_.Stop(); }
 
-void ReferenceFeed::Run() {
-  absl::Duration backoff = absl::Milliseconds(50);
-  while (!stop_) {
-    const bool subscribed = Session();
-    cache_.Suspend();
-    if (stop_) break;
-    if (subscribed) backoff = absl::Milliseconds(50);
-    // Sleep in short steps so Stop is prompt.
-    const absl::Time until = absl::Now() + backoff;
-    while (!stop_ && absl::Now() < until) {
-      absl::SleepFor(absl::Milliseconds(20));
-    }
-    backoff = std::min(backoff * 2, absl::Seconds(2));
-  }
-}
-
-bool ReferenceFeed::Session() {
-  const timeval connect_timeout{1, 0};
-  ContextPtr context(redisConnectWithTimeout(redis_.host.c_str(), redis_.port,
-                                             connect_timeout));
-  if (context == nullptr || context->err != 0) return false;
-  const timeval command_timeout{2, 0};
-  redisSetTimeout(context.get(), command_timeout);
-  redisEnableKeepAlive(context.get());
-  if (!redis_.password.empty()) {
-    std::vector<std::string> auth = {"AUTH"};
-    if (!redis_.user.empty()) auth.push_back(redis_.user);
-    auth.push_back(redis_.password);
-    ReplyPtr reply = CommandArgv(context.get(), auth);
-    if (reply == nullptr || reply->type == REDIS_REPLY_ERROR) {
-      if (ShouldWarn()) {
-        LogWarning("institution event feed: AUTH failed",
-                   {{"error", reply != nullptr ? std::string(Text(reply.get()))
-                                               : context->errstr}});
-      }
-      return false;
-    }
-  }
-  const std::vector<std::string> patterns = {
-      absl::StrCat(kEventChannelPrefix, kInstitutionPrefix, "*"),
-      absl::StrCat(kEventChannelPrefix, kOfficialPrefix, "*")};
-  std::vector<std::string> subscribe = {"PSUBSCRIBE"};
-  subscribe.insert(subscribe.end(), patterns.begin(), patterns.end());
-  // One confirmation per pattern; the first comes back as the reply.
-  ReplyPtr confirmed = CommandArgv(context.get(), subscribe);
-  for (size_t i = 1;
-       confirmed != nullptr && confirmed->type == REDIS_REPLY_ARRAY &&
-       i < patterns.size();
-       ++i) {
-    void* raw = nullptr;
-    if (redisGetReply(context.get(), &raw) != REDIS_OK) {
-      confirmed.reset();
-      break;
-    }
-    confirmed.reset(static_cast<redisReply*>(raw));
-  }
-  if (confirmed == nullptr || confirmed->type != REDIS_REPLY_ARRAY) {
-    // A Redis user without PSUBSCRIBE on these patterns (deploy/README.md)
-    // leaves the cache off: every write asks the institution service.
-    if (ShouldWarn()) {
-      LogWarning(
-          "institution event feed: PSUBSCRIBE failed; the institution cache "
-          "stays off",
-          {{"error", confirmed != nullptr ? std::string(Text(confirmed.get()))
-                                          : std::string(context->errstr)}});
-    }
-    return false;
-  }
-  quiet_until_ = absl::InfinitePast();
+absl::Status ReferenceFeed::OnSubscribed() {
   // Subscribed to both patterns: every change from now on reaches us, so
-  // the cache may start (empty) and fill from the institution service.
+  // the cache may start (empty) and fill from the institution service. A
+  // Redis user without PSUBSCRIBE on these patterns (deploy/README.md)
+  // never gets here: the cache stays off and every write asks the
+  // institution service.
   cache_.Serve();
   CountResync();
-  LogInfo("institution event feed subscribed");
+  return absl::OkStatus();
+}
 
-  absl::Time last_heard = absl::Now();
-  absl::Time last_ping = last_heard;
-  while (!stop_) {
-    void* raw = nullptr;
-    if (redisGetReplyFromReader(context.get(), &raw) != REDIS_OK) break;
-    if (raw == nullptr) {
-      const absl::Time now = absl::Now();
-      if (now - last_heard > kSilenceLimit) {
-        LogWarning("institution event feed: Redis stopped answering");
-        break;
-      }
-      if (now - last_ping >= kPingEvery) {
-        last_ping = now;
-        int done = 0;
-        if (redisAppendCommand(context.get(), "PING") != REDIS_OK) break;
-        while (!done) {
-          if (redisBufferWrite(context.get(), &done) != REDIS_OK) break;
-        }
-        if (!done) break;
-      }
-      pollfd descriptor{context->fd, POLLIN, 0};
-      const int ready = poll(&descriptor, 1, 200);
-      if (ready < 0 && errno != EINTR) break;
-      if (ready > 0 && redisBufferRead(context.get()) != REDIS_OK) break;
-      continue;
-    }
-    ReplyPtr reply(static_cast<redisReply*>(raw));
-    last_heard = absl::Now();
-    if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 4 &&
-        Text(reply->element[0]) == "pmessage") {
-      const redisReply* data = reply->element[3];
-      events::v1::Event event;
-      if (event.ParseFromArray(data->str, static_cast<int>(data->len))) {
-        cache_.Apply(event);
-      } else {
-        // Cannot tell what changed: forget everything rather than guess.
-        LogError("institution event feed: undecodable message");
-        cache_.Clear();
-      }
-    }
+void ReferenceFeed::OnMessage(absl::string_view message) {
+  events::v1::Event event;
+  if (event.ParseFromArray(message.data(), static_cast<int>(message.size()))) {
+    cache_.Apply(event);
+  } else {
+    // Cannot tell what changed: forget everything rather than guess.
+    LogError("institution event feed: undecodable message");
+    cache_.Clear();
   }
-  if (!stop_) LogWarning("institution event feed: connection lost");
-  return true;
 }
 
 }  // namespace accord::agreement

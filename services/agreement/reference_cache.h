@@ -40,6 +40,7 @@
 #include "absl/time/time.h"
 #include "accord/events/v1/event.pb.h"
 #include "common/config.h"
+#include "common/redis/subscriber.h"
 
 namespace accord::agreement {
 
@@ -129,18 +130,11 @@ class ReferenceFeed {
   ReferenceFeed& operator=(const ReferenceFeed&) = delete;
 
  private:
-  void Run();
-  // Serves one connection until it breaks or Stop; false if it could not
-  // subscribe.
-  bool Session();
-  // At most one warning a minute while (re)subscribing keeps failing.
-  bool ShouldWarn();
+  absl::Status OnSubscribed();
+  void OnMessage(absl::string_view message);
 
-  RedisUrl redis_;
   ReferenceCache& cache_;
-  std::atomic<bool> stop_{false};
-  absl::Time quiet_until_ = absl::InfinitePast();  // feed thread only
-  std::thread thread_;
+  RedisSubscriber subscriber_;
 };
 
 }  // namespace accord::agreement

@@ -16,7 +16,7 @@
 #include "absl/strings/str_format.h"
 #include "accord/institution/v1/institution_service.grpc.pb.h"
 #include "common/errors.h"
-#include "common/redis_client.h"
+#include "common/redis/client.h"
 #include "tests/harness/credentials.h"
 #include "tests/harness/event_log.h"
 #include "tests/harness/processes.h"

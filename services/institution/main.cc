@@ -6,7 +6,7 @@
 #include "common/auth.h"
 #include "common/config.h"
 #include "common/log.h"
-#include "common/redis_client.h"
+#include "common/redis/client.h"
 #include "common/server.h"
 #include "common/startup_task.h"
 #include "common/write_path.h"
@@ -48,7 +48,7 @@ int main(int argc, char** argv) {
                                   // (once per start).
                                   absl::Status status = redis.Ping();
                                   if (status.ok())
-                                    status = write_path.LoadFunctions();
+                                    status = write_path.EnsureFunctionsLoaded();
                                   if (status.ok() && !search_index_rebuilt) {
                                     status = service.RebuildSearchIndex();
                                     search_index_rebuilt = status.ok();

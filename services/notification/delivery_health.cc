@@ -6,6 +6,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/events.h"
+#include "common/redis/keys.h"
+#include "common/redis/stream_position.h"
 #include "common/status_macros.h"
 #include "common/write_path.h"
 #include "google/protobuf/util/time_util.h"
@@ -48,12 +50,12 @@ std::string HealthEvent(absl::string_view type,
 }  // namespace
 
 std::string DeliveryHealthStore::HealthKey(absl::string_view subscription_id) {
-  return absl::StrCat("accord:notification:health:", subscription_id);
+  return redis_keys::DeliveryHealthKey(subscription_id);
 }
 
 std::string DeliveryHealthStore::UndeliveredKey(
     absl::string_view subscription_id) {
-  return absl::StrCat("accord:notification:undelivered:", subscription_id);
+  return redis_keys::UndeliveredKey(subscription_id);
 }
 
 absl::StatusOr<std::vector<v1::DeliveryHealth>> DeliveryHealthStore::Read(
@@ -108,12 +110,11 @@ absl::StatusOr<std::vector<v1::DeliveryHealth>> DeliveryHealthStore::Read(
     }
     const RedisValue& oldest = replies[i + 1];
     if (!oldest.elements.empty()) {
-      const std::string position =
-          DeliveryStore::UnpadPosition(oldest.elements[0].text);
-      int64_t ms = 0;
-      (void)absl::SimpleAtoi(position.substr(0, position.find('-')), &ms);
-      health.set_oldest_undelivered_position(position);
-      *health.mutable_oldest_undelivered_time() = FromMillis(ms);
+      const StreamPosition position =
+          StreamPosition::Parse(oldest.elements[0].text);
+      health.set_oldest_undelivered_position(position.ToString());
+      *health.mutable_oldest_undelivered_time() =
+          FromMillis(static_cast<int64_t>(position.ms));
     }
     health.set_undelivered_count(replies[i + 2].integer);
     result.push_back(std::move(health));

@@ -31,7 +31,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "accord/notification/v1/notification.pb.h"
-#include "common/redis_client.h"
+#include "common/redis/client.h"
 
 namespace accord::notification {
 

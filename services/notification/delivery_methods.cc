@@ -13,6 +13,8 @@
 #include "common/errors.h"
 #include "common/event_types.h"
 #include "common/handler_support.h"
+#include "common/redis/keys.h"
+#include "common/redis/stream_position.h"
 #include "common/status_macros.h"
 #include "common/validation.h"
 #include "common/write_path.h"
@@ -54,27 +56,8 @@ bool IsUsableTime(const google::protobuf::Timestamp& time) {
          time.nanos() >= 0 && time.nanos() <= 999999999;
 }
 
-}  // namespace
-
-absl::Status NotificationServiceImpl::AttachHealth(
-    std::vector<Subscription*> subscriptions) {
-  std::vector<std::string> names;
-  std::vector<Subscription*> webhooks;
-  for (Subscription* subscription : subscriptions) {
-    if (!subscription->has_webhook()) continue;
-    names.push_back(subscription->name());
-    webhooks.push_back(subscription);
-  }
-  ACCORD_ASSIGN_OR_RETURN(std::vector<v1::DeliveryHealth> health,
-                          health_.Read(names));
-  for (size_t i = 0; i < webhooks.size() && i < health.size(); ++i) {
-    *webhooks[i]->mutable_delivery_health() = std::move(health[i]);
-  }
-  return absl::OkStatus();
-}
-
-absl::StatusOr<v1::RedriveDeadLettersResponse> NotificationServiceImpl::Redrive(
-    const v1::RedriveDeadLettersRequest& request, const Principal& caller) {
+// The request's own fields, before anything is read.
+absl::Status ValidateRedrive(const v1::RedriveDeadLettersRequest& request) {
   Violations violations;
   for (const FieldViolation& violation : FieldViolationsOf(
            ParseResourceName(request.parent(), "subscriptions", "parent")
@@ -96,26 +79,56 @@ absl::StatusOr<v1::RedriveDeadLettersResponse> NotificationServiceImpl::Redrive(
       request.has_end_time() && request.end_time() <= request.start_time()) {
     violations.Add("end_time", "must be after start_time");
   }
-  ACCORD_RETURN_IF_ERROR(violations.ToStatus());
-  ACCORD_ASSIGN_OR_RETURN(Subscription subscription,
-                          LoadOwned(caller, request.parent(), "parent"));
+  return violations.ToStatus();
+}
+
+// FAILED_PRECONDITION unless `subscription`'s dead letters may be redriven.
+absl::Status CheckRedrivable(const Subscription& subscription,
+                             const std::string& parent) {
   if (subscription.has_delete_time()) {
     return ErrorWithReason(
         absl::StatusCode::kFailedPrecondition,
-        absl::StrCat(request.parent(), " is deleted; undelete it first"),
-        "DELETED");
+        absl::StrCat(parent, " is deleted; undelete it first"), "DELETED");
   }
   if (!subscription.has_webhook()) {
     return ErrorWithReason(absl::StatusCode::kFailedPrecondition,
-                           absl::StrCat(request.parent(), " has no webhook"),
+                           absl::StrCat(parent, " has no webhook"),
                            "NOT_WEBHOOK", "parent");
   }
   if (subscription.state() == Subscription::STATE_DISABLED) {
     return ErrorWithReason(
         absl::StatusCode::kFailedPrecondition,
-        absl::StrCat(request.parent(), " is disabled; resume it first"),
+        absl::StrCat(parent, " is disabled; resume it first"),
         "SUBSCRIPTION_DISABLED", "parent");
   }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status NotificationServiceImpl::AttachHealth(
+    std::vector<Subscription*> subscriptions) {
+  std::vector<std::string> names;
+  std::vector<Subscription*> webhooks;
+  for (Subscription* subscription : subscriptions) {
+    if (!subscription->has_webhook()) continue;
+    names.push_back(subscription->name());
+    webhooks.push_back(subscription);
+  }
+  ACCORD_ASSIGN_OR_RETURN(std::vector<v1::DeliveryHealth> health,
+                          health_.Read(names));
+  for (size_t i = 0; i < webhooks.size() && i < health.size(); ++i) {
+    *webhooks[i]->mutable_delivery_health() = std::move(health[i]);
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::RedriveDeadLettersResponse> NotificationServiceImpl::Redrive(
+    const v1::RedriveDeadLettersRequest& request, const Principal& caller) {
+  ACCORD_RETURN_IF_ERROR(ValidateRedrive(request));
+  ACCORD_ASSIGN_OR_RETURN(Subscription subscription,
+                          LoadOwned(caller, request.parent(), "parent"));
+  ACCORD_RETURN_IF_ERROR(CheckRedrivable(subscription, request.parent()));
   const int limit = request.max_deliveries() == 0 ? kDefaultRedrive
                                                   : request.max_deliveries();
   const ChangeContext change = RedriveContext(caller);
@@ -151,13 +164,13 @@ absl::StatusOr<v1::RedriveDeadLettersResponse> NotificationServiceImpl::Redrive(
       *stored->delivery.mutable_next_attempt_time() = now;
       *stored->delivery.mutable_update_time() = now;
       // Audited like RetryDelivery, in the same transaction.
+      redis_keys::AuditEntry audit;
+      audit.principal = change.principal;
+      audit.method = change.method;
+      audit.resource = name;
+      audit.time = change.time;
       ACCORD_RETURN_IF_ERROR(deliveries_.Save(
-          *stored, change.time,
-          {{"XADD", kAuditStream, "*", "principal", change.principal, "method",
-            change.method, "resource", name, "time",
-            absl::FormatTime(absl::RFC3339_full, change.time,
-                             absl::UTCTimeZone()),
-            "request_id", "", "old_etag", "", "new_etag", ""}},
+          *stored, change.time, {redis_keys::AuditEntryCommand(audit)},
           subscription.webhook().ordered()));
       response.add_deliveries(name);
       last_position = position;
@@ -167,9 +180,8 @@ absl::StatusOr<v1::RedriveDeadLettersResponse> NotificationServiceImpl::Redrive(
   }
   if (response.deliveries_size() >= limit && !last_position.empty()) {
     // Resuming at the last one's millisecond sees it again, no longer dead.
-    int64_t ms = 0;
-    (void)absl::SimpleAtoi(last_position.substr(0, last_position.find('-')),
-                           &ms);
+    const int64_t ms =
+        static_cast<int64_t>(StreamPosition::Parse(last_position).ms);
     *response.mutable_next_start_time() = TimeUtil::MillisecondsToTimestamp(ms);
   }
   if (response.deliveries_size() > 0 && on_delivery_due_) on_delivery_due_();

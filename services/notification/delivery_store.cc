@@ -7,6 +7,7 @@
 #include "absl/strings/str_format.h"
 #include "common/errors.h"
 #include "common/ids.h"
+#include "common/redis/stream_position.h"
 #include "common/status_macros.h"
 #include "google/protobuf/util/time_util.h"
 #include "services/notification/delivery_health.h"
@@ -16,14 +17,10 @@
 namespace accord::notification {
 namespace {
 
-std::string DeliveryKey(absl::string_view subscription_id,
-                        absl::string_view position) {
-  return absl::StrCat("accord:notification:delivery:", subscription_id, ":",
-                      position);
-}
+using redis_keys::DeliveryKey;
 
 std::string IndexKeyOf(absl::string_view subscription_id) {
-  return absl::StrCat("accord:notification:deliveries:", subscription_id);
+  return redis_keys::DeliveryIndexKey(subscription_id);
 }
 
 std::string IdOf(absl::string_view subscription) {
@@ -43,25 +40,11 @@ std::string DeliveryStore::DeliveryName(absl::string_view subscription,
 }
 
 std::string DeliveryStore::UnpadPosition(absl::string_view padded) {
-  uint64_t ms = 0;
-  uint64_t seq = 0;
-  const size_t dash = padded.find('-');
-  (void)absl::SimpleAtoi(padded.substr(0, dash), &ms);
-  if (dash != absl::string_view::npos) {
-    (void)absl::SimpleAtoi(padded.substr(dash + 1), &seq);
-  }
-  return absl::StrCat(ms, "-", seq);
+  return StreamPosition::Parse(padded).ToString();
 }
 
 std::string DeliveryStore::PaddedPosition(absl::string_view position) {
-  uint64_t ms = 0;
-  uint64_t seq = 0;
-  const size_t dash = position.find('-');
-  (void)absl::SimpleAtoi(position.substr(0, dash), &ms);
-  if (dash != absl::string_view::npos) {
-    (void)absl::SimpleAtoi(position.substr(dash + 1), &seq);
-  }
-  return absl::StrFormat("%020d-%020d", ms, seq);
+  return StreamPosition::Parse(position).Padded();
 }
 
 absl::StatusOr<std::pair<std::string, std::string>> ParseDeliveryName(

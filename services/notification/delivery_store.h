@@ -32,16 +32,17 @@
 #include "absl/time/time.h"
 #include "accord/events/v1/event.pb.h"
 #include "accord/notification/v1/notification.pb.h"
-#include "common/redis_client.h"
+#include "common/redis/client.h"
+#include "common/redis/keys.h"
 
 namespace accord::notification {
 
-inline constexpr char kSecretsKey[] = "accord:notification:secrets";
-inline constexpr char kDueKey[] = "accord:notification:due";
-// Incremented by every subscription write, so readers know when their
-// cached subscriptions are stale.
-inline constexpr char kSubscriptionsVersionKey[] =
-    "accord:notification:subscriptions:version";
+// The notification keys of the key schema (common/redis/keys.h), under the
+// names notification_service.cc uses.
+inline constexpr const char* kSecretsKey = redis_keys::kWebhookSecrets;
+inline constexpr const char* kDueKey = redis_keys::kDeliveriesDue;
+inline constexpr const char* kSubscriptionsVersionKey =
+    redis_keys::kSubscriptionsVersion;
 
 struct StoredDelivery {
   v1::Delivery delivery;

@@ -1,8 +1,5 @@
 #include "services/notification/event_hub.h"
 
-#include <hiredis/hiredis.h>
-#include <poll.h>
-
 #include <optional>
 #include <utility>
 
@@ -435,7 +432,18 @@ absl::Status EventHub::Start() {
     last_position_ = *head;
     started_ = true;
   }
-  pubsub_thread_ = std::thread([this] { PubSubLoop(); });
+  subscriber_ = std::make_unique<RedisSubscriber>(
+      RedisSubscriber::Options{
+          .url = options_.redis,
+          .name = "event hub pub/sub",
+          .patterns = {absl::StrCat(kEventChannelPrefix, "*")}},
+      RedisSubscriber::Callbacks{
+          .on_subscribed = [this] { return OnSubscribed(); },
+          .on_message =
+              [this](absl::string_view, absl::string_view message) {
+                OnMessage(message);
+              }});
+  subscriber_->Start();
   heartbeat_thread_ = std::thread([this] { HeartbeatLoop(); });
   return absl::OkStatus();
 }
@@ -449,7 +457,7 @@ void EventHub::Shutdown() {
   }
   for (const auto& watcher : watchers) watcher->EndForShutdown();
   threads_stop_ = true;
-  if (pubsub_thread_.joinable()) pubsub_thread_.join();
+  if (subscriber_ != nullptr) subscriber_->Stop();
   if (heartbeat_thread_.joinable()) heartbeat_thread_.join();
 }
 
@@ -542,92 +550,26 @@ absl::Status EventHub::CatchUp() {
   return absl::OkStatus();
 }
 
-void EventHub::PubSubLoop() {
-  absl::Duration backoff = absl::Milliseconds(50);
-  while (!threads_stop_) {
-    timeval connect_timeout{1, 0};
-    redisContext* context = redisConnectWithTimeout(
-        options_.redis.host.c_str(), options_.redis.port, connect_timeout);
-    auto fail = [&](absl::string_view what) {
-      LogWarning("pub/sub connection failed",
-                 {{"step", std::string(what)},
-                  {"error", context != nullptr && context->err != 0
-                                ? std::string(context->errstr)
-                                : ""}});
-      if (context != nullptr) redisFree(context);
-      context = nullptr;
-      absl::SleepFor(backoff);
-      backoff = std::min(backoff * 2, absl::Seconds(2));
-    };
-    if (context == nullptr || context->err != 0) {
-      fail("connect");
-      continue;
-    }
-    if (!options_.redis.password.empty()) {
-      std::vector<std::string> args = {"AUTH"};
-      if (!options_.redis.user.empty()) args.push_back(options_.redis.user);
-      args.push_back(options_.redis.password);
-      std::vector<const char*> argv;
-      std::vector<size_t> lengths;
-      for (const std::string& arg : args) {
-        argv.push_back(arg.data());
-        lengths.push_back(arg.size());
-      }
-      auto* reply = static_cast<redisReply*>(redisCommandArgv(
-          context, static_cast<int>(argv.size()), argv.data(), lengths.data()));
-      const bool ok = reply != nullptr && reply->type != REDIS_REPLY_ERROR;
-      if (reply != nullptr) freeReplyObject(reply);
-      if (!ok) {
-        fail("auth");
-        continue;
-      }
-    }
-    auto* subscribed = static_cast<redisReply*>(
-        redisCommand(context, "PSUBSCRIBE %s*", kEventChannelPrefix));
-    if (subscribed == nullptr || subscribed->type == REDIS_REPLY_ERROR) {
-      if (subscribed != nullptr) freeReplyObject(subscribed);
-      fail("psubscribe");
-      continue;
-    }
-    freeReplyObject(subscribed);
-    Metrics::Global().Increment("accord_notification_pubsub_reconnects_total",
-                                {});
-    // Subscribed first, then read the stream: an event recorded in between
-    // arrives both ways and the position check drops the second copy.
-    if (absl::Status caught_up = CatchUp(); !caught_up.ok()) {
-      LogWarning("catch-up failed", {{"error", caught_up.ToString()}});
-      fail("catch-up");
-      continue;
-    }
-    backoff = absl::Milliseconds(50);
-    LogInfo("pub/sub connected", {{"position", last_position()}});
-    while (!threads_stop_) {
-      void* raw = nullptr;
-      if (redisGetReplyFromReader(context, &raw) != REDIS_OK) break;
-      if (raw == nullptr) {
-        pollfd descriptor{context->fd, POLLIN, 0};
-        const int ready = poll(&descriptor, 1, 200);
-        if (ready < 0 && errno != EINTR) break;
-        if (ready > 0 && redisBufferRead(context) != REDIS_OK) break;
-        continue;
-      }
-      auto* reply = static_cast<redisReply*>(raw);
-      if (reply->type == REDIS_REPLY_ARRAY && reply->elements == 4 &&
-          std::string(reply->element[0]->str, reply->element[0]->len) ==
-              "pmessage") {
-        const redisReply* data = reply->element[3];
-        events::v1::Event event;
-        if (event.ParseFromArray(data->str, static_cast<int>(data->len)) &&
-            !event.position().empty()) {
-          Dispatch(event);
-        } else {
-          LogError("undecodable pub/sub message");
-        }
-      }
-      freeReplyObject(reply);
-    }
-    if (!threads_stop_) fail("read");
-    if (context != nullptr) redisFree(context);
+absl::Status EventHub::OnSubscribed() {
+  Metrics::Global().Increment("accord_notification_pubsub_reconnects_total",
+                              {});
+  // Subscribed first, then read the stream: an event recorded in between
+  // arrives both ways and the position check drops the second copy.
+  if (absl::Status caught_up = CatchUp(); !caught_up.ok()) {
+    return absl::UnavailableError(
+        absl::StrCat("catch-up failed: ", caught_up.ToString()));
+  }
+  LogInfo("pub/sub connected", {{"position", last_position()}});
+  return absl::OkStatus();
+}
+
+void EventHub::OnMessage(absl::string_view message) {
+  events::v1::Event event;
+  if (event.ParseFromArray(message.data(), static_cast<int>(message.size())) &&
+      !event.position().empty()) {
+    Dispatch(event);
+  } else {
+    LogError("undecodable pub/sub message");
   }
 }
 

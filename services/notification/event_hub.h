@@ -45,7 +45,8 @@
 #include "accord/events/v1/event.pb.h"
 #include "accord/notification/v1/notification_service.pb.h"
 #include "common/config.h"
-#include "common/redis_client.h"
+#include "common/redis/client.h"
+#include "common/redis/subscriber.h"
 #include "services/notification/event_selector.h"
 #include "services/notification/event_stream.h"
 
@@ -111,7 +112,10 @@ class EventHub {
   friend class Watcher;
 
   void Remove(Watcher* watcher);
-  void PubSubLoop();
+  // Subscribed to every event channel: catch up from the stream, then fan
+  // out each published event.
+  absl::Status OnSubscribed();
+  void OnMessage(absl::string_view message);
   void HeartbeatLoop();
   // Reads the stream after the last dispatched position and fans out.
   absl::Status CatchUp();
@@ -132,7 +136,7 @@ class EventHub {
   bool started_ ABSL_GUARDED_BY(mutex_) = false;
 
   std::atomic<bool> threads_stop_{false};
-  std::thread pubsub_thread_;
+  std::unique_ptr<RedisSubscriber> subscriber_;
   std::thread heartbeat_thread_;
 };
 

@@ -7,43 +7,17 @@
 #include "absl/strings/str_cat.h"
 #include "common/events.h"
 #include "common/log.h"
+#include "common/redis/stream_position.h"
 #include "common/status_macros.h"
 #include "common/write_path.h"
 #include "google/rpc/error_details.pb.h"
 #include "services/notification/redis_functions.h"
 
 namespace accord::notification {
-namespace {
-
-bool AllDigits(absl::string_view text) {
-  if (text.empty() || text.size() > 20) return false;
-  for (const char c : text) {
-    if (!absl::ascii_isdigit(c)) return false;
-  }
-  return true;
-}
-
-// The greatest position below `position` (which is above 0-0).
-std::string PositionBefore(absl::string_view position) {
-  uint64_t ms = 0;
-  uint64_t seq = 0;
-  const size_t dash = position.find('-');
-  (void)absl::SimpleAtoi(position.substr(0, dash), &ms);
-  if (dash != absl::string_view::npos) {
-    (void)absl::SimpleAtoi(position.substr(dash + 1), &seq);
-  }
-  if (seq > 0) return absl::StrCat(ms, "-", seq - 1);
-  if (ms == 0) return kStreamStart;
-  return absl::StrCat(ms - 1, "-", UINT64_MAX);
-}
-
-}  // namespace
+namespace {}  // namespace
 
 bool IsValidPosition(absl::string_view position) {
-  const size_t dash = position.find('-');
-  if (dash == absl::string_view::npos) return AllDigits(position);
-  return AllDigits(position.substr(0, dash)) &&
-         AllDigits(position.substr(dash + 1));
+  return StreamPosition::IsValid(position);
 }
 
 absl::Status PositionExpired(absl::string_view position,
@@ -122,7 +96,8 @@ StreamInfo ParseStreamInfo(const RedisValue& reply,
     }
   } else if (info.entries_added > info.length && !info.first_position.empty()) {
     // Entries went without our mark: assume all before the first one did.
-    const std::string before_first = PositionBefore(info.first_position);
+    const std::string before_first =
+        StreamPosition::Parse(info.first_position).Previous().ToString();
     if (ComparePositions(before_first, info.max_deleted) > 0) {
       info.max_deleted = before_first;
     }

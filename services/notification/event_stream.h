@@ -16,7 +16,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "accord/events/v1/event.pb.h"
-#include "common/redis_client.h"
+#include "common/redis/client.h"
+#include "common/redis/keys.h"
 
 namespace accord::notification {
 
@@ -25,8 +26,7 @@ inline constexpr char kStreamStart[] = "0-0";
 
 // The newest entry ever trimmed from the stream (XTRIM does not move the
 // stream's own max-deleted-entry-id); written by TrimStream.
-inline constexpr char kTrimmedThroughKey[] =
-    "accord:notification:trimmed_through";
+inline constexpr const char* kTrimmedThroughKey = redis_keys::kTrimmedThrough;
 
 // True for `ms-seq` (or `ms`), the form of a stream entry ID.
 bool IsValidPosition(absl::string_view position);

@@ -1,7 +1,8 @@
 #ifndef ACCORD_SERVICES_NOTIFICATION_REDIS_FUNCTIONS_H_
 #define ACCORD_SERVICES_NOTIFICATION_REDIS_FUNCTIONS_H_
 
-// The notification service's Redis Function library, `accord_notification_v1`:
+// The notification service's Redis Function library (its Lua is
+// common/redis/lua/notification.lua, every name versioned by its content):
 // the steps that must be atomic (record a delivery once, claim a due
 // delivery, trim the stream with its mark). Functions run with FCALL, so the
 // service's ACL user needs no EVAL (deploy/k8s/overlays/dev/users.acl);
@@ -18,7 +19,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "common/redis_client.h"
+#include "common/redis/client.h"
+#include "common/redis/lua_libraries.h"
 
 namespace accord::notification {
 
@@ -27,45 +29,48 @@ namespace accord::notification {
 //   <due ms> <delivery name>
 // Records a delivery unless it exists, and counts it outstanding; 1 if
 // recorded, 0 if it was there.
-inline constexpr char kRecordDeliveryFunction[] = "accord_record_delivery_v1";
+inline const std::string kRecordDeliveryFunction =
+    redis_lua::kNotificationLibrary.Function("accord_record_delivery");
 
 // FCALL <name> 1 <due key> <delivery name> <now ms> <lease end ms>
 // Moves a due delivery to the end of its lease; 1 if taken, 0 if another
 // worker has it or it is not due.
-inline constexpr char kClaimDeliveryFunction[] = "accord_claim_delivery_v1";
+inline const std::string kClaimDeliveryFunction =
+    redis_lua::kNotificationLibrary.Function("accord_claim_delivery");
 
 // FCALL <name> 2 <stream key> <trim mark key> <min id>
 // Trims the entries before <min id> and records the newest one removed;
 // the number removed.
-inline constexpr char kTrimEventsFunction[] = "accord_trim_events_v1";
+inline const std::string kTrimEventsFunction =
+    redis_lua::kNotificationLibrary.Function("accord_trim_events");
 
 // FCALL <name> 2 <undelivered key> <due key> <padded position>
 //   <ordered 1|0> <subscription name> <now ms>
 // A delivery is final: no longer outstanding; for an ordered subscription
 // the next outstanding delivery is made due now.
-inline constexpr char kSettleDeliveryFunction[] = "accord_settle_delivery_v1";
+inline const std::string kSettleDeliveryFunction =
+    redis_lua::kNotificationLibrary.Function("accord_settle_delivery");
 
 // FCALL <name> 2 <undelivered key> <due key> <padded position>
 //   <delivery name> <recheck ms>
 // 1 if an ordered subscription's delivery is next in stream order; else 0,
 // and it is parked (due again at <recheck ms> unless settled earlier).
-inline constexpr char kOrderedTurnFunction[] = "accord_ordered_turn_v1";
+inline const std::string kOrderedTurnFunction =
+    redis_lua::kNotificationLibrary.Function("accord_ordered_turn");
 
 // FCALL <name> 2 <health key> <event stream> ok|fail <now ms> <reason>
 //   <threshold> <failing event bytes> <recovered event bytes>
 //   <failing type> <recovered type>
 // Counts an attempt in a subscription's health; records the failing or
 // recovered event when the state flips: 1 failing, 2 recovered, else 0.
-inline constexpr char kDeliveryOutcomeFunction[] = "accord_delivery_outcome_v1";
-
-// Installs (or replaces) the library; at start and on every readiness
-// check, like the write path's.
-absl::Status LoadNotificationFunctions(RedisClient& redis);
+inline const std::string kDeliveryOutcomeFunction =
+    redis_lua::kNotificationLibrary.Function("accord_delivery_outcome");
 
 // Runs `commands` in one pipeline. A Redis that lost its functions (a
 // restart without persistence, a new primary) answers "Function not
 // found": the library is loaded and the pipeline sent again, so the
-// functions must be safe to repeat (they are).
+// functions must be safe to repeat (they are). The readiness probe loads
+// the library once per process (RedisFunctions::EnsureLoaded).
 absl::StatusOr<std::vector<RedisValue>> CallFunctions(
     RedisClient& redis, const std::vector<std::vector<std::string>>& commands);
 

@@ -14,6 +14,7 @@
 #include "accord/notification/v1/notification.pb.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/redis/stream_position.h"
 #include "common/status_macros.h"
 #include "common/write_path.h"
 #include "services/notification/delivery_health.h"
@@ -80,6 +81,128 @@ struct Backlog {
   double oldest_age_seconds = 0;
 };
 
+// Every webhook subscription with its outstanding deliveries and the age
+// of the oldest, as of `now`.
+absl::StatusOr<std::vector<Backlog>> ReadBacklogs(RecordStore& store,
+                                                  RedisClient& redis,
+                                                  absl::Time now) {
+  std::vector<Backlog> backlogs;
+  ACCORD_RETURN_IF_ERROR(
+      store.Scan("subscriptions", "", [&](const StoredRecord& record) {
+        if (record.deleted) return true;
+        absl::StatusOr<v1::Subscription> subscription =
+            ParseRecord<v1::Subscription>(record);
+        if (!subscription.ok() || !subscription->has_webhook()) return true;
+        backlogs.push_back(
+            {subscription->name(), StateLabel(subscription->state())});
+        return true;
+      }));
+
+  for (size_t start = 0; start < backlogs.size(); start += kPipelineChunk) {
+    const size_t end = std::min(backlogs.size(), start + kPipelineChunk);
+    std::vector<std::vector<std::string>> commands;
+    for (size_t i = start; i < end; ++i) {
+      const std::string& name = backlogs[i].name;
+      const std::string key =
+          DeliveryHealthStore::UndeliveredKey(name.substr(name.find('/') + 1));
+      commands.push_back({"ZCARD", key});
+      commands.push_back({"ZRANGE", key, "0", "0"});
+    }
+    ACCORD_ASSIGN_OR_RETURN(std::vector<RedisValue> replies,
+                            redis.Pipeline(commands));
+    for (size_t i = start; i < end && 2 * (i - start) + 1 < replies.size();
+         ++i) {
+      Backlog& backlog = backlogs[i];
+      backlog.outstanding = replies[2 * (i - start)].integer;
+      const RedisValue& oldest = replies[2 * (i - start) + 1];
+      // A padded position: its time is the event's.
+      if (!oldest.elements.empty() &&
+          StreamPosition::IsValid(oldest.elements[0].text)) {
+        const absl::Time added =
+            StreamPosition::Parse(oldest.elements[0].text).time();
+        backlog.oldest_age_seconds =
+            std::max(0.0, absl::ToDoubleSeconds(now - added));
+      }
+    }
+  }
+
+  return backlogs;
+}
+
+// The webhook consumer group's lag plus pending, if Redis can tell.
+absl::StatusOr<std::optional<double>> ReadUnrecorded(RedisClient& redis) {
+  ACCORD_ASSIGN_OR_RETURN(RedisValue groups,
+                          redis.Command({"XINFO", "GROUPS", kEventStream}));
+  std::optional<double> unrecorded;
+  for (const RedisValue& group : groups.elements) {
+    bool ours = false;
+    double lag = 0;
+    double pending = 0;
+    bool lag_known = false;
+    for (size_t i = 0; i + 1 < group.elements.size(); i += 2) {
+      const std::string& key = group.elements[i].text;
+      const RedisValue& value = group.elements[i + 1];
+      if (key == "name") ours = value.text == kWebhookGroup;
+      if (key == "pending") pending = static_cast<double>(value.integer);
+      // Nil when Redis cannot tell (entries deleted from the middle).
+      if (key == "lag" && !value.is_nil()) {
+        lag = static_cast<double>(value.integer);
+        lag_known = true;
+      }
+    }
+    if (ours && lag_known) unrecorded = lag + pending;
+  }
+
+  return unrecorded;
+}
+
+// Sets the backlog and age gauges: the `max_subscriptions` oldest backlogs
+// with series of their own, the rest summed per state.
+void PublishBacklogs(std::vector<Backlog> backlogs, int max_subscriptions) {
+  // The oldest backlogs keep their own series; ties by size, then name.
+  std::sort(backlogs.begin(), backlogs.end(),
+            [](const Backlog& a, const Backlog& b) {
+              if (a.oldest_age_seconds != b.oldest_age_seconds) {
+                return a.oldest_age_seconds > b.oldest_age_seconds;
+              }
+              if (a.outstanding != b.outstanding) {
+                return a.outstanding > b.outstanding;
+              }
+              return a.name < b.name;
+            });
+  std::vector<std::pair<MetricLabels, double>> outstanding;
+  std::vector<std::pair<MetricLabels, double>> ages;
+  std::map<std::string, Backlog> others;  // by state
+  for (size_t i = 0; i < backlogs.size(); ++i) {
+    const Backlog& backlog = backlogs[i];
+    if (i < static_cast<size_t>(max_subscriptions)) {
+      const MetricLabels labels = {{"subscription", backlog.name},
+                                   {"state", backlog.state}};
+      outstanding.emplace_back(labels,
+                               static_cast<double>(backlog.outstanding));
+      ages.emplace_back(labels, backlog.oldest_age_seconds);
+      // Present from the start at 0, so increase() sees the first dead
+      // letter (a counter that appears at 1 looks unchanged to it).
+      Metrics::Global().Counter(
+          "accord_webhook_dead_letters_total",
+          {{"subscription", SubscriptionLabel(backlog.name)}});
+      continue;
+    }
+    Backlog& other = others[backlog.state];
+    other.outstanding += backlog.outstanding;
+    other.oldest_age_seconds =
+        std::max(other.oldest_age_seconds, backlog.oldest_age_seconds);
+  }
+  for (const auto& [state, other] : others) {
+    const MetricLabels labels = {{"subscription", kOtherSubscriptionsLabel},
+                                 {"state", state}};
+    outstanding.emplace_back(labels, static_cast<double>(other.outstanding));
+    ages.emplace_back(labels, other.oldest_age_seconds);
+  }
+  Metrics::Global().ReplaceGauges(kBacklog, outstanding);
+  Metrics::Global().ReplaceGauges(kOldestAge, ages);
+}
+
 }  // namespace
 
 std::string SubscriptionLabel(absl::string_view name) {
@@ -133,112 +256,11 @@ void WebhookBacklogMetrics::Loop() {
 }
 
 absl::Status WebhookBacklogMetrics::RefreshOnce(absl::Time now) {
-  std::vector<Backlog> backlogs;
-  ACCORD_RETURN_IF_ERROR(
-      store_.Scan("subscriptions", "", [&](const StoredRecord& record) {
-        if (record.deleted) return true;
-        absl::StatusOr<v1::Subscription> subscription =
-            ParseRecord<v1::Subscription>(record);
-        if (!subscription.ok() || !subscription->has_webhook()) return true;
-        backlogs.push_back(
-            {subscription->name(), StateLabel(subscription->state())});
-        return true;
-      }));
-
-  for (size_t start = 0; start < backlogs.size(); start += kPipelineChunk) {
-    const size_t end = std::min(backlogs.size(), start + kPipelineChunk);
-    std::vector<std::vector<std::string>> commands;
-    for (size_t i = start; i < end; ++i) {
-      const std::string& name = backlogs[i].name;
-      const std::string key =
-          DeliveryHealthStore::UndeliveredKey(name.substr(name.find('/') + 1));
-      commands.push_back({"ZCARD", key});
-      commands.push_back({"ZRANGE", key, "0", "0"});
-    }
-    ACCORD_ASSIGN_OR_RETURN(std::vector<RedisValue> replies,
-                            redis_.Pipeline(commands));
-    for (size_t i = start; i < end && 2 * (i - start) + 1 < replies.size();
-         ++i) {
-      Backlog& backlog = backlogs[i];
-      backlog.outstanding = replies[2 * (i - start)].integer;
-      const RedisValue& oldest = replies[2 * (i - start) + 1];
-      int64_t ms = 0;
-      // Padded "%020d-%020d" position: its first part is the event's
-      // stream time in milliseconds.
-      if (!oldest.elements.empty() &&
-          absl::SimpleAtoi(absl::string_view(oldest.elements[0].text)
-                               .substr(0, oldest.elements[0].text.find('-')),
-                           &ms)) {
-        backlog.oldest_age_seconds = std::max(
-            0.0, absl::ToDoubleSeconds(now - absl::FromUnixMillis(ms)));
-      }
-    }
-  }
-
-  ACCORD_ASSIGN_OR_RETURN(RedisValue groups,
-                          redis_.Command({"XINFO", "GROUPS", kEventStream}));
-  std::optional<double> unrecorded;
-  for (const RedisValue& group : groups.elements) {
-    bool ours = false;
-    double lag = 0;
-    double pending = 0;
-    bool lag_known = false;
-    for (size_t i = 0; i + 1 < group.elements.size(); i += 2) {
-      const std::string& key = group.elements[i].text;
-      const RedisValue& value = group.elements[i + 1];
-      if (key == "name") ours = value.text == kWebhookGroup;
-      if (key == "pending") pending = static_cast<double>(value.integer);
-      // Nil when Redis cannot tell (entries deleted from the middle).
-      if (key == "lag" && !value.is_nil()) {
-        lag = static_cast<double>(value.integer);
-        lag_known = true;
-      }
-    }
-    if (ours && lag_known) unrecorded = lag + pending;
-  }
-
-  // The oldest backlogs keep their own series; ties by size, then name.
-  std::sort(backlogs.begin(), backlogs.end(),
-            [](const Backlog& a, const Backlog& b) {
-              if (a.oldest_age_seconds != b.oldest_age_seconds) {
-                return a.oldest_age_seconds > b.oldest_age_seconds;
-              }
-              if (a.outstanding != b.outstanding) {
-                return a.outstanding > b.outstanding;
-              }
-              return a.name < b.name;
-            });
-  std::vector<std::pair<MetricLabels, double>> outstanding;
-  std::vector<std::pair<MetricLabels, double>> ages;
-  std::map<std::string, Backlog> others;  // by state
-  for (size_t i = 0; i < backlogs.size(); ++i) {
-    const Backlog& backlog = backlogs[i];
-    if (i < static_cast<size_t>(options_.max_subscriptions)) {
-      const MetricLabels labels = {{"subscription", backlog.name},
-                                   {"state", backlog.state}};
-      outstanding.emplace_back(labels,
-                               static_cast<double>(backlog.outstanding));
-      ages.emplace_back(labels, backlog.oldest_age_seconds);
-      // Present from the start at 0, so increase() sees the first dead
-      // letter (a counter that appears at 1 looks unchanged to it).
-      Metrics::Global().Counter(
-          "accord_webhook_dead_letters_total",
-          {{"subscription", SubscriptionLabel(backlog.name)}});
-      continue;
-    }
-    Backlog& other = others[backlog.state];
-    other.outstanding += backlog.outstanding;
-    other.oldest_age_seconds =
-        std::max(other.oldest_age_seconds, backlog.oldest_age_seconds);
-  }
-  for (const auto& [state, other] : others) {
-    const MetricLabels labels = {{"subscription", kOtherSubscriptionsLabel},
-                                 {"state", state}};
-    outstanding.emplace_back(labels, static_cast<double>(other.outstanding));
-    ages.emplace_back(labels, other.oldest_age_seconds);
-  }
-  Metrics::Global().ReplaceGauges(kBacklog, outstanding);
-  Metrics::Global().ReplaceGauges(kOldestAge, ages);
+  ACCORD_ASSIGN_OR_RETURN(std::vector<Backlog> backlogs,
+                          ReadBacklogs(store_, redis_, now));
+  ACCORD_ASSIGN_OR_RETURN(std::optional<double> unrecorded,
+                          ReadUnrecorded(redis_));
+  PublishBacklogs(std::move(backlogs), options_.max_subscriptions);
   if (unrecorded.has_value()) {
     Metrics::Global().SetGauge(kUnrecorded, {}, *unrecorded);
   }

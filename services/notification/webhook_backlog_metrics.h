@@ -41,7 +41,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/record_store.h"
-#include "common/redis_client.h"
+#include "common/redis/client.h"
 
 namespace accord::notification {
 

@@ -1,9 +1,6 @@
 #include "services/notification/webhook_dispatcher.h"
 
-#include <httplib.h>
-
 #include <algorithm>
-#include <map>
 #include <memory>
 #include <utility>
 
@@ -22,6 +19,7 @@
 #include "services/notification/redis_functions.h"
 #include "services/notification/webhook_backlog_metrics.h"
 #include "services/notification/webhook_message.h"
+#include "services/notification/webhook_sender.h"
 
 namespace accord::notification {
 namespace {
@@ -35,10 +33,6 @@ constexpr absl::Duration kPausedRecheck = absl::Seconds(1);
 // (the subscription stopped being ordered, say).
 constexpr absl::Duration kOrderedRecheck = absl::Seconds(60);
 constexpr absl::Duration kIdlePoll = absl::Milliseconds(200);
-constexpr absl::Duration kDefaultTimeout = absl::Seconds(5);
-// Open webhook connections one worker keeps; beyond, it starts afresh.
-constexpr size_t kMaxCachedClientsPerWorker = 64;
-constexpr absl::Duration kMaxIdleReuse = absl::Seconds(2);
 // Index entries looked at per subscription and trimming pass.
 constexpr int64_t kPruneLimitPerPass = 100'000;
 
@@ -412,105 +406,97 @@ void WebhookDispatcher::WorkLoop() {
   }
 }
 
-AttemptOutcome WebhookDispatcher::Post(const v1::Subscription& subscription,
-                                       const std::string& secret,
-                                       const events::v1::Event& event) {
-  AttemptOutcome outcome;
-  absl::StatusOr<WebhookTarget> target =
-      guard_.Resolve(subscription.webhook().uri());
-  if (!target.ok()) {
-    outcome.error = std::string(target.status().message());
-    return outcome;
-  }
-  absl::StatusOr<std::string> key = DecodeSigningSecret(secret);
-  absl::StatusOr<std::string> body = CloudEventJson(event);
-  if (!key.ok() || !body.ok()) {
-    outcome.error = !key.ok() ? "the stored signing secret is unusable"
-                              : std::string(body.status().message());
-    return outcome;
-  }
-  const WebhookHeaders signed_headers =
-      SignWebhook(*key, event.id(), absl::Now(), *body);
-  absl::Duration timeout = kDefaultTimeout;
-  if (subscription.webhook().has_timeout()) {
-    timeout = absl::Seconds(subscription.webhook().timeout().seconds()) +
-              absl::Nanoseconds(subscription.webhook().timeout().nanos());
-  }
-  // Each worker keeps its connections open between attempts (a TCP and
-  // TLS handshake per event would cap throughput), one per endpoint and
-  // checked address: a changed DNS answer gets a new, re-checked client.
-  // A connection idle longer than kMaxIdleReuse is not reused: servers
-  // close idle ones (5 s is common) and a request on a closed one fails.
-  struct CachedClient {
-    std::unique_ptr<httplib::Client> client;
-    absl::Time last_used;
-  };
-  thread_local std::map<std::string, CachedClient> clients;
-  const std::string origin =
-      absl::StrCat(target->scheme, "://", target->host, ":", target->port);
-  const std::string client_key = absl::StrCat(origin, " ", target->address);
-  const absl::Time now = absl::Now();
-  CachedClient& cached = clients[client_key];
-  const bool reused =
-      cached.client != nullptr && now - cached.last_used < kMaxIdleReuse;
-  if (!reused) {
-    if (clients.size() > kMaxCachedClientsPerWorker) {
-      clients.clear();
-      return Post(subscription, secret, event);
-    }
-    cached.client = std::make_unique<httplib::Client>(origin);
-    // Connect to the address that passed the check, whatever DNS says now.
-    cached.client->set_hostname_addr_map({{target->host, target->address}});
-    cached.client->set_keep_alive(true);
-    // Headers and body go out in separate writes: without this, Nagle's
-    // algorithm holds the body for the server's delayed ACK (~40 ms) on
-    // every request of a kept connection.
-    cached.client->set_tcp_nodelay(true);
-    cached.client->set_follow_location(false);
-    if (target->scheme == "https") {
-      cached.client->set_ca_cert_path(options_.ca_file);
+// One attempt in progress: the delivery as loaded and what it belongs to.
+struct WebhookDispatcher::AttemptState {
+  std::string name;
+  std::string subscription_name;
+  StoredDelivery stored;
+  absl::Time now;
+  bool ordered = false;
+};
+
+void WebhookDispatcher::Finish(AttemptState& attempt, v1::Delivery::State state,
+                               std::optional<absl::Time> due) {
+  v1::Delivery& delivery = attempt.stored.delivery;
+  delivery.set_state(state);
+  *delivery.mutable_update_time() = ToProto(absl::Now());
+  if (due.has_value()) {
+    *delivery.mutable_next_attempt_time() = ToProto(*due);
+  } else {
+    delivery.clear_next_attempt_time();
+    Metrics::Global().Increment("accord_webhook_deliveries_total",
+                                {{"state", v1::Delivery::State_Name(state)}});
+    if (state == v1::Delivery::STATE_DEAD_LETTERED) {
+      Metrics::Global().Increment(
+          "accord_webhook_dead_letters_total",
+          {{"subscription", SubscriptionLabel(attempt.subscription_name)}});
     }
   }
-  cached.last_used = now;
-  httplib::Client& client = *cached.client;
-  const auto chrono_timeout = absl::ToChronoMicroseconds(timeout);
-  client.set_connection_timeout(chrono_timeout);
-  client.set_read_timeout(chrono_timeout);
-  client.set_write_timeout(chrono_timeout);
-  httplib::Headers headers = {{"webhook-id", signed_headers.id},
-                              {"webhook-timestamp", signed_headers.timestamp},
-                              {"webhook-signature", signed_headers.signature},
-                              {"User-Agent", "accord-notification/1"}};
-  // The trace of the call that made the change, so the receiver's work
-  // joins it (W3C Trace Context over HTTP).
-  if (!event.traceparent().empty()) {
-    headers.emplace("traceparent", event.traceparent());
+  absl::Status saved =
+      deliveries_.Save(attempt.stored, due, {}, attempt.ordered);
+  if (!saved.ok()) {
+    LogWarning("webhook save",
+               {{"delivery", attempt.name}, {"error", saved.ToString()}});
   }
-  httplib::Result result = client.Post(target->path.c_str(), headers, *body,
-                                       "application/cloudevents+json");
-  if (!result && reused && result.error() == httplib::Error::Write) {
-    // The endpoint closed the kept connection before the request went
-    // out: once more on a new one.
-    clients.erase(client_key);
-    return Post(subscription, secret, event);
+}
+
+void WebhookDispatcher::FinishNotSent(AttemptState& attempt,
+                                      absl::string_view why,
+                                      v1::Delivery::State state) {
+  v1::DeliveryAttempt* record = attempt.stored.delivery.add_attempts();
+  *record->mutable_attempt_time() = ToProto(attempt.now);
+  record->set_error(absl::StrCat("not sent: ", why));
+  Finish(attempt, state, std::nullopt);
+}
+
+std::optional<v1::Subscription> WebhookDispatcher::SubscriptionToAttempt(
+    AttemptState& attempt) {
+  absl::StatusOr<std::optional<StoredRecord>> record =
+      store_.Get(attempt.subscription_name);
+  if (!record.ok()) return std::nullopt;
+  if (!record->has_value()) {
+    FinishNotSent(attempt, "the subscription was deleted",
+                  v1::Delivery::STATE_CANCELLED);
+    return std::nullopt;
   }
-  if (!result) {
-    clients.erase(client_key);
-    outcome.error =
-        absl::StrCat("no answer: ", httplib::to_string(result.error()));
-    return outcome;
+  absl::StatusOr<v1::Subscription> subscription =
+      ParseRecord<v1::Subscription>(**record);
+  if (!subscription.ok()) return std::nullopt;
+  attempt.ordered =
+      subscription->has_webhook() && subscription->webhook().ordered();
+  if ((*record)->deleted) {
+    FinishNotSent(attempt, "the subscription was deleted",
+                  v1::Delivery::STATE_CANCELLED);
+    return std::nullopt;
   }
-  outcome.http_status = result->status;
-  if (result->status < 200 || result->status > 299) {
-    outcome.error = absl::StrCat("HTTP ", result->status);
-    int64_t seconds = 0;
-    if (result->has_header("Retry-After") &&
-        absl::SimpleAtoi(result->get_header_value("Retry-After"), &seconds) &&
-        seconds >= 0) {
-      outcome.retry_after = absl::Seconds(seconds);
+  if (subscription->state() == v1::Subscription::STATE_PAUSED) {
+    Finish(attempt, attempt.stored.delivery.state(),
+           attempt.now + kPausedRecheck);
+    return std::nullopt;
+  }
+  if (subscription->state() == v1::Subscription::STATE_DISABLED) {
+    FinishNotSent(attempt,
+                  absl::StrCat("the subscription is disabled: ",
+                               subscription->state_reason()),
+                  v1::Delivery::STATE_DEAD_LETTERED);
+    return std::nullopt;
+  }
+  if (!subscription->has_webhook()) {
+    FinishNotSent(attempt, "the subscription no longer has a webhook",
+                  v1::Delivery::STATE_CANCELLED);
+    return std::nullopt;
+  }
+  if (attempt.ordered) {
+    absl::StatusOr<bool> turn =
+        deliveries_.OrderedTurn(attempt.name, attempt.now + kOrderedRecheck);
+    if (!turn.ok()) {
+      LogWarning("webhook order check", {{"delivery", attempt.name},
+                                         {"error", turn.status().ToString()}});
+      return std::nullopt;  // the lease runs out and it is tried again
     }
+    if (!*turn) return std::nullopt;  // parked behind an earlier event
   }
-  return outcome;
+  return *std::move(subscription);
 }
 
 void WebhookDispatcher::Attempt(const std::string& name) {
@@ -524,133 +510,68 @@ void WebhookDispatcher::Attempt(const std::string& name) {
     (void)redis_.Command({"ZREM", kDueKey, name});
     return;
   }
-  StoredDelivery stored = **std::move(loaded);
-  v1::Delivery& delivery = stored.delivery;
-  const std::string subscription_name =
-      name.substr(0, name.find("/deliveries/"));
-  const absl::Time now = absl::Now();
-  bool ordered = false;
-  auto finish = [&](v1::Delivery::State state, std::optional<absl::Time> due) {
-    delivery.set_state(state);
-    *delivery.mutable_update_time() = ToProto(absl::Now());
-    if (due.has_value()) {
-      *delivery.mutable_next_attempt_time() = ToProto(*due);
-    } else {
-      delivery.clear_next_attempt_time();
-      Metrics::Global().Increment("accord_webhook_deliveries_total",
-                                  {{"state", v1::Delivery::State_Name(state)}});
-      if (state == v1::Delivery::STATE_DEAD_LETTERED) {
-        Metrics::Global().Increment(
-            "accord_webhook_dead_letters_total",
-            {{"subscription", SubscriptionLabel(subscription_name)}});
-      }
-    }
-    absl::Status saved = deliveries_.Save(stored, due, {}, ordered);
-    if (!saved.ok()) {
-      LogWarning("webhook save",
-                 {{"delivery", name}, {"error", saved.ToString()}});
-    }
-  };
-  auto not_sent = [&](absl::string_view why) {
-    v1::DeliveryAttempt* attempt = delivery.add_attempts();
-    *attempt->mutable_attempt_time() = ToProto(now);
-    attempt->set_error(absl::StrCat("not sent: ", why));
-  };
-
-  absl::StatusOr<std::optional<StoredRecord>> record =
-      store_.Get(subscription_name);
-  if (!record.ok()) return;
-  if (!record->has_value()) {
-    not_sent("the subscription was deleted");
-    finish(v1::Delivery::STATE_CANCELLED, std::nullopt);
-    return;
-  }
-  absl::StatusOr<v1::Subscription> subscription =
-      ParseRecord<v1::Subscription>(**record);
-  if (!subscription.ok()) return;
-  ordered = subscription->has_webhook() && subscription->webhook().ordered();
-  if ((*record)->deleted) {
-    not_sent("the subscription was deleted");
-    finish(v1::Delivery::STATE_CANCELLED, std::nullopt);
-    return;
-  }
-  if (subscription->state() == v1::Subscription::STATE_PAUSED) {
-    finish(delivery.state(), now + kPausedRecheck);
-    return;
-  }
-  if (subscription->state() == v1::Subscription::STATE_DISABLED) {
-    not_sent(absl::StrCat("the subscription is disabled: ",
-                          subscription->state_reason()));
-    finish(v1::Delivery::STATE_DEAD_LETTERED, std::nullopt);
-    return;
-  }
-  if (!subscription->has_webhook()) {
-    not_sent("the subscription no longer has a webhook");
-    finish(v1::Delivery::STATE_CANCELLED, std::nullopt);
-    return;
-  }
-  if (ordered) {
-    absl::StatusOr<bool> turn =
-        deliveries_.OrderedTurn(name, now + kOrderedRecheck);
-    if (!turn.ok()) {
-      LogWarning("webhook order check",
-                 {{"delivery", name}, {"error", turn.status().ToString()}});
-      return;  // the lease runs out and it is tried again
-    }
-    if (!*turn) return;  // parked behind an earlier event
-  }
+  AttemptState attempt{name, name.substr(0, name.find("/deliveries/")),
+                       **std::move(loaded), absl::Now(), false};
+  std::optional<v1::Subscription> subscription = SubscriptionToAttempt(attempt);
+  if (!subscription.has_value()) return;
   absl::StatusOr<RedisValue> secret =
-      redis_.Command({"HGET", kSecretsKey, subscription_name});
+      redis_.Command({"HGET", kSecretsKey, attempt.subscription_name});
   if (!secret.ok()) return;
 
+  v1::Delivery& delivery = attempt.stored.delivery;
   const absl::Time started = absl::Now();
   const AttemptOutcome outcome =
       secret->is_nil()
           ? AttemptOutcome{0, "no signing secret is stored", std::nullopt}
-          : Post(*subscription, secret->text, stored.event);
+          : PostWebhook(guard_, options_.ca_file, *subscription, secret->text,
+                        attempt.stored.event);
   const absl::Duration latency = absl::Now() - started;
-  v1::DeliveryAttempt* attempt = delivery.add_attempts();
-  *attempt->mutable_attempt_time() = ToProto(started);
-  attempt->set_http_status(outcome.http_status);
-  *attempt->mutable_latency() = ToProtoDuration(latency);
-  attempt->set_error(outcome.error);
+  v1::DeliveryAttempt* record = delivery.add_attempts();
+  *record->mutable_attempt_time() = ToProto(started);
+  record->set_http_status(outcome.http_status);
+  *record->mutable_latency() = ToProtoDuration(latency);
+  record->set_error(outcome.error);
   if (delivery.attempts_size() > kMaxAttemptsKept) {
     const int drop = delivery.attempts_size() - kMaxAttemptsKept;
     delivery.mutable_attempts()->DeleteSubrange(0, drop);
-    stored.round_start = std::max(0, stored.round_start - drop);
+    attempt.stored.round_start = std::max(0, attempt.stored.round_start - drop);
   }
   Metrics::Global().Increment("accord_webhook_attempts_total",
                               {{"outcome", OutcomeClass(outcome.http_status)}});
   Metrics::Global().Observe("accord_webhook_attempt_seconds", {},
                             absl::ToDoubleSeconds(latency));
   RecordHealth(*subscription, outcome, started);
-  const int in_round = delivery.attempts_size() - stored.round_start;
+  const int in_round = delivery.attempts_size() - attempt.stored.round_start;
   LogInfo("webhook attempt",
           {{"delivery", name},
            {"http_status", outcome.http_status},
            {"attempt", in_round},
            {"latency_ms", absl::ToDoubleMilliseconds(latency)},
            {"error", outcome.error}});
+  Settle(attempt, outcome, in_round);
+}
 
+void WebhookDispatcher::Settle(AttemptState& attempt,
+                               const AttemptOutcome& outcome, int in_round) {
   if (outcome.http_status >= 200 && outcome.http_status <= 299) {
-    finish(v1::Delivery::STATE_SUCCEEDED, std::nullopt);
+    Finish(attempt, v1::Delivery::STATE_SUCCEEDED, std::nullopt);
   } else if (outcome.http_status == 410) {
     // Disabled first: whoever sees the dead letter also sees why.
     absl::Status disabled =
-        disable_(subscription_name, "the endpoint answered 410 Gone");
+        disable_(attempt.subscription_name, "the endpoint answered 410 Gone");
     if (!disabled.ok()) {
       LogWarning("cannot disable subscription",
-                 {{"subscription", subscription_name},
+                 {{"subscription", attempt.subscription_name},
                   {"error", disabled.ToString()}});
     }
-    finish(v1::Delivery::STATE_DEAD_LETTERED, std::nullopt);
+    Finish(attempt, v1::Delivery::STATE_DEAD_LETTERED, std::nullopt);
   } else if (in_round >= AttemptsPerRound(options_)) {
-    finish(v1::Delivery::STATE_DEAD_LETTERED, std::nullopt);
+    Finish(attempt, v1::Delivery::STATE_DEAD_LETTERED, std::nullopt);
   } else {
     thread_local absl::BitGen bits;
     const absl::Duration delay = RetryDelay(
         options_, in_round, outcome.retry_after, absl::Uniform(bits, 0.8, 1.2));
-    finish(v1::Delivery::STATE_RETRYING, absl::Now() + delay);
+    Finish(attempt, v1::Delivery::STATE_RETRYING, absl::Now() + delay);
   }
 }
 

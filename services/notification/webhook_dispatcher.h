@@ -46,12 +46,13 @@
 #include "absl/time/time.h"
 #include "accord/notification/v1/notification.pb.h"
 #include "common/record_store.h"
-#include "common/redis_client.h"
+#include "common/redis/client.h"
 #include "services/notification/delivery_health.h"
 #include "services/notification/delivery_store.h"
 #include "services/notification/event_selector.h"
 #include "services/notification/event_stream.h"
 #include "services/notification/url_guard.h"
+#include "services/notification/webhook_sender.h"
 
 namespace accord::notification {
 
@@ -89,14 +90,6 @@ struct WebhookOptions {
   absl::Duration event_retention = absl::Hours(168);
   // CA bundle for https endpoints.
   std::string ca_file = "/etc/ssl/certs/ca-certificates.crt";
-};
-
-// The outcome of one HTTP attempt and the schedule that follows; exposed
-// for tests.
-struct AttemptOutcome {
-  int http_status = 0;
-  std::string error;  // empty on 2xx
-  std::optional<absl::Duration> retry_after;
 };
 
 // Attempts in one round under `options`.
@@ -160,13 +153,23 @@ class WebhookDispatcher {
   void TrimLoop();
   absl::Status ProcessEntries(const RedisValue& entries);
   absl::Status RefreshSubscriptions(absl::string_view position);
+  struct AttemptState;
   void Attempt(const std::string& name);
+  // The subscription when the delivery may be sent now; otherwise nullopt,
+  // the delivery settled, parked or left for its lease to run out.
+  std::optional<v1::Subscription> SubscriptionToAttempt(AttemptState& attempt);
+  // Records the delivery's new state (due again at `due`, or final).
+  void Finish(AttemptState& attempt, v1::Delivery::State state,
+              std::optional<absl::Time> due);
+  // Final without an HTTP attempt, saying why.
+  void FinishNotSent(AttemptState& attempt, absl::string_view why,
+                     v1::Delivery::State state);
+  // After an HTTP attempt: succeeded, dead-lettered or retried later.
+  void Settle(AttemptState& attempt, const AttemptOutcome& outcome,
+              int in_round);
   // Counts an attempt in the subscription's health; logs a turn to FAILING.
   void RecordHealth(const v1::Subscription& subscription,
                     const AttemptOutcome& outcome, absl::Time when);
-  AttemptOutcome Post(const v1::Subscription& subscription,
-                      const std::string& secret,
-                      const events::v1::Event& event);
   bool Sleep(absl::Duration duration);
 
   RedisClient& redis_;

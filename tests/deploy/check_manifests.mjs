@@ -30,7 +30,7 @@ import {
   checkReferences, checkNetworkPolicies, checkFlows, checkRedis, lintAll,
 } from './lib/lint.mjs';
 import { lintDockerfile, runtimePackages, SERVICES } from './lib/dockerfile.mjs';
-import { startRedis, RespClient, RedisError, writeLibrary } from './lib/redis.mjs';
+import { startRedis, RespClient, RedisError, luaLibrary } from './lib/redis.mjs';
 import { startService, waitReady, terminate } from './lib/processes.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -501,7 +501,7 @@ async function asUser(user, password) {
 
 // [command..., expect] where expect is 'ok' (any non-error) or 'denied'.
 // `library` is the write path's Function library, `notifications` the
-// notification service's (services/notification/redis_functions.cc).
+// notification service's (common/redis/lua/{write,notification}.lua).
 function aclMatrix(user, library, notifications) {
   const k = `accord:deploytest:${user}`;
   const writer = [
@@ -509,18 +509,21 @@ function aclMatrix(user, library, notifications) {
     ['FUNCTION', 'LOAD', 'REPLACE', library.code],
     ['SET', `${k}:secret`, 'x', 'NX'], ['GET', `${k}:secret`], ['EXISTS', `${k}:r`],
     // The write path: idempotency, checks, writes, event append + publish.
-    ['FCALL', library.name, '0', `accord:request:${k}`, '60',
-      '4', 'absent', `${k}:r`, '', 'etag', `${k}:r0`, 'e', 'live', `${k}:r0`, '', 'empty', `${k}:children`, '',
+    // KEYS: the event stream, the request key, each check's, each write's.
+    ['FCALL', library.name, '6', 'accord:events', `accord:request:${k}`,
+      `${k}:r`, `${k}:r0`, `${k}:r0`, `${k}:children`,
+      '1', '60', '4', 'absent', '', 'etag', 'e', 'live', '', 'empty', '',
       '0', '', '', 'result'],
-    ['FCALL', library.name, '0', `accord:request:${k}:2`, '60',
-      '1', 'absent', `${k}:r`, '',
+    ['FCALL', library.name, '9', 'accord:events', `accord:request:${k}:2`,
+      `${k}:r`, `${k}:r`, `${k}:index`, `${k}:children`, `${k}:children`, `${k}:index`, `${k}:search`,
+      '1', '60', '1', 'absent', '',
       '6',
-      '8', 'HSET', `${k}:r`, 'data', 'd', 'etag', 'e', 'deleted', '0',
-      '4', 'ZADD', `${k}:index`, '0', 'deploytest/1',
-      '3', 'SADD', `${k}:children`, 'deploytest/1',
-      '3', 'SREM', `${k}:children`, 'deploytest/1',
-      '3', 'ZREM', `${k}:index`, 'deploytest/1',
-      '3', 'HDEL', `${k}:search`, 'deploytest/1',
+      'HSET', '1', '6', 'data', 'd', 'etag', 'e', 'deleted', '0',
+      'ZADD', '1', '2', '0', 'deploytest/1',
+      'SADD', '1', '1', 'deploytest/1',
+      'SREM', '1', '1', 'deploytest/1',
+      'ZREM', '1', '1', 'deploytest/1',
+      'HDEL', '1', '1', 'deploytest/1',
       'accord.deploytest.v1.created', 'event-bytes', 'result'],
     ['HGETALL', `${k}:r`], ['HMGET', `${k}:r`, 'data', 'etag'], ['HGET', `${k}:r`, 'etag'],
     ['HSET', `${k}:h`, 'f', 'v'], ['HDEL', `${k}:h`, 'f'],
@@ -554,16 +557,16 @@ function aclMatrix(user, library, notifications) {
     ['ZRANGEBYSCORE', `${k}:due`, '-inf', '+inf', 'LIMIT', '0', '1'], ['ZSCORE', `${k}:due`, 'a'],
     ['ZREVRANGEBYLEX', `${k}:z`, '+', '-', 'LIMIT', '0', '1'], ['PEXPIRE', `${k}:h`, '60000'], ['PERSIST', `${k}:h`],
     // The notification functions (FCALL, never EVAL).
-    ['FCALL', 'accord_record_delivery_v1', '3', `${k}:delivery`, `${k}:deliveries`, `${k}:due`,
+    ['FCALL', notifications.fn('accord_record_delivery'), '3', `${k}:delivery`, `${k}:deliveries`, `${k}:due`,
       'delivery', 'event', '60000', '1-1', '0', 'subscriptions/x/deliveries/1-1'],
-    ['FCALL', 'accord_claim_delivery_v1', '1', `${k}:due`, 'subscriptions/x/deliveries/1-1', '1', '2'],
-    ['FCALL', 'accord_trim_events_v1', '2', `${k}:stream`, `${k}:trimmed`, '1-2'],
+    ['FCALL', notifications.fn('accord_claim_delivery'), '1', `${k}:due`, 'subscriptions/x/deliveries/1-1', '1', '2'],
+    ['FCALL', notifications.fn('accord_trim_events'), '2', `${k}:stream`, `${k}:trimmed`, '1-2'],
   ];
   const denied = [
     ['FLUSHALL'], ['FLUSHDB'], ['CONFIG', 'GET', 'maxmemory'], ['KEYS', '*'], ['SCAN', '0'], ['SWAPDB', '0', '1'],
     ['ACL', 'LIST'], ['EVAL', 'return 1', '0'], ['EVALSHA', 'e0e1f9fabfc9d4800c877a703b823ac0578ff8db', '0'],
-    ['SCRIPT', 'LOAD', 'return 1'], ['SCRIPT', 'FLUSH'], ['FUNCTION', 'FLUSH'], ['FUNCTION', 'DELETE', 'accord_v1'],
-    ['FUNCTION', 'DELETE', 'accord_notification_v1'],
+    ['SCRIPT', 'LOAD', 'return 1'], ['SCRIPT', 'FLUSH'], ['FUNCTION', 'FLUSH'], ['FUNCTION', 'DELETE', library.library],
+    ['FUNCTION', 'DELETE', notifications.library],
     ['CLIENT', 'LIST'], ['MODULE', 'LIST'], ['BGSAVE'], ['BGREWRITEAOF'], ['REPLICAOF', 'NO', 'ONE'], ['DEL', `${k}:r`],
     ['GET', 'other:key'], ['SET', 'other:key', 'x'], ['HGETALL', 'other:hash'], ['PUBLISH', 'other-channel', 'x'],
     ['PUBLISH', 'accord:other', 'x'],
@@ -590,8 +593,9 @@ function isDenied(reply) {
 }
 
 if (redis) {
-  const library = writeLibrary(fs.readFileSync(path.join(repo, 'common', 'write_path.cc'), 'utf8'));
-  const notifications = writeLibrary(fs.readFileSync(path.join(repo, 'services', 'notification', 'redis_functions.cc'), 'utf8'));
+  const lua = path.join(repo, 'common', 'redis', 'lua');
+  const library = luaLibrary(path.join(lua, 'write.lua'), 'accord_write');
+  const notifications = luaLibrary(path.join(lua, 'notification.lua'), 'accord_notification');
   for (const [user, password] of Object.entries(devPasswords)) {
     await test(`Redis ACL: ${user} may run what it needs and nothing else`, async () => {
       const problems = [];

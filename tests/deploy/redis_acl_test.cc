@@ -33,7 +33,7 @@
 #include "cli/importer.h"
 #include "cli/rpc_client.h"
 #include "common/config.h"
-#include "common/redis_client.h"
+#include "common/redis/client.h"
 #include "services/notification/test_support.h"
 #include "tests/harness/processes.h"
 

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "accord/events/v1/event.pb.h"
-#include "common/redis_client.h"
+#include "common/redis/client.h"
 
 namespace accord::testing {
 

@@ -42,7 +42,7 @@
 #include "common/config.h"
 #include "common/events.h"
 #include "common/exclusive_port.h"
-#include "common/redis_client.h"
+#include "common/redis/client.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/time_util.h"
 #include "tests/harness/event_log.h"

@@ -2,6 +2,7 @@
 // minimal RESP2 client to try each ACL user's permissions against it.
 
 import { spawn } from 'node:child_process';
+import crypto from 'node:crypto';
 import net from 'node:net';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -146,10 +147,16 @@ export async function startRedis({ conf, acl, appendfsync, redisServer = 'redis-
   return { port, stop, log: () => log };
 }
 
-// The write function from common/write_path.cc, as the services load it.
-export function writeLibrary(writePathSource) {
-  const m = /R"lua\(([\s\S]*?)\)lua"/.exec(writePathSource);
-  if (!m) throw new Error('cannot find the Lua library (R"lua(...)lua") in common/write_path.cc');
-  const name = /redis\.register_function\('([^']+)'/.exec(m[1])?.[1];
-  return { code: m[1], name };
+// A Function library from common/redis/lua/, as the services load it: the
+// text cmake/embed_lua.cmake embeds (a version from the file's SHA-256 in
+// every name). `name` is the first function it registers; fn(base) names
+// any of them.
+export function luaLibrary(luaPath, library) {
+  const body = fs.readFileSync(luaPath, 'utf8');
+  const version = crypto.createHash('sha256').update(body).digest('hex').slice(0, 12);
+  const code = `#!lua name=${library}_${version}\nlocal VERSION = '_${version}'\n${body}`;
+  const first = /redis\.register_function\('([^']+)'/.exec(body)?.[1];
+  if (!first) throw new Error(`no redis.register_function in ${luaPath}`);
+  const fn = (base) => `${base}_${version}`;
+  return { code, library: `${library}_${version}`, name: fn(first), fn };
 }

@@ -1,4 +1,4 @@
-#include "common/redis_client.h"
+#include "common/redis/client.h"
 
 #include <hiredis/hiredis.h>
 #include <poll.h>

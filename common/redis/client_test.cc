@@ -1,7 +1,7 @@
 // RedisClient against a real redis-server: the blocking pipeline and the
 // batching CommandAsync path the Get handlers use.
 
-#include "common/redis_client.h"
+#include "common/redis/client.h"
 
 #include <gtest/gtest.h>
 
