@@ -19,15 +19,10 @@
 
 namespace accord {
 
-struct Principal;
-
 // Who is acting, through which method and under which request, for
-// authorisation, events and the audit trail.
+// events and the audit trail (authorisation is the ResourceAdapter's).
 struct ChangeContext {
   std::string principal = "anonymous";
-  // The authenticated caller; null for the service's own internal writes,
-  // which skip per-object authorisation.
-  const Principal* caller = nullptr;
   // Full method name, e.g.
   // "/accord.agreement.v1.AgreementService/CreateAgreement".
   std::string method;

@@ -6,7 +6,7 @@
 // token codec whose key is shared by all replicas through Redis.
 //
 // Example:
-//   return Respond(ops_.Get(request->name()), response);
+//   return Respond(Transition(*request, caller), response);
 
 #include <grpcpp/grpcpp.h>
 
@@ -23,10 +23,11 @@
 #include "common/list.h"
 #include "common/record_store.h"
 #include "common/redis/client.h"
-#include "common/resource_ops.h"
 #include "common/rpc_observation.h"
 #include "common/status_macros.h"
 #include "common/trace_context.h"
+#include "google/protobuf/timestamp.pb.h"
+#include "google/protobuf/util/time_util.h"
 
 namespace accord {
 
@@ -51,7 +52,6 @@ inline ChangeContext ContextFor(const Principal& caller,
                                 absl::string_view request_id) {
   ChangeContext context = ContextFor(request_id);
   context.principal = caller.id;
-  context.caller = &caller;
   context.method = std::string(method);
   // The handler runs on the thread that serves its call's span.
   context.traceparent = CurrentTraceparent();
@@ -68,65 +68,6 @@ inline ChangeContext ContextFor(const Principal& caller,
     return ::accord::ToGrpcStatus(principal##_or_error.status());          \
   }                                                                        \
   [[maybe_unused]] const ::accord::Principal& principal = *principal##_or_error
-
-// Serves a Get on gRPC's callback API: authorises, then answers from the
-// Redis client's batch thread, so no gRPC thread waits for Redis and
-// concurrent Gets share round trips. Only for resources whose visibility
-// reads nothing from Redis (ResourceOps::GetAsync). `method` observes the
-// call itself; the server's interceptor observes only a request that does
-// not decode, which never reaches this handler.
-// Example:
-//   return ServeGet(context, get_institution_, auth_, institutions_,
-//                   request->name(), response);
-template <typename T>
-grpc::ServerUnaryReactor* ServeGet(grpc::CallbackServerContext* context,
-                                   const SelfObservedMethod& method,
-                                   Authenticator& auth, ResourceOps<T>& ops,
-                                   absl::string_view name, T* response) {
-  const absl::Time start = absl::Now();
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  // Taken here: the answer comes on another thread. The span lives until
-  // the call ends, after Finish.
-  const RpcSpan* span = CurrentRpc(*context);
-  auto finish = [reactor, context, &method, start, span](grpc::Status status) {
-    ObserveRpc(method.name(), status, absl::Now() - start, context->peer(),
-               span);
-    reactor->Finish(std::move(status));
-  };
-  absl::StatusOr<Principal> caller = auth.Authorize(*context, Access::kRead);
-  if (!caller.ok()) {
-    finish(ToGrpcStatus(caller.status()));
-    return reactor;
-  }
-  ops.GetAsync(name, *caller, [finish, response](absl::StatusOr<T> result) {
-    finish(Respond(std::move(result), response));
-  });
-  return reactor;
-}
-
-// Serves a Get on gRPC's callback API that reads synchronously on the
-// calling thread: a past revision or an as-of read, which take more than
-// one round trip and are rare. `read` runs once the caller is authorised.
-template <typename T>
-grpc::ServerUnaryReactor* ServeGetNow(
-    grpc::CallbackServerContext* context, const SelfObservedMethod& method,
-    Authenticator& auth,
-    const std::function<absl::StatusOr<T>(const Principal&)>& read,
-    T* response) {
-  const absl::Time start = absl::Now();
-  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  grpc::Status status;
-  absl::StatusOr<Principal> caller = auth.Authorize(*context, Access::kRead);
-  if (!caller.ok()) {
-    status = ToGrpcStatus(caller.status());
-  } else {
-    status = Respond(read(*caller), response);
-  }
-  ObserveRpc(method.name(), status, absl::Now() - start, context->peer(),
-             CurrentRpc(*context));
-  reactor->Finish(std::move(status));
-  return reactor;
-}
 
 // The page-token codec, created on first use (Redis may be down at start).
 class SharedPageTokenCodec {
@@ -157,31 +98,6 @@ absl::StatusOr<ListPage<T>> ListCollection(
       ListQuery query,
       ParseListQuery(*tokens, *T::descriptor(), request, allowed_order));
   return ListResources<T>(store, *tokens, collection, query, include, visible);
-}
-
-// One page of a List…Revisions method (AIP-162), newest first.
-// Example:
-//   return RespondRevisions(
-//       ListRevisionsPage(agreements_, codec_, caller, *request),
-//       *response->mutable_agreements(), response);
-template <typename T, typename Request>
-absl::StatusOr<ListPage<T>> ListRevisionsPage(ResourceOps<T>& ops,
-                                              SharedPageTokenCodec& codec,
-                                              const Principal& caller,
-                                              const Request& request) {
-  ACCORD_ASSIGN_OR_RETURN(const PageTokenCodec* tokens, codec.Get());
-  return ops.ListRevisions(request.name(), request.page_size(),
-                           request.page_token(), *tokens, &caller);
-}
-
-template <typename T, typename Response>
-grpc::Status RespondRevisions(absl::StatusOr<ListPage<T>> page,
-                              google::protobuf::RepeatedPtrField<T>& items,
-                              Response* response) {
-  if (!page.ok()) return ToGrpcStatus(page.status());
-  for (T& item : page->items) items.Add(std::move(item));
-  response->set_next_page_token(page->next_page_token);
-  return grpc::Status::OK;
 }
 
 // The `read_time` of an as-of read, checked: INVALID_ARGUMENT on

@@ -11,26 +11,25 @@ namespace {
 using institution::v1::Institution;
 using ::testing::ElementsAre;
 
-// Traits that pass every check and read nothing from Redis.
-ResourceTraits<Institution> WorkingTraits() {
-  ResourceTraits<Institution> traits;
-  traits.collection = "institutions";
-  traits.singular = "institution";
-  traits.event_prefix = "accord.institution.v1";
-  traits.source = "//accord/institution";
-  traits.validate = [](const Institution&) { return absl::OkStatus(); };
-  traits.plan_change = [](const Institution*, const Institution*, WritePlan&) {
+// Hooks that pass every check and read nothing from Redis.
+class TestHooks final : public StoreHooks<Institution> {
+ public:
+  std::string prefix = "accord.institution.v1";
+  std::string created_type;
+  bool concerns = true;
+
+  std::string event_prefix() const override { return prefix; }
+  std::string source() const override { return "//accord/institution"; }
+  std::string created_event_type() const override { return created_type; }
+  bool has_concerns() const override { return concerns; }
+  absl::Status Validate(const Institution&) const override {
     return absl::OkStatus();
-  };
-  traits.concerns = [](const Institution&) -> absl::StatusOr<Concerned> {
-    return Concerned();
-  };
-  traits.countries = [](const std::vector<std::string>&)
-      -> absl::StatusOr<absl::flat_hash_map<std::string, std::string>> {
-    return absl::flat_hash_map<std::string, std::string>();
-  };
-  return traits;
-}
+  }
+  absl::Status PlanChange(const Institution*, const Institution*,
+                          WritePlan&) const override {
+    return absl::OkStatus();
+  }
+};
 
 class ResourceOpsTest : public ::testing::Test {
  protected:
@@ -49,45 +48,50 @@ class ResourceOpsTest : public ::testing::Test {
 
 using ResourceOpsDeathTest = ResourceOpsTest;
 
-TEST_F(ResourceOpsDeathTest, RefusesTraitsThatNameNobody) {
+TEST_F(ResourceOpsDeathTest, RefusesHooksThatNameNobody) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
-  ResourceTraits<Institution> no_concerns = WorkingTraits();
-  no_concerns.concerns = nullptr;
+  TestHooks no_concerns;
+  no_concerns.concerns = false;
   EXPECT_DEATH(ResourceOps<Institution>(store_, write_path_, no_concerns),
-               "institutions: no `concerns` hook");
-  ResourceTraits<Institution> no_countries = WorkingTraits();
-  no_countries.countries = nullptr;
-  EXPECT_DEATH(ResourceOps<Institution>(store_, write_path_, no_countries),
-               "no `countries` resolver");
+               "institutions: no `Concerns` hook");
 }
 
 TEST_F(ResourceOpsDeathTest, RefusesAnUnregisteredStandardEventType) {
   GTEST_FLAG_SET(death_test_style, "threadsafe");
-  ResourceTraits<Institution> traits = WorkingTraits();
-  traits.created_event_type = "accord.institution.v1.founded";
-  EXPECT_DEATH(ResourceOps<Institution>(store_, write_path_, traits),
+  TestHooks hooks;
+  hooks.created_type = "accord.institution.v1.founded";
+  EXPECT_DEATH(ResourceOps<Institution>(store_, write_path_, hooks),
                "accord.institution.v1.founded is not a registered event type");
 }
 
 TEST_F(ResourceOpsTest, InternalEventsNeedNoConcerns) {
-  ResourceTraits<Institution> traits = WorkingTraits();
-  traits.event_prefix = "accord.subscription.v1";
-  traits.concerns = nullptr;
-  traits.countries = nullptr;
-  ResourceOps<Institution> ops(store_, write_path_, traits);
-  EXPECT_EQ(ops.traits().event_prefix, "accord.subscription.v1");
+  TestHooks hooks;
+  hooks.prefix = "accord.subscription.v1";
+  hooks.concerns = false;
+  ResourceOps<Institution> ops(store_, write_path_, hooks);
+  EXPECT_EQ(ops.schema().collection, "institutions");
 }
 
 TEST_F(ResourceOpsTest, AnUnregisteredCustomEventIsAnInternalError) {
-  ResourceOps<Institution> ops(store_, write_path_, WorkingTraits());
+  TestHooks hooks;
+  ResourceOps<Institution> ops(store_, write_path_, hooks);
   Institution before;
   before.set_name("institutions/a");
-  const absl::StatusOr<Institution> result =
-      ops.CommitCustom(before, "etag", "renamed", "", ChangeContext(), before);
+  const absl::StatusOr<Institution> result = ops.CommitCustom(
+      before, "etag", "renamed", "", ChangeContext(), before, nullptr);
   EXPECT_EQ(result.status().code(), absl::StatusCode::kInternal)
       << result.status();
   EXPECT_THAT(std::string(result.status().message()),
               ::testing::HasSubstr("accord.institution.v1.renamed"));
+}
+
+TEST(ResourceSchemaTest, ReadsTheResourceAnnotations) {
+  const ResourceSchema& schema = SchemaOf<Institution>();
+  EXPECT_EQ(schema.collection, "institutions");
+  EXPECT_EQ(schema.singular, "institution");
+  EXPECT_THAT(schema.writable_fields,
+              ElementsAre("names", "kind", "country_code", "parent",
+                          "relations", "external_ids", "website_uri", "state"));
 }
 
 TEST(ConcernedTest, NamesEveryInstitutionOnceWithTheCountriesFound) {

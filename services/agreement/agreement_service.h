@@ -1,9 +1,10 @@
 #ifndef ACCORD_SERVICES_AGREEMENT_AGREEMENT_SERVICE_H_
 #define ACCORD_SERVICES_AGREEMENT_AGREEMENT_SERVICE_H_
 
-// The handlers of accord.agreement.v1.AgreementService. Given a RedisClient
-// and an InstitutionDirectory, so tests can run it in-process or behind the
-// real binary.
+// The handlers of accord.agreement.v1.AgreementService: the wiring of its
+// four resources (each a module: *_resource.h) and its custom methods.
+// Given a RedisClient and an InstitutionDirectory, so tests can run it
+// in-process or behind the real binary.
 
 #include <functional>
 #include <memory>
@@ -18,10 +19,13 @@
 #include "common/list.h"
 #include "common/record_store.h"
 #include "common/redis/client.h"
-#include "common/resource_ops.h"
-#include "common/rpc_observation.h"
+#include "common/resource_adapter.h"
 #include "common/write_path.h"
+#include "services/agreement/agreement_resource.h"
+#include "services/agreement/committee_resource.h"
 #include "services/agreement/institution_directory.h"
+#include "services/agreement/milestone_resource.h"
+#include "services/agreement/session_resource.h"
 
 namespace accord::agreement {
 
@@ -44,28 +48,16 @@ class AgreementServiceImpl final
   // ResourceOps::UpgradeRecordsWithoutRevisions). Run once at start.
   absl::Status UpgradeRecordsWithoutRevisions();
 
-  grpc::Status CreateAgreement(grpc::ServerContext* context,
-                               const v1::CreateAgreementRequest* request,
-                               v1::Agreement* response) override;
-  grpc::ServerUnaryReactor* GetAgreement(grpc::CallbackServerContext* context,
-                                         const v1::GetAgreementRequest* request,
-                                         v1::Agreement* response) override;
-  grpc::Status ListAgreements(grpc::ServerContext* context,
-                              const v1::ListAgreementsRequest* request,
-                              v1::ListAgreementsResponse* response) override;
-  grpc::Status ListAgreementRevisions(
-      grpc::ServerContext* context,
-      const v1::ListAgreementRevisionsRequest* request,
-      v1::ListAgreementRevisionsResponse* response) override;
-  grpc::Status UpdateAgreement(grpc::ServerContext* context,
-                               const v1::UpdateAgreementRequest* request,
-                               v1::Agreement* response) override;
-  grpc::Status DeleteAgreement(grpc::ServerContext* context,
-                               const v1::DeleteAgreementRequest* request,
-                               v1::Agreement* response) override;
-  grpc::Status UndeleteAgreement(grpc::ServerContext* context,
-                                 const v1::UndeleteAgreementRequest* request,
-                                 v1::Agreement* response) override;
+  // The standard methods, served by each resource's adapter.
+  ACCORD_STANDARD_METHODS(v1, Agreement, Agreements, agreements_)
+  ACCORD_CALLBACK_GET(v1, Agreement, agreements_)
+  ACCORD_STANDARD_METHODS(v1, Committee, Committees, committees_)
+  ACCORD_CALLBACK_GET(v1, Committee, committees_)
+  ACCORD_STANDARD_METHODS(v1, Session, Sessions, sessions_)
+  ACCORD_CALLBACK_GET(v1, Session, sessions_)
+  ACCORD_STANDARD_METHODS(v1, Milestone, Milestones, milestones_)
+  ACCORD_SYNC_GET(v1, Milestone, milestones_)
+
   grpc::Status RecordAgreementAction(
       grpc::ServerContext* context,
       const v1::RecordAgreementActionRequest* request,
@@ -81,75 +73,6 @@ class AgreementServiceImpl final
       grpc::ServerContext* context,
       const v1::ListCooperationAreasRequest* request,
       v1::ListCooperationAreasResponse* response) override;
-
-  grpc::Status CreateCommittee(grpc::ServerContext* context,
-                               const v1::CreateCommitteeRequest* request,
-                               v1::Committee* response) override;
-  grpc::ServerUnaryReactor* GetCommittee(grpc::CallbackServerContext* context,
-                                         const v1::GetCommitteeRequest* request,
-                                         v1::Committee* response) override;
-  grpc::Status ListCommittees(grpc::ServerContext* context,
-                              const v1::ListCommitteesRequest* request,
-                              v1::ListCommitteesResponse* response) override;
-  grpc::Status ListCommitteeRevisions(
-      grpc::ServerContext* context,
-      const v1::ListCommitteeRevisionsRequest* request,
-      v1::ListCommitteeRevisionsResponse* response) override;
-  grpc::Status UpdateCommittee(grpc::ServerContext* context,
-                               const v1::UpdateCommitteeRequest* request,
-                               v1::Committee* response) override;
-  grpc::Status DeleteCommittee(grpc::ServerContext* context,
-                               const v1::DeleteCommitteeRequest* request,
-                               v1::Committee* response) override;
-  grpc::Status UndeleteCommittee(grpc::ServerContext* context,
-                                 const v1::UndeleteCommitteeRequest* request,
-                                 v1::Committee* response) override;
-
-  grpc::Status CreateSession(grpc::ServerContext* context,
-                             const v1::CreateSessionRequest* request,
-                             v1::Session* response) override;
-  grpc::ServerUnaryReactor* GetSession(grpc::CallbackServerContext* context,
-                                       const v1::GetSessionRequest* request,
-                                       v1::Session* response) override;
-  grpc::Status ListSessions(grpc::ServerContext* context,
-                            const v1::ListSessionsRequest* request,
-                            v1::ListSessionsResponse* response) override;
-  grpc::Status ListSessionRevisions(
-      grpc::ServerContext* context,
-      const v1::ListSessionRevisionsRequest* request,
-      v1::ListSessionRevisionsResponse* response) override;
-  grpc::Status UpdateSession(grpc::ServerContext* context,
-                             const v1::UpdateSessionRequest* request,
-                             v1::Session* response) override;
-  grpc::Status DeleteSession(grpc::ServerContext* context,
-                             const v1::DeleteSessionRequest* request,
-                             v1::Session* response) override;
-  grpc::Status UndeleteSession(grpc::ServerContext* context,
-                               const v1::UndeleteSessionRequest* request,
-                               v1::Session* response) override;
-
-  grpc::Status CreateMilestone(grpc::ServerContext* context,
-                               const v1::CreateMilestoneRequest* request,
-                               v1::Milestone* response) override;
-  grpc::Status GetMilestone(grpc::ServerContext* context,
-                            const v1::GetMilestoneRequest* request,
-                            v1::Milestone* response) override;
-  grpc::Status ListMilestones(grpc::ServerContext* context,
-                              const v1::ListMilestonesRequest* request,
-                              v1::ListMilestonesResponse* response) override;
-  grpc::Status ListMilestoneRevisions(
-      grpc::ServerContext* context,
-      const v1::ListMilestoneRevisionsRequest* request,
-      v1::ListMilestoneRevisionsResponse* response) override;
-  grpc::Status UpdateMilestone(grpc::ServerContext* context,
-                               const v1::UpdateMilestoneRequest* request,
-                               v1::Milestone* response) override;
-  grpc::Status DeleteMilestone(grpc::ServerContext* context,
-                               const v1::DeleteMilestoneRequest* request,
-                               v1::Milestone* response) override;
-  grpc::Status UndeleteMilestone(grpc::ServerContext* context,
-                                 const v1::UndeleteMilestoneRequest* request,
-                                 v1::Milestone* response) override;
   grpc::Status TransitionMilestone(
       grpc::ServerContext* context,
       const v1::TransitionMilestoneRequest* request,
@@ -160,21 +83,6 @@ class AgreementServiceImpl final
       v1::QueryDueMilestonesResponse* response) override;
 
  private:
-  // The Gets observe themselves (ServeGet).
-  SelfObservedMethod get_agreement_{
-      "/accord.agreement.v1.AgreementService/GetAgreement"};
-  SelfObservedMethod get_committee_{
-      "/accord.agreement.v1.AgreementService/GetCommittee"};
-  SelfObservedMethod get_session_{
-      "/accord.agreement.v1.AgreementService/GetSession"};
-  // The resolver of every resource's event countries: the institution
-  // service's answers, through `directory_` and its cache.
-  CountryResolver CountriesOfInstitutions();
-  ResourceTraits<v1::Agreement> AgreementTraits();
-  ResourceTraits<v1::Committee> CommitteeTraits();
-  ResourceTraits<v1::Session> SessionTraits();
-  ResourceTraits<v1::Milestone> MilestoneTraits();
-
   // The first result of an earlier `verb` call with `request_id` (if any)
   // and the stored agreement `name` (if any), in one pipelined round trip.
   struct PriorAndRecord {
@@ -227,11 +135,14 @@ class AgreementServiceImpl final
   InstitutionDirectory& directory_;
   RecordStore store_;
   WritePath write_path_;
-  ResourceOps<v1::Agreement> agreements_;
-  ResourceOps<v1::Committee> committees_;
-  ResourceOps<v1::Session> sessions_;
-  ResourceOps<v1::Milestone> milestones_;
   SharedPageTokenCodec codec_;
+  ServiceWiring wiring_{"accord.agreement.v1.AgreementService", store_,
+                        write_path_, auth_, codec_};
+  // The resources, one line each (see common/resource_adapter.h).
+  AgreementResource agreements_{wiring_, directory_, store_};
+  CommitteeResource committees_{wiring_, directory_, store_};
+  SessionResource sessions_{wiring_, directory_, store_};
+  MilestoneResource milestones_{wiring_, directory_, store_};
 };
 
 }  // namespace accord::agreement

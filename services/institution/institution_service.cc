@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstddef>
+#include <functional>
 #include <utility>
 #include <vector>
 
@@ -18,6 +19,7 @@
 #include "common/status_macros.h"
 #include "common/text_fold.h"
 #include "common/validation.h"
+#include "services/institution/institution_resource.h"
 #include "services/institution/institution_validation.h"
 #include "services/institution/search_index.h"
 
@@ -27,66 +29,51 @@ namespace {
 using v1::Institution;
 using v1::Official;
 
-constexpr char kSource[] = "//accord/institution";
-
-std::string Method(absl::string_view name) {
-  return absl::StrCat("/accord.institution.v1.InstitutionService/", name);
-}
 constexpr int kMaxBatch = 1000;
 constexpr size_t kMaxQueryLength = 512;
-// Deeper than any real hierarchy; bounds the walk on a corrupted chain.
-constexpr int kMaxAncestors = 64;
 
-std::string ChildrenKey(absl::string_view parent) {
-  return absl::StrCat("accord:children:", parent);
-}
+// An institution whose names match a search, with its best name's score
+// in millionths.
+struct SearchCandidate {
+  int64_t score;
+  std::string name;
+  int name_index;
+};
 
-std::string SearchEntry(const Institution& institution) {
-  std::vector<std::string> names;
-  names.reserve(institution.names_size());
-  for (const auto& name : institution.names()) names.push_back(name.text());
-  return EncodeSearchEntry(names);
-}
-
-ResourceTraits<Official> OfficialTraits(CountryResolver countries) {
-  ResourceTraits<Official> traits;
-  traits.collection = "officials";
-  traits.singular = "official";
-  traits.event_prefix = "accord.official.v1";
-  traits.source = kSource;
-  traits.writable_fields = {"names", "positions"};
-  traits.validate = ValidateOfficial;
-  traits.plan_change = [](const Official*, const Official* after,
-                          WritePlan& plan) {
-    if (after == nullptr) return absl::OkStatus();
-    for (int i = 0; i < after->positions_size(); ++i) {
-      const std::string field =
-          absl::StrCat("official.positions[", i, "].institution");
-      plan.ExpectLive(
-          RecordKey(after->positions(i).institution()),
-          InvalidField(field, absl::StrCat(after->positions(i).institution(),
-                                           " is not a live institution")));
+// The entries of the search `index` that match `query` and come after the
+// page cursor, best first.
+std::vector<SearchCandidate> RankCandidates(
+    const RedisValue& index, const std::string& query,
+    const std::function<bool(int64_t, const std::string&)>&
+        comes_after_cursor) {
+  const SearchKeys query_keys = MakeSearchKeys(query);
+  const SearchKeysView query_view = ViewOf(query_keys);
+  std::vector<SearchCandidate> candidates;
+  DecodedSearchEntry entry;
+  for (size_t i = 0; i + 1 < index.elements.size(); i += 2) {
+    const std::string& name = index.elements[i].text;
+    DecodeSearchEntry(index.elements[i + 1].text, entry);
+    double best = 0;
+    int best_index = 0;
+    for (size_t n = 0; n < entry.names.size(); ++n) {
+      const double score = SearchScore(query_view, entry.names[n]);
+      if (score > best) {
+        best = score;
+        best_index = static_cast<int>(n);
+      }
     }
-    return absl::OkStatus();
-  };
-  traits.scope =
-      [](const Official& official) -> absl::StatusOr<std::vector<std::string>> {
-    std::vector<std::string> scope;
-    for (const auto& position : official.positions()) {
-      scope.push_back(position.institution());
+    // Rounded, not truncated: tier weights times levels (0.45 x 0.7) are
+    // not exact in binary.
+    const int64_t score = std::llround(best * 1e6);
+    if (score > 0 && comes_after_cursor(score, name)) {
+      candidates.push_back({score, name, best_index});
     }
-    return scope;
-  };
-  // The institutions of its positions.
-  traits.concerns = [](const Official& official) -> absl::StatusOr<Concerned> {
-    Concerned concerned;
-    for (const auto& position : official.positions()) {
-      concerned.AddInstitution(position.institution());
-    }
-    return concerned;
-  };
-  traits.countries = std::move(countries);
-  return traits;
+  }
+  std::sort(candidates.begin(), candidates.end(),
+            [](const SearchCandidate& a, const SearchCandidate& b) {
+              return a.score != b.score ? a.score > b.score : a.name < b.name;
+            });
+  return candidates;
 }
 
 }  // namespace
@@ -97,147 +84,10 @@ InstitutionServiceImpl::InstitutionServiceImpl(RedisClient& redis,
       auth_(auth),
       store_(redis),
       write_path_(redis),
-      institutions_(store_, write_path_, InstitutionTraits()),
-      officials_(store_, write_path_,
-                 OfficialTraits(CountriesOfInstitutions())),
       codec_(redis) {
   // Builds the transliteration rules (tens of milliseconds) now rather than
   // in the first search.
   LatinSearchKey("\u0430");
-}
-
-CountryResolver InstitutionServiceImpl::CountriesOfInstitutions() {
-  return [this](const std::vector<std::string>& names)
-             -> absl::StatusOr<absl::flat_hash_map<std::string, std::string>> {
-    ACCORD_ASSIGN_OR_RETURN(auto records, store_.GetMany(names));
-    absl::flat_hash_map<std::string, std::string> countries;
-    for (size_t i = 0; i < names.size(); ++i) {
-      if (!records[i].has_value() || records[i]->deleted) continue;
-      ACCORD_ASSIGN_OR_RETURN(Institution institution,
-                              ParseRecord<Institution>(*records[i]));
-      countries[names[i]] = institution.country_code();
-    }
-    return countries;
-  };
-}
-
-ResourceTraits<Institution> InstitutionServiceImpl::InstitutionTraits() {
-  ResourceTraits<Institution> traits;
-  traits.collection = "institutions";
-  traits.singular = "institution";
-  traits.event_prefix = "accord.institution.v1";
-  traits.source = kSource;
-  traits.writable_fields = {"names",       "kind",      "country_code",
-                            "parent",      "relations", "external_ids",
-                            "website_uri", "state"};
-  traits.validate = ValidateInstitution;
-  traits.plan_change = [this](const Institution* before,
-                              const Institution* after, WritePlan& plan) {
-    return PlanInstitutionChange(before, after, plan);
-  };
-  // An editor acts for an institution and for the institutions under it.
-  traits.scope = [](const Institution& institution)
-      -> absl::StatusOr<std::vector<std::string>> {
-    return std::vector<std::string>{institution.name(), institution.parent()};
-  };
-  // Itself, with the country it has after the change, and its parent.
-  traits.concerns =
-      [](const Institution& institution) -> absl::StatusOr<Concerned> {
-    Concerned concerned;
-    concerned.AddInstitution(institution.name(), institution.country_code());
-    concerned.AddInstitution(institution.parent());
-    return concerned;
-  };
-  traits.countries = CountriesOfInstitutions();
-  return traits;
-}
-
-absl::Status InstitutionServiceImpl::PlanInstitutionChange(
-    const Institution* before, const Institution* after, WritePlan& plan) {
-  if (after != nullptr) {
-    if (!after->parent().empty()) {
-      plan.ExpectLive(RecordKey(after->parent()),
-                      InvalidField("institution.parent",
-                                   absl::StrCat(after->parent(),
-                                                " is not a live institution")));
-      if (before == nullptr || before->parent() != after->parent()) {
-        ACCORD_RETURN_IF_ERROR(CheckNoCycle(*after));
-      }
-    }
-    for (int i = 0; i < after->relations_size(); ++i) {
-      const std::string& related = after->relations(i).institution();
-      plan.ExpectLive(
-          RecordKey(related),
-          InvalidField(
-              absl::StrCat("institution.relations[", i, "].institution"),
-              absl::StrCat(related, " is not a live institution")));
-    }
-  }
-  if (before != nullptr && after == nullptr) {
-    plan.ExpectEmptySet(
-        ChildrenKey(before->name()),
-        ErrorWithReason(absl::StatusCode::kFailedPrecondition,
-                        absl::StrCat(before->name(),
-                                     " has live child institutions; delete or "
-                                     "re-parent them first"),
-                        "HAS_CHILDREN"));
-  }
-  // Index updates: leave the old parent's child set and the search index,
-  // then join the new ones.
-  if (before != nullptr) {
-    if (!before->parent().empty()) {
-      plan.Write({"SREM", ChildrenKey(before->parent()), before->name()});
-    }
-    plan.Write({"HDEL", kSearchIndexKey, before->name()});
-  }
-  if (after != nullptr) {
-    if (!after->parent().empty()) {
-      plan.Write({"SADD", ChildrenKey(after->parent()), after->name()});
-    }
-    plan.Write({"HSET", kSearchIndexKey, after->name(), SearchEntry(*after)});
-  }
-  return absl::OkStatus();
-}
-
-absl::Status InstitutionServiceImpl::CheckNoCycle(
-    const Institution& institution) {
-  std::string ancestor = institution.parent();
-  for (int depth = 0; depth < kMaxAncestors && !ancestor.empty(); ++depth) {
-    if (ancestor == institution.name()) {
-      return InvalidField("institution.parent",
-                          "would make the institution its own ancestor");
-    }
-    ACCORD_ASSIGN_OR_RETURN(std::optional<StoredRecord> record,
-                            store_.Get(ancestor));
-    if (!record.has_value()) return absl::OkStatus();  // reported as not live
-    ACCORD_ASSIGN_OR_RETURN(Institution parent,
-                            ParseRecord<Institution>(*record));
-    ancestor = parent.parent();
-  }
-  return absl::OkStatus();
-}
-
-grpc::Status InstitutionServiceImpl::CreateInstitution(
-    grpc::ServerContext* context, const v1::CreateInstitutionRequest* request,
-    Institution* response) {
-  ACCORD_AUTHORIZE(caller, auth_, context, Access::kWrite);
-  Institution institution = request->institution();
-  if (institution.state() == Institution::STATE_UNSPECIFIED) {
-    institution.set_state(Institution::STATE_ACTIVE);
-  }
-  return Respond(
-      institutions_.Create(std::move(institution), request->institution_id(),
-                           request->request_id(),
-                           ContextFor(caller, Method("CreateInstitution"),
-                                      request->request_id())),
-      response);
-}
-
-grpc::ServerUnaryReactor* InstitutionServiceImpl::GetInstitution(
-    grpc::CallbackServerContext* context,
-    const v1::GetInstitutionRequest* request, Institution* response) {
-  return ServeGet(context, get_institution_, auth_, institutions_,
-                  request->name(), response);
 }
 
 absl::Status InstitutionServiceImpl::UpgradeRecordsWithoutRevisions() {
@@ -254,71 +104,10 @@ absl::Status InstitutionServiceImpl::UpgradeRecordsWithoutRevisions() {
   return absl::OkStatus();
 }
 
-grpc::Status InstitutionServiceImpl::ListInstitutions(
-    grpc::ServerContext* context, const v1::ListInstitutionsRequest* request,
-    v1::ListInstitutionsResponse* response) {
-  ACCORD_AUTHORIZE(caller, auth_, context, Access::kRead);
-  absl::StatusOr<ListPage<Institution>> page = ListCollection<Institution>(
-      codec_, store_, "institutions",
-      {request->page_size(), request->page_token(), request->filter(),
-       request->order_by(), request->show_deleted(), ""},
-      {"name", "create_time", "update_time", "country_code"});
-  if (!page.ok()) return ToGrpcStatus(page.status());
-  for (Institution& institution : page->items) {
-    *response->add_institutions() = std::move(institution);
-  }
-  response->set_next_page_token(page->next_page_token);
-  return grpc::Status::OK;
-}
-
-grpc::Status InstitutionServiceImpl::ListInstitutionRevisions(
-    grpc::ServerContext* context,
-    const v1::ListInstitutionRevisionsRequest* request,
-    v1::ListInstitutionRevisionsResponse* response) {
-  ACCORD_AUTHORIZE(caller, auth_, context, Access::kRead);
-  return RespondRevisions(
-      ListRevisionsPage(institutions_, codec_, caller, *request),
-      *response->mutable_institutions(), response);
-}
-
-grpc::Status InstitutionServiceImpl::UpdateInstitution(
-    grpc::ServerContext* context, const v1::UpdateInstitutionRequest* request,
-    Institution* response) {
-  ACCORD_AUTHORIZE(caller, auth_, context, Access::kWrite);
-  return Respond(
-      institutions_.Update(request->institution(), request->update_mask(),
-                           request->request_id(),
-                           ContextFor(caller, Method("UpdateInstitution"),
-                                      request->request_id())),
-      response);
-}
-
-grpc::Status InstitutionServiceImpl::DeleteInstitution(
-    grpc::ServerContext* context, const v1::DeleteInstitutionRequest* request,
-    Institution* response) {
-  ACCORD_AUTHORIZE(caller, auth_, context, Access::kWrite);
-  return Respond(institutions_.Delete(
-                     request->name(), request->etag(), request->request_id(),
-                     ContextFor(caller, Method("DeleteInstitution"),
-                                request->request_id())),
-                 response);
-}
-
-grpc::Status InstitutionServiceImpl::UndeleteInstitution(
-    grpc::ServerContext* context, const v1::UndeleteInstitutionRequest* request,
-    Institution* response) {
-  ACCORD_AUTHORIZE(caller, auth_, context, Access::kWrite);
-  return Respond(institutions_.Undelete(
-                     request->name(), request->etag(), request->request_id(),
-                     ContextFor(caller, Method("UndeleteInstitution"),
-                                request->request_id())),
-                 response);
-}
-
 // Shared by both batch methods: all live, or NOT_FOUND naming the missing.
 template <typename T>
 absl::StatusOr<std::vector<T>> BatchGet(
-    RecordStore& store, const ResourceOps<T>& ops,
+    RecordStore& store, const ResourceAdapter<T>& ops,
     const google::protobuf::RepeatedPtrField<std::string>& names) {
   if (names.empty()) return InvalidField("names", "must name at least one");
   if (names.size() > kMaxBatch) {
@@ -404,41 +193,10 @@ absl::StatusOr<v1::SearchInstitutionsResponse> InstitutionServiceImpl::Search(
     return score < after.first || (score == after.first && name > after.second);
   };
 
-  const SearchKeys query_keys = MakeSearchKeys(query);
-  const SearchKeysView query_view = ViewOf(query_keys);
-
   ACCORD_ASSIGN_OR_RETURN(RedisValue index,
                           redis_.Command({"HGETALL", kSearchIndexKey}));
-  struct Candidate {
-    int64_t score;
-    std::string name;
-    int name_index;
-  };
-  std::vector<Candidate> candidates;
-  DecodedSearchEntry entry;
-  for (size_t i = 0; i + 1 < index.elements.size(); i += 2) {
-    const std::string& name = index.elements[i].text;
-    DecodeSearchEntry(index.elements[i + 1].text, entry);
-    double best = 0;
-    int best_index = 0;
-    for (size_t n = 0; n < entry.names.size(); ++n) {
-      const double score = SearchScore(query_view, entry.names[n]);
-      if (score > best) {
-        best = score;
-        best_index = static_cast<int>(n);
-      }
-    }
-    // Rounded, not truncated: tier weights times levels (0.45 x 0.7) are
-    // not exact in binary.
-    const int64_t score = std::llround(best * 1e6);
-    if (score > 0 && comes_after_cursor(score, name)) {
-      candidates.push_back({score, name, best_index});
-    }
-  }
-  std::sort(candidates.begin(), candidates.end(),
-            [](const Candidate& a, const Candidate& b) {
-              return a.score != b.score ? a.score > b.score : a.name < b.name;
-            });
+  const std::vector<SearchCandidate> candidates =
+      RankCandidates(index, query, comes_after_cursor);
 
   v1::SearchInstitutionsResponse response;
   constexpr size_t kFetchBatch = 128;
@@ -527,84 +285,6 @@ grpc::Status InstitutionServiceImpl::SearchInstitutions(
     v1::SearchInstitutionsResponse* response) {
   ACCORD_AUTHORIZE(caller, auth_, context, Access::kRead);
   return Respond(Search(*request), response);
-}
-
-grpc::Status InstitutionServiceImpl::CreateOfficial(
-    grpc::ServerContext* context, const v1::CreateOfficialRequest* request,
-    Official* response) {
-  ACCORD_AUTHORIZE(caller, auth_, context, Access::kWrite);
-  return Respond(
-      officials_.Create(
-          request->official(), request->official_id(), request->request_id(),
-          ContextFor(caller, Method("CreateOfficial"), request->request_id())),
-      response);
-}
-
-grpc::ServerUnaryReactor* InstitutionServiceImpl::GetOfficial(
-    grpc::CallbackServerContext* context, const v1::GetOfficialRequest* request,
-    Official* response) {
-  return ServeGet(context, get_official_, auth_, officials_, request->name(),
-                  response);
-}
-
-grpc::Status InstitutionServiceImpl::ListOfficials(
-    grpc::ServerContext* context, const v1::ListOfficialsRequest* request,
-    v1::ListOfficialsResponse* response) {
-  ACCORD_AUTHORIZE(caller, auth_, context, Access::kRead);
-  absl::StatusOr<ListPage<Official>> page = ListCollection<Official>(
-      codec_, store_, "officials",
-      {request->page_size(), request->page_token(), request->filter(),
-       request->order_by(), request->show_deleted(), ""},
-      {"name", "create_time", "update_time"});
-  if (!page.ok()) return ToGrpcStatus(page.status());
-  for (Official& official : page->items) {
-    *response->add_officials() = std::move(official);
-  }
-  response->set_next_page_token(page->next_page_token);
-  return grpc::Status::OK;
-}
-
-grpc::Status InstitutionServiceImpl::ListOfficialRevisions(
-    grpc::ServerContext* context,
-    const v1::ListOfficialRevisionsRequest* request,
-    v1::ListOfficialRevisionsResponse* response) {
-  ACCORD_AUTHORIZE(caller, auth_, context, Access::kRead);
-  return RespondRevisions(
-      ListRevisionsPage(officials_, codec_, caller, *request),
-      *response->mutable_officials(), response);
-}
-
-grpc::Status InstitutionServiceImpl::UpdateOfficial(
-    grpc::ServerContext* context, const v1::UpdateOfficialRequest* request,
-    Official* response) {
-  ACCORD_AUTHORIZE(caller, auth_, context, Access::kWrite);
-  return Respond(
-      officials_.Update(
-          request->official(), request->update_mask(), request->request_id(),
-          ContextFor(caller, Method("UpdateOfficial"), request->request_id())),
-      response);
-}
-
-grpc::Status InstitutionServiceImpl::DeleteOfficial(
-    grpc::ServerContext* context, const v1::DeleteOfficialRequest* request,
-    Official* response) {
-  ACCORD_AUTHORIZE(caller, auth_, context, Access::kWrite);
-  return Respond(
-      officials_.Delete(
-          request->name(), request->etag(), request->request_id(),
-          ContextFor(caller, Method("DeleteOfficial"), request->request_id())),
-      response);
-}
-
-grpc::Status InstitutionServiceImpl::UndeleteOfficial(
-    grpc::ServerContext* context, const v1::UndeleteOfficialRequest* request,
-    Official* response) {
-  ACCORD_AUTHORIZE(caller, auth_, context, Access::kWrite);
-  return Respond(officials_.Undelete(
-                     request->name(), request->etag(), request->request_id(),
-                     ContextFor(caller, Method("UndeleteOfficial"),
-                                request->request_id())),
-                 response);
 }
 
 grpc::Status InstitutionServiceImpl::BatchGetOfficials(

@@ -16,9 +16,10 @@
 #include "common/list.h"
 #include "common/record_store.h"
 #include "common/redis/client.h"
-#include "common/resource_ops.h"
-#include "common/rpc_observation.h"
+#include "common/resource_adapter.h"
 #include "common/write_path.h"
+#include "services/institution/institution_resource.h"
+#include "services/institution/official_resource.h"
 
 namespace accord::institution {
 
@@ -41,30 +42,12 @@ class InstitutionServiceImpl final
   // start.
   absl::Status UpgradeRecordsWithoutRevisions();
 
-  grpc::Status CreateInstitution(grpc::ServerContext* context,
-                                 const v1::CreateInstitutionRequest* request,
-                                 v1::Institution* response) override;
-  grpc::ServerUnaryReactor* GetInstitution(
-      grpc::CallbackServerContext* context,
-      const v1::GetInstitutionRequest* request,
-      v1::Institution* response) override;
-  grpc::Status ListInstitutions(
-      grpc::ServerContext* context, const v1::ListInstitutionsRequest* request,
-      v1::ListInstitutionsResponse* response) override;
-  grpc::Status ListInstitutionRevisions(
-      grpc::ServerContext* context,
-      const v1::ListInstitutionRevisionsRequest* request,
-      v1::ListInstitutionRevisionsResponse* response) override;
-  grpc::Status UpdateInstitution(grpc::ServerContext* context,
-                                 const v1::UpdateInstitutionRequest* request,
-                                 v1::Institution* response) override;
-  grpc::Status DeleteInstitution(grpc::ServerContext* context,
-                                 const v1::DeleteInstitutionRequest* request,
-                                 v1::Institution* response) override;
-  grpc::Status UndeleteInstitution(
-      grpc::ServerContext* context,
-      const v1::UndeleteInstitutionRequest* request,
-      v1::Institution* response) override;
+  // The standard methods, served by each resource's adapter.
+  ACCORD_STANDARD_METHODS(v1, Institution, Institutions, institutions_)
+  ACCORD_CALLBACK_GET(v1, Institution, institutions_)
+  ACCORD_STANDARD_METHODS(v1, Official, Officials, officials_)
+  ACCORD_CALLBACK_GET(v1, Official, officials_)
+
   grpc::Status BatchGetInstitutions(
       grpc::ServerContext* context,
       const v1::BatchGetInstitutionsRequest* request,
@@ -74,55 +57,24 @@ class InstitutionServiceImpl final
       const v1::SearchInstitutionsRequest* request,
       v1::SearchInstitutionsResponse* response) override;
 
-  grpc::Status CreateOfficial(grpc::ServerContext* context,
-                              const v1::CreateOfficialRequest* request,
-                              v1::Official* response) override;
-  grpc::ServerUnaryReactor* GetOfficial(grpc::CallbackServerContext* context,
-                                        const v1::GetOfficialRequest* request,
-                                        v1::Official* response) override;
-  grpc::Status ListOfficials(grpc::ServerContext* context,
-                             const v1::ListOfficialsRequest* request,
-                             v1::ListOfficialsResponse* response) override;
-  grpc::Status ListOfficialRevisions(
-      grpc::ServerContext* context,
-      const v1::ListOfficialRevisionsRequest* request,
-      v1::ListOfficialRevisionsResponse* response) override;
-  grpc::Status UpdateOfficial(grpc::ServerContext* context,
-                              const v1::UpdateOfficialRequest* request,
-                              v1::Official* response) override;
-  grpc::Status DeleteOfficial(grpc::ServerContext* context,
-                              const v1::DeleteOfficialRequest* request,
-                              v1::Official* response) override;
-  grpc::Status UndeleteOfficial(grpc::ServerContext* context,
-                                const v1::UndeleteOfficialRequest* request,
-                                v1::Official* response) override;
   grpc::Status BatchGetOfficials(
       grpc::ServerContext* context, const v1::BatchGetOfficialsRequest* request,
       v1::BatchGetOfficialsResponse* response) override;
 
  private:
-  // The Gets observe themselves (ServeGet).
-  SelfObservedMethod get_institution_{
-      "/accord.institution.v1.InstitutionService/GetInstitution"};
-  SelfObservedMethod get_official_{
-      "/accord.institution.v1.InstitutionService/GetOfficial"};
-  // Country codes of live institutions, from this service's own store.
-  CountryResolver CountriesOfInstitutions();
-  ResourceTraits<v1::Institution> InstitutionTraits();
   absl::StatusOr<v1::SearchInstitutionsResponse> Search(
       const v1::SearchInstitutionsRequest& request);
-  absl::Status PlanInstitutionChange(const v1::Institution* before,
-                                     const v1::Institution* after,
-                                     WritePlan& plan);
-  absl::Status CheckNoCycle(const v1::Institution& institution);
 
   RedisClient& redis_;
   Authenticator& auth_;
   RecordStore store_;
   WritePath write_path_;
-  ResourceOps<v1::Institution> institutions_;
-  ResourceOps<v1::Official> officials_;
   SharedPageTokenCodec codec_;
+  ServiceWiring wiring_{"accord.institution.v1.InstitutionService", store_,
+                        write_path_, auth_, codec_};
+  // The resources, one line each (see common/resource_adapter.h).
+  InstitutionResource institutions_{wiring_, store_};
+  OfficialResource officials_{wiring_, store_};
 };
 
 }  // namespace accord::institution

@@ -36,7 +36,6 @@ constexpr int kRedriveScanBatch = 256;
 ChangeContext RedriveContext(const Principal& caller) {
   ChangeContext context;
   context.principal = caller.id;
-  context.caller = &caller;
   context.method =
       "/accord.notification.v1.NotificationService/RedriveDeadLetters";
   context.time = absl::Now();

@@ -29,7 +29,6 @@ std::string Method(absl::string_view name) {
 using v1::Delivery;
 using v1::Subscription;
 
-constexpr char kSource[] = "//accord/notification";
 constexpr int kMaxEventTypes = 100;
 constexpr int kEventReadBatch = 500;
 // A ListEvents page reads at most this many entries, so a rare match
@@ -142,28 +141,9 @@ NotificationServiceImpl::NotificationServiceImpl(
       stream_(redis),
       deliveries_(redis, delivery_retention),
       health_(redis),
-      subscriptions_(store_, write_path_, SubscriptionTraits()),
       codec_(redis),
       limits_(limits),
       stream_slots_(limits.max_watch_streams_per_principal) {}
-
-ResourceTraits<Subscription> NotificationServiceImpl::SubscriptionTraits() {
-  ResourceTraits<Subscription> traits;
-  traits.collection = "subscriptions";
-  traits.singular = "subscription";
-  traits.event_prefix = "accord.subscription.v1";
-  traits.source = kSource;
-  traits.writable_fields = {"display_name", "owner",  "event_types",
-                            "filter",       "stream", "webhook"};
-  traits.validate = [this](const Subscription& subscription) {
-    return ValidateSubscription(subscription);
-  };
-  traits.plan_change = [this](const Subscription* before,
-                              const Subscription* after, WritePlan& plan) {
-    return PlanSubscriptionChange(before, after, plan);
-  };
-  return traits;
-}
 
 absl::Status NotificationServiceImpl::ValidateSubscription(
     const Subscription& subscription) {
@@ -500,7 +480,7 @@ absl::StatusOr<Subscription> NotificationServiceImpl::SetState(
     changed.set_state_reason(reason);
     absl::StatusOr<Subscription> result = subscriptions_.CommitCustom(
         std::move(changed), record.etag, verb, "",
-        change != nullptr ? *change : ContextFor(""), current);
+        change != nullptr ? *change : ContextFor(""), current, nullptr);
     if (!result.ok() && ReasonOf(result.status()) == "ETAG_MISMATCH" &&
         etag.empty()) {
       continue;

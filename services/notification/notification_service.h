@@ -165,7 +165,30 @@ class NotificationServiceImpl final
                               v1::ListEventTypesResponse* response) override;
 
  private:
-  ResourceTraits<v1::Subscription> SubscriptionTraits();
+  // The store hooks of subscriptions; their events are internal, so they
+  // name nobody concerned. Authorisation is the handlers' (LoadOwned).
+  class SubscriptionHooks final : public StoreHooks<v1::Subscription> {
+   public:
+    explicit SubscriptionHooks(NotificationServiceImpl& service)
+        : service_(service) {}
+    std::string event_prefix() const override {
+      return "accord.subscription.v1";
+    }
+    std::string source() const override { return "//accord/notification"; }
+    bool has_concerns() const override { return false; }
+    absl::Status Validate(const v1::Subscription& subscription) const override {
+      return service_.ValidateSubscription(subscription);
+    }
+    absl::Status PlanChange(const v1::Subscription* before,
+                            const v1::Subscription* after,
+                            WritePlan& plan) const override {
+      return service_.PlanSubscriptionChange(before, after, plan);
+    }
+
+   private:
+    NotificationServiceImpl& service_;
+  };
+
   absl::Status ValidateSubscription(const v1::Subscription& subscription);
   absl::Status PlanSubscriptionChange(const v1::Subscription* before,
                                       const v1::Subscription* after,
@@ -200,7 +223,9 @@ class NotificationServiceImpl final
   EventStream stream_;
   DeliveryStore deliveries_;
   DeliveryHealthStore health_;
-  ResourceOps<v1::Subscription> subscriptions_;
+  SubscriptionHooks subscription_hooks_{*this};
+  ResourceOps<v1::Subscription> subscriptions_{store_, write_path_,
+                                               subscription_hooks_};
   EventHub* hub_ = nullptr;
   std::function<void()> on_delivery_due_;
   SharedPageTokenCodec codec_;
