@@ -10,7 +10,7 @@ absl::StatusOr<const PageTokenCodec*> SharedPageTokenCodec::Get() {
   if (codec_ == nullptr) {
     ACCORD_ASSIGN_OR_RETURN(
         std::string secret,
-        LoadOrCreateSecret(redis_, "accord:secret:page_tokens"));
+        LoadOrCreateSecret(redis_, redis_keys::kPageTokenSecret));
     codec_ = std::make_unique<PageTokenCodec>(std::move(secret));
   }
   return codec_.get();

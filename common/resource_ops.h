@@ -636,12 +636,15 @@ class ResourceOps {
     plan.PutRecord(RecordKey(resource.name()), serialized, resource.etag(),
                    deleted);
     // The audit trail is written in the same atomic step as the change.
-    plan.Write({"XADD", kAuditStream, "*", "principal", context.principal,
-                "method", context.method, "resource", resource.name(), "time",
-                absl::FormatTime(absl::RFC3339_full, context.time,
-                                 absl::UTCTimeZone()),
-                "request_id", context.request_id, "old_etag", old_etag,
-                "new_etag", resource.etag()});
+    redis_keys::AuditEntry audit;
+    audit.principal = context.principal;
+    audit.method = context.method;
+    audit.resource = resource.name();
+    audit.time = context.time;
+    audit.request_id = context.request_id;
+    audit.old_etag = old_etag;
+    audit.new_etag = resource.etag();
+    plan.Write(redis_keys::AuditEntryCommand(audit));
     ACCORD_ASSIGN_OR_RETURN(events::v1::Event event,
                             BuildEvent(resource, type, context));
     plan.Emit(event);

@@ -55,6 +55,12 @@ inline constexpr char kRecordDeleted[] = "deleted";
 inline std::string IndexKey(absl::string_view collection) {
   return absl::StrCat("accord:index:", collection);
 }
+// Never written: the key a reference check (ExpectLive) names for a
+// restricted record the caller may not cite, so the check fails exactly as
+// for an absent record and nothing reveals that the record exists.
+inline std::string WithheldRecordKey(absl::string_view name) {
+  return absl::StrCat(RecordKey(name), ":withheld");
+}
 // Hash revision id -> serialized record: a resource's revisions (AIP-162).
 inline std::string RevisionDataKey(absl::string_view name) {
   return absl::StrCat("accord:rev:", name);

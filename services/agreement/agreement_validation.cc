@@ -169,14 +169,10 @@ absl::Status CheckMilestoneName(absl::string_view name,
       .status();
 }
 
-absl::Status ValidateAgreement(const Agreement& agreement) {
-  Violations violations;
-  CheckTexts(violations, "agreement.titles", agreement.titles(), kMaxNameLength,
-             true);
-  if (agreement.kind() == Agreement::KIND_UNSPECIFIED ||
-      !Agreement::Kind_IsValid(agreement.kind())) {
-    violations.Add("agreement.kind", "must be set to a known kind");
-  }
+namespace {
+
+// The parties, and the signatories and witnesses who acted for them.
+void CheckPartiesAndPeople(Violations& violations, const Agreement& agreement) {
   if (agreement.parties_size() < 2) {
     violations.Add("agreement.parties", "must name at least two parties");
   }
@@ -214,6 +210,10 @@ absl::Status ValidateAgreement(const Agreement& agreement) {
     violations.CheckText(path + ".capacity", witness.capacity(), kMaxNameLength,
                          false);
   }
+}
+
+// Where it was signed, on what occasion, under which framework.
+void CheckSigningContext(Violations& violations, const Agreement& agreement) {
   violations.CheckPartialDate("agreement.signing_date",
                               agreement.signing_date());
   if (agreement.has_signing_place()) {
@@ -231,6 +231,10 @@ absl::Status ValidateAgreement(const Agreement& agreement) {
     violations.Add("agreement.parent_agreement",
                    "an agreement cannot be its own framework");
   }
+}
+
+// Cooperation areas (a closed vocabulary) and free keywords.
+void CheckSubjects(Violations& violations, const Agreement& agreement) {
   violations.CheckCount("agreement.cooperation_areas",
                         agreement.cooperation_areas_size(), kMaxListLength);
   for (int i = 0; i < agreement.cooperation_areas_size(); ++i) {
@@ -250,6 +254,21 @@ absl::Status ValidateAgreement(const Agreement& agreement) {
     violations.CheckText(absl::StrCat("agreement.keywords[", i, "]"),
                          agreement.keywords(i), kMaxKeywordLength, true);
   }
+}
+
+}  // namespace
+
+absl::Status ValidateAgreement(const Agreement& agreement) {
+  Violations violations;
+  CheckTexts(violations, "agreement.titles", agreement.titles(), kMaxNameLength,
+             true);
+  if (agreement.kind() == Agreement::KIND_UNSPECIFIED ||
+      !Agreement::Kind_IsValid(agreement.kind())) {
+    violations.Add("agreement.kind", "must be set to a known kind");
+  }
+  CheckPartiesAndPeople(violations, agreement);
+  CheckSigningContext(violations, agreement);
+  CheckSubjects(violations, agreement);
   CheckTexts(violations, "agreement.objectives", agreement.objectives(),
              kMaxTextLength, false);
   CheckSources(violations, "agreement.sources", agreement.sources());

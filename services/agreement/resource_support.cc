@@ -44,7 +44,7 @@ absl::StatusOr<std::string> AgreementReferenceKey(
                          referenced->parties().end(),
                          p) != referenced->parties().end();
       });
-  return within ? RecordKey(name) : absl::StrCat(RecordKey(name), ":withheld");
+  return within ? RecordKey(name) : redis_keys::WithheldRecordKey(name);
 }
 
 absl::StatusOr<std::vector<std::string>> MembersOf(RecordStore& store,

@@ -18,10 +18,6 @@ constexpr int kMaxAncestors = 64;
 
 }  // namespace
 
-std::string ChildrenKey(absl::string_view parent) {
-  return absl::StrCat("accord:children:", parent);
-}
-
 std::string SearchEntry(const Institution& institution) {
   std::vector<std::string> names;
   names.reserve(institution.names_size());
@@ -71,7 +67,7 @@ absl::Status InstitutionPolicy::PlanChange(const Institution* before,
   }
   if (before != nullptr && after == nullptr) {
     plan.ExpectEmptySet(
-        ChildrenKey(before->name()),
+        redis_keys::ChildrenKey(before->name()),
         ErrorWithReason(absl::StatusCode::kFailedPrecondition,
                         absl::StrCat(before->name(),
                                      " has live child institutions; delete or "
@@ -82,15 +78,18 @@ absl::Status InstitutionPolicy::PlanChange(const Institution* before,
   // then join the new ones.
   if (before != nullptr) {
     if (!before->parent().empty()) {
-      plan.Write({"SREM", ChildrenKey(before->parent()), before->name()});
+      plan.Write(
+          {"SREM", redis_keys::ChildrenKey(before->parent()), before->name()});
     }
-    plan.Write({"HDEL", kSearchIndexKey, before->name()});
+    plan.Write({"HDEL", redis_keys::kInstitutionSearchIndex, before->name()});
   }
   if (after != nullptr) {
     if (!after->parent().empty()) {
-      plan.Write({"SADD", ChildrenKey(after->parent()), after->name()});
+      plan.Write(
+          {"SADD", redis_keys::ChildrenKey(after->parent()), after->name()});
     }
-    plan.Write({"HSET", kSearchIndexKey, after->name(), SearchEntry(*after)});
+    plan.Write({"HSET", redis_keys::kInstitutionSearchIndex, after->name(),
+                SearchEntry(*after)});
   }
   return absl::OkStatus();
 }

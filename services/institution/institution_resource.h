@@ -14,8 +14,6 @@
 
 namespace accord::institution {
 
-// The set of an institution's live children.
-std::string ChildrenKey(absl::string_view parent);
 // The search-index entry of `institution` (its names).
 std::string SearchEntry(const v1::Institution& institution);
 // Country codes of live institutions, from the service's own store.

@@ -193,8 +193,9 @@ absl::StatusOr<v1::SearchInstitutionsResponse> InstitutionServiceImpl::Search(
     return score < after.first || (score == after.first && name > after.second);
   };
 
-  ACCORD_ASSIGN_OR_RETURN(RedisValue index,
-                          redis_.Command({"HGETALL", kSearchIndexKey}));
+  ACCORD_ASSIGN_OR_RETURN(
+      RedisValue index,
+      redis_.Command({"HGETALL", redis_keys::kInstitutionSearchIndex}));
   const std::vector<SearchCandidate> candidates =
       RankCandidates(index, query, comes_after_cursor);
 
@@ -231,8 +232,9 @@ absl::StatusOr<v1::SearchInstitutionsResponse> InstitutionServiceImpl::Search(
 }
 
 absl::Status InstitutionServiceImpl::RebuildSearchIndex() {
-  ACCORD_ASSIGN_OR_RETURN(RedisValue index,
-                          redis_.Command({"HGETALL", kSearchIndexKey}));
+  ACCORD_ASSIGN_OR_RETURN(
+      RedisValue index,
+      redis_.Command({"HGETALL", redis_keys::kInstitutionSearchIndex}));
   std::vector<std::string> stale;
   for (size_t i = 0; i + 1 < index.elements.size(); i += 2) {
     if (!IsCurrentSearchEntry(index.elements[i + 1].text)) {
@@ -265,8 +267,8 @@ absl::Status InstitutionServiceImpl::RebuildSearchIndex() {
       WritePlan plan;
       plan.ExpectEtag(RecordKey(record->name), record->etag,
                       absl::AbortedError("changed while re-indexing"));
-      plan.Write(
-          {"HSET", kSearchIndexKey, record->name, SearchEntry(*institution)});
+      plan.Write({"HSET", redis_keys::kInstitutionSearchIndex, record->name,
+                  SearchEntry(*institution)});
       absl::StatusOr<WriteOutcome> outcome = write_path_.Commit(plan);
       if (outcome.ok()) {
         ++rewritten;

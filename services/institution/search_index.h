@@ -2,8 +2,8 @@
 #define ACCORD_SERVICES_INSTITUTION_SEARCH_INDEX_H_
 
 // The search index of institutions: one field per live institution in the
-// Redis hash kSearchIndexKey, written with the record in the same atomic
-// step, and read whole by SearchInstitutions.
+// Redis hash redis_keys::kInstitutionSearchIndex, written with the record in
+// the same atomic step, and read whole by SearchInstitutions.
 //
 // A field's value holds the search keys (common/text_fold.h) of each of the
 // institution's names, one per line:
@@ -18,8 +18,8 @@
 // version, which reads every line as a folded name, keeps finding them.
 //
 // Example:
-//   plan.Write({"HSET", kSearchIndexKey, name, EncodeSearchEntry(names)});
-//   DecodedSearchEntry entry;
+//   plan.Write({"HSET", redis_keys::kInstitutionSearchIndex, name,
+//   EncodeSearchEntry(names)}); DecodedSearchEntry entry;
 //   DecodeSearchEntry(value, entry);
 //   for (const SearchKeysView& keys : entry.names) SearchScore(query, keys);
 
@@ -30,8 +30,6 @@
 #include "common/text_fold.h"
 
 namespace accord::institution {
-
-inline constexpr char kSearchIndexKey[] = "accord:search:institutions";
 
 // Separates the folded names from the other keys. Control characters never
 // survive folding, so no folded name or query can equal or contain it.
