@@ -79,9 +79,9 @@ std::vector<std::string> DeliveryStore::RecordCommand(
   *delivery.mutable_update_time() = ToProto(now);
   *delivery.mutable_next_attempt_time() = ToProto(now);
   return {"FCALL", kRecordDeliveryFunction, "4",
-          DeliveryKey(id, event.position()), IndexKeyOf(id), kDueKey,
-          DeliveryHealthStore::UndeliveredKey(id), delivery.SerializeAsString(),
-          event.SerializeAsString(),
+          DeliveryKey(id, event.position()), IndexKeyOf(id),
+          redis_keys::kDeliveriesDue, DeliveryHealthStore::UndeliveredKey(id),
+          delivery.SerializeAsString(), event.SerializeAsString(),
           // No expiry yet: a delivery still to be made must outlive any
           // backlog; the retention starts once it is final (Save).
           "0", PaddedPosition(event.position()),
@@ -132,15 +132,18 @@ absl::Status DeliveryStore::Save(const StoredDelivery& stored,
                 absl::StrCat(absl::ToInt64Milliseconds(retention_))}};
   const std::string padded = PaddedPosition(parts.second);
   if (due.has_value()) {
-    commands.push_back({"ZADD", kDueKey, absl::StrCat(absl::ToUnixMillis(*due)),
+    commands.push_back({"ZADD", redis_keys::kDeliveriesDue,
+                        absl::StrCat(absl::ToUnixMillis(*due)),
                         stored.delivery.name()});
     commands.push_back({"ZADD", undelivered, "0", padded});
   } else {
-    commands.push_back({"ZREM", kDueKey, stored.delivery.name()});
+    commands.push_back(
+        {"ZREM", redis_keys::kDeliveriesDue, stored.delivery.name()});
     const std::string subscription = stored.delivery.name().substr(
         0, stored.delivery.name().find("/deliveries/"));
     commands.push_back({"FCALL", kSettleDeliveryFunction, "2", undelivered,
-                        kDueKey, padded, ordered ? "1" : "0", subscription,
+                        redis_keys::kDeliveriesDue, padded, ordered ? "1" : "0",
+                        subscription,
                         absl::StrCat(absl::ToUnixMillis(absl::Now()))});
   }
   // The retry and its audit record happen together.
@@ -159,20 +162,21 @@ absl::StatusOr<bool> DeliveryStore::OrderedTurn(absl::string_view name,
   ACCORD_ASSIGN_OR_RETURN(auto parts, ParseDeliveryName(name, "name"));
   ACCORD_ASSIGN_OR_RETURN(
       std::vector<RedisValue> replies,
-      CallFunctions(redis_,
-                    {{"FCALL", kOrderedTurnFunction, "2",
-                      DeliveryHealthStore::UndeliveredKey(parts.first), kDueKey,
-                      PaddedPosition(parts.second), std::string(name),
-                      absl::StrCat(absl::ToUnixMillis(recheck))}}));
+      CallFunctions(redis_, {{"FCALL", kOrderedTurnFunction, "2",
+                              DeliveryHealthStore::UndeliveredKey(parts.first),
+                              redis_keys::kDeliveriesDue,
+                              PaddedPosition(parts.second), std::string(name),
+                              absl::StrCat(absl::ToUnixMillis(recheck))}}));
   return replies.at(0).integer == 1;
 }
 
 absl::StatusOr<std::vector<std::string>> DeliveryStore::Due(absl::Time now,
                                                             int limit) {
-  ACCORD_ASSIGN_OR_RETURN(RedisValue reply,
-                          redis_.Command({"ZRANGEBYSCORE", kDueKey, "-inf",
-                                          absl::StrCat(absl::ToUnixMillis(now)),
-                                          "LIMIT", "0", absl::StrCat(limit)}));
+  ACCORD_ASSIGN_OR_RETURN(
+      RedisValue reply,
+      redis_.Command({"ZRANGEBYSCORE", redis_keys::kDeliveriesDue, "-inf",
+                      absl::StrCat(absl::ToUnixMillis(now)), "LIMIT", "0",
+                      absl::StrCat(limit)}));
   std::vector<std::string> names;
   for (const RedisValue& element : reply.elements) {
     names.push_back(element.text);
@@ -185,10 +189,10 @@ absl::StatusOr<bool> DeliveryStore::Claim(absl::string_view name,
                                           absl::Duration lease) {
   ACCORD_ASSIGN_OR_RETURN(
       std::vector<RedisValue> replies,
-      CallFunctions(redis_,
-                    {{"FCALL", kClaimDeliveryFunction, "1", kDueKey,
-                      std::string(name), absl::StrCat(absl::ToUnixMillis(now)),
-                      absl::StrCat(absl::ToUnixMillis(now + lease))}}));
+      CallFunctions(redis_, {{"FCALL", kClaimDeliveryFunction, "1",
+                              redis_keys::kDeliveriesDue, std::string(name),
+                              absl::StrCat(absl::ToUnixMillis(now)),
+                              absl::StrCat(absl::ToUnixMillis(now + lease))}}));
   return replies.at(0).integer == 1;
 }
 

@@ -37,13 +37,6 @@
 
 namespace accord::notification {
 
-// The notification keys of the key schema (common/redis/keys.h), under the
-// names notification_service.cc uses.
-inline constexpr const char* kSecretsKey = redis_keys::kWebhookSecrets;
-inline constexpr const char* kDueKey = redis_keys::kDeliveriesDue;
-inline constexpr const char* kSubscriptionsVersionKey =
-    redis_keys::kSubscriptionsVersion;
-
 struct StoredDelivery {
   v1::Delivery delivery;
   events::v1::Event event;

@@ -46,6 +46,7 @@
 #include "services/notification/delivery_store.h"
 #include "services/notification/event_hub.h"
 #include "services/notification/event_stream.h"
+#include "services/notification/subscription_resource.h"
 #include "services/notification/url_guard.h"
 
 namespace accord::notification {
@@ -112,6 +113,7 @@ class NotificationServiceImpl final
       v1::Subscription::State state, std::string reason,
       const ChangeContext* change = nullptr);
 
+  // The subscription methods are in subscription_methods.cc.
   grpc::Status CreateSubscription(grpc::ServerContext* context,
                                   const v1::CreateSubscriptionRequest* request,
                                   v1::Subscription* response) override;
@@ -165,34 +167,6 @@ class NotificationServiceImpl final
                               v1::ListEventTypesResponse* response) override;
 
  private:
-  // The store hooks of subscriptions; their events are internal, so they
-  // name nobody concerned. Authorisation is the handlers' (LoadOwned).
-  class SubscriptionHooks final : public StoreHooks<v1::Subscription> {
-   public:
-    explicit SubscriptionHooks(NotificationServiceImpl& service)
-        : service_(service) {}
-    std::string event_prefix() const override {
-      return "accord.subscription.v1";
-    }
-    std::string source() const override { return "//accord/notification"; }
-    bool has_concerns() const override { return false; }
-    absl::Status Validate(const v1::Subscription& subscription) const override {
-      return service_.ValidateSubscription(subscription);
-    }
-    absl::Status PlanChange(const v1::Subscription* before,
-                            const v1::Subscription* after,
-                            WritePlan& plan) const override {
-      return service_.PlanSubscriptionChange(before, after, plan);
-    }
-
-   private:
-    NotificationServiceImpl& service_;
-  };
-
-  absl::Status ValidateSubscription(const v1::Subscription& subscription);
-  absl::Status PlanSubscriptionChange(const v1::Subscription* before,
-                                      const v1::Subscription* after,
-                                      WritePlan& plan);
   // The subscription `name` if `caller` may see it; NOT_FOUND on `field`
   // otherwise, exactly as if it did not exist.
   absl::StatusOr<v1::Subscription> LoadOwned(const Principal& caller,
@@ -223,7 +197,7 @@ class NotificationServiceImpl final
   EventStream stream_;
   DeliveryStore deliveries_;
   DeliveryHealthStore health_;
-  SubscriptionHooks subscription_hooks_{*this};
+  SubscriptionHooks subscription_hooks_{guard_};
   ResourceOps<v1::Subscription> subscriptions_{store_, write_path_,
                                                subscription_hooks_};
   EventHub* hub_ = nullptr;

@@ -282,8 +282,9 @@ absl::Status WebhookDispatcher::RefreshSubscriptions(
   // Head before version: if the version is unchanged, no subscription was
   // written before the head, so the cache is right for events up to it.
   ACCORD_ASSIGN_OR_RETURN(std::string head, stream_.Head());
-  ACCORD_ASSIGN_OR_RETURN(RedisValue version,
-                          redis_.Command({"GET", kSubscriptionsVersionKey}));
+  ACCORD_ASSIGN_OR_RETURN(
+      RedisValue version,
+      redis_.Command({"GET", redis_keys::kSubscriptionsVersion}));
   const std::string version_text = version.is_nil() ? "0" : version.text;
   if (version_text != cached_version_) {
     std::vector<CachedSubscription> loaded;
@@ -507,15 +508,15 @@ void WebhookDispatcher::Attempt(const std::string& name) {
     return;  // the lease runs out and it is tried again
   }
   if (!loaded->has_value()) {
-    (void)redis_.Command({"ZREM", kDueKey, name});
+    (void)redis_.Command({"ZREM", redis_keys::kDeliveriesDue, name});
     return;
   }
   AttemptState attempt{name, name.substr(0, name.find("/deliveries/")),
                        **std::move(loaded), absl::Now(), false};
   std::optional<v1::Subscription> subscription = SubscriptionToAttempt(attempt);
   if (!subscription.has_value()) return;
-  absl::StatusOr<RedisValue> secret =
-      redis_.Command({"HGET", kSecretsKey, attempt.subscription_name});
+  absl::StatusOr<RedisValue> secret = redis_.Command(
+      {"HGET", redis_keys::kWebhookSecrets, attempt.subscription_name});
   if (!secret.ok()) return;
 
   v1::Delivery& delivery = attempt.stored.delivery;
