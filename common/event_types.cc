@@ -120,6 +120,14 @@ void AddMilestoneTypes(std::vector<EventTypeInfo>& types) {
        milestone_fields});
 }
 
+// The texts of agreements, each in one language.
+void AddAgreementTextTypes(std::vector<EventTypeInfo>& types) {
+  AddStandard(types, "accord.agreement_text.v1", "created",
+              "text of an agreement", "accord.agreement.v1.AgreementText",
+              "agreements/{agreement}/texts/{text}", kAgreementSource,
+              {"institutions", "country_codes", "agreements", "restricted_to"});
+}
+
 // The notification service's: the health of webhook subscriptions.
 void AddNotificationTypes(std::vector<EventTypeInfo>& types) {
   types.push_back(
@@ -146,6 +154,7 @@ std::vector<EventTypeInfo> BuildRegistry() {
   AddAgreementTypes(types);
   AddCommitteeTypes(types);
   AddMilestoneTypes(types);
+  AddAgreementTextTypes(types);
   AddNotificationTypes(types);
   return types;
 }

@@ -19,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -60,7 +61,16 @@ inline std::vector<std::string> Faults(
   const google::api::ResourceDescriptor& resource =
       descriptor.options().GetExtension(google::api::resource);
   schema.type = resource.type();
-  schema.singular = resource.singular();
+  // The singular is lowerCamelCase (AIP-123: `agreementText`); requests
+  // and error paths use it in snake_case (`agreement_text_id`).
+  for (const char c : resource.singular()) {
+    if (absl::ascii_isupper(c)) {
+      absl::StrAppend(&schema.singular, "_",
+                      std::string(1, absl::ascii_tolower(c)));
+    } else {
+      schema.singular.push_back(c);
+    }
+  }
   schema.patterns.assign(resource.pattern().begin(), resource.pattern().end());
   if (schema.patterns.empty())
     faults.push_back("no google.api.resource pattern");
@@ -70,11 +80,13 @@ inline std::vector<std::string> Faults(
     const std::vector<std::string> parts = absl::StrSplit(pattern, '/');
     const std::string collection =
         parts.size() >= 2 ? parts[parts.size() - 2] : "";
+    // The last variable may be shorter than the singular (AIP-123:
+    // `agreements/{agreement}/texts/{text}` of `agreementText`).
     if (parts.size() < 2 || parts.size() % 2 != 0 ||
-        parts.back() != absl::StrCat("{", schema.singular, "}")) {
+        !absl::StartsWith(parts.back(), "{") ||
+        !absl::EndsWith(parts.back(), "}")) {
       faults.push_back(absl::StrCat("pattern \"", pattern,
-                                    "\" does not end in /{", schema.singular,
-                                    "}"));
+                                    "\" does not end in /{variable}"));
     } else if (schema.collection.empty()) {
       schema.collection = collection;
     } else if (collection != schema.collection) {

@@ -26,6 +26,7 @@
 #include "services/agreement/institution_directory.h"
 #include "services/agreement/milestone_resource.h"
 #include "services/agreement/session_resource.h"
+#include "services/agreement/text_resource.h"
 
 namespace accord::agreement {
 
@@ -57,6 +58,8 @@ class AgreementServiceImpl final
   ACCORD_CALLBACK_GET(v1, Session, sessions_)
   ACCORD_STANDARD_METHODS(v1, Milestone, Milestones, milestones_)
   ACCORD_SYNC_GET(v1, Milestone, milestones_)
+  ACCORD_STANDARD_METHODS(v1, AgreementText, AgreementTexts, texts_)
+  ACCORD_SYNC_GET(v1, AgreementText, texts_)
 
   grpc::Status RecordAgreementAction(
       grpc::ServerContext* context,
@@ -143,6 +146,7 @@ class AgreementServiceImpl final
   CommitteeResource committees_{wiring_, directory_, store_};
   SessionResource sessions_{wiring_, directory_, store_};
   MilestoneResource milestones_{wiring_, directory_, store_};
+  TextResource texts_{wiring_, directory_, store_};
 };
 
 }  // namespace accord::agreement

@@ -97,22 +97,6 @@ void CheckTexts(Violations& violations, const std::string& field,
   }
 }
 
-void CheckSources(
-    Violations& violations, const std::string& field,
-    const google::protobuf::RepeatedPtrField<v1::Source>& sources) {
-  violations.CheckCount(field, sources.size(), kMaxListLength);
-  for (int i = 0; i < sources.size(); ++i) {
-    const std::string path = absl::StrCat(field, "[", i, "]");
-    violations.CheckText(path + ".publisher", sources[i].publisher(),
-                         kMaxNameLength, true);
-    violations.CheckText(path + ".title", sources[i].title(), kMaxNameLength,
-                         false);
-    violations.CheckHttpUrl(path + ".uri", sources[i].uri());
-    violations.CheckPartialDate(path + ".publish_date",
-                                sources[i].publish_date());
-  }
-}
-
 void CheckPlace(Violations& violations, const std::string& field,
                 const v1::Place& place) {
   violations.CheckText(field + ".city", place.city(), kMaxNameLength, false);
@@ -145,6 +129,22 @@ void CheckUnique(Violations& violations, const std::string& field,
 }
 
 }  // namespace
+
+void CheckSources(
+    Violations& violations, const std::string& field,
+    const google::protobuf::RepeatedPtrField<v1::Source>& sources) {
+  violations.CheckCount(field, sources.size(), kMaxListLength);
+  for (int i = 0; i < sources.size(); ++i) {
+    const std::string path = absl::StrCat(field, "[", i, "]");
+    violations.CheckText(path + ".publisher", sources[i].publisher(),
+                         kMaxNameLength, true);
+    violations.CheckText(path + ".title", sources[i].title(), kMaxNameLength,
+                         false);
+    violations.CheckHttpUrl(path + ".uri", sources[i].uri());
+    violations.CheckPartialDate(path + ".publish_date",
+                                sources[i].publish_date());
+  }
+}
 
 absl::Status CheckSessionName(absl::string_view name, absl::string_view field) {
   return ParseNestedResourceName(name, {"committees", "sessions"}, field)

@@ -6,8 +6,11 @@
 // Each also lists the institutions and officials its record names, with the
 // field they came from, for InstitutionDirectory::Resolve.
 
+#include <string>
+
 #include "absl/status/status.h"
 #include "accord/agreement/v1/agreement.pb.h"
+#include "common/validation.h"
 #include "services/agreement/institution_directory.h"
 
 namespace accord::agreement {
@@ -26,6 +29,12 @@ References ReferencesOf(const v1::Session& session);
 References ReferencesOf(const v1::Milestone& milestone);
 References ReferencesOf(const v1::AgreementAction& action,
                         absl::string_view field);
+
+// Sources of a record (publisher required, http(s) URLs, partial dates),
+// added to `violations` under `field`.
+void CheckSources(
+    Violations& violations, const std::string& field,
+    const google::protobuf::RepeatedPtrField<v1::Source>& sources);
 
 // Resource-name checks shared with the handlers.
 absl::Status CheckSessionName(absl::string_view name, absl::string_view field);

@@ -7,7 +7,6 @@
 
 namespace accord::agreement {
 
-using v1::Agreement;
 using v1::Committee;
 using v1::Milestone;
 
@@ -65,11 +64,7 @@ absl::StatusOr<std::vector<std::string>> MilestonePolicy::Scope(
     scope.insert(scope.end(), committee.member_institutions().begin(),
                  committee.member_institutions().end());
   } else {
-    ACCORD_ASSIGN_OR_RETURN(
-        Agreement agreement,
-        AsParent(ReadResource<Agreement>(store_, parent), parent));
-    scope.insert(scope.end(), agreement.parties().begin(),
-                 agreement.parties().end());
+    ACCORD_ASSIGN_OR_RETURN(scope, ParentAgreementParties(store_, parent));
   }
   return scope;
 }
@@ -79,26 +74,16 @@ absl::StatusOr<bool> MilestonePolicy::Visible(
     const Principal& caller, const Milestone& milestone) const {
   const std::string parent = ParentOf(milestone.name());
   if (!absl::StartsWith(parent, "agreements/")) return true;
-  ACCORD_ASSIGN_OR_RETURN(
-      Agreement agreement,
-      AsParent(ReadResource<Agreement>(store_, parent), parent));
-  return caller.CanSee(agreement.restricted(), ToVector(agreement.parties()));
+  return VisibleUnderAgreement(store_, caller, parent);
 }
 
 void MilestonePolicy::AnnotateEvent(const Milestone& milestone,
                                     events::v1::Event& event) const {
   const std::string parent = ParentOf(milestone.name());
-  if (absl::StartsWith(parent, "agreements/")) {
-    const absl::StatusOr<Agreement> agreement =
-        ReadResource<Agreement>(store_, parent);
-    if (agreement.ok() && agreement->restricted()) {
-      *event.mutable_restricted_to() = agreement->parties();
-    }
-  }
   if (absl::StartsWith(parent, "committees/")) {
     event.add_committees(parent);
   } else {
-    event.add_agreements(parent);
+    AnnotateUnderAgreement(store_, parent, event);
   }
   if (!milestone.committee().empty() && milestone.committee() != parent) {
     event.add_committees(milestone.committee());
@@ -131,13 +116,7 @@ absl::Status MilestonePolicy::CheckCreateParent(absl::string_view parent,
                                                 const Principal& caller) const {
   ACCORD_RETURN_IF_ERROR(CheckMilestoneParent(parent, "parent"));
   if (!absl::StartsWith(parent, "agreements/")) return absl::OkStatus();
-  absl::StatusOr<Agreement> agreement = ReadResource<Agreement>(store_, parent);
-  if (agreement.status().code() == absl::StatusCode::kNotFound ||
-      (agreement.ok() && !caller.CanSee(agreement->restricted(),
-                                        ToVector(agreement->parties())))) {
-    return ParentNotFound(parent);
-  }
-  return agreement.status();
+  return CheckAgreementParent(store_, parent, caller);
 }
 
 // The first transition records the state the milestone was born in.

@@ -67,4 +67,42 @@ absl::StatusOr<std::vector<std::string>> PartiesOf(RecordStore& store,
   return ToVector(agreement->parties());
 }
 
+absl::StatusOr<std::vector<std::string>> ParentAgreementParties(
+    RecordStore& store, absl::string_view parent) {
+  ACCORD_ASSIGN_OR_RETURN(
+      Agreement agreement,
+      AsParent(ReadResource<Agreement>(store, parent), parent));
+  return ToVector(agreement.parties());
+}
+
+absl::StatusOr<bool> VisibleUnderAgreement(RecordStore& store,
+                                           const Principal& caller,
+                                           absl::string_view parent) {
+  ACCORD_ASSIGN_OR_RETURN(
+      Agreement agreement,
+      AsParent(ReadResource<Agreement>(store, parent), parent));
+  return caller.CanSee(agreement.restricted(), ToVector(agreement.parties()));
+}
+
+absl::Status CheckAgreementParent(RecordStore& store, absl::string_view parent,
+                                  const Principal& caller) {
+  absl::StatusOr<Agreement> agreement = ReadResource<Agreement>(store, parent);
+  if (agreement.status().code() == absl::StatusCode::kNotFound ||
+      (agreement.ok() && !caller.CanSee(agreement->restricted(),
+                                        ToVector(agreement->parties())))) {
+    return ParentNotFound(parent);
+  }
+  return agreement.status();
+}
+
+void AnnotateUnderAgreement(RecordStore& store, const std::string& parent,
+                            events::v1::Event& event) {
+  const absl::StatusOr<Agreement> agreement =
+      ReadResource<Agreement>(store, parent);
+  if (agreement.ok() && agreement->restricted()) {
+    *event.mutable_restricted_to() = agreement->parties();
+  }
+  event.add_agreements(parent);
+}
+
 }  // namespace accord::agreement

@@ -16,7 +16,9 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "accord/agreement/v1/agreement.pb.h"
+#include "common/auth.h"
 #include "common/errors.h"
+#include "common/events.h"
 #include "common/record_store.h"
 #include "common/resource_ops.h"
 #include "common/resource_policy.h"
@@ -136,6 +138,31 @@ std::vector<std::string> CountriesOf(const Repeated& institutions,
 // committee.
 absl::StatusOr<std::vector<std::string>> MembersOf(RecordStore& store,
                                                    const std::string& name);
+
+// Records nested under an agreement (its milestones, its texts) belong to
+// it: the helpers below give them its owners, its visibility and its
+// event routing.
+
+// The parties of parent agreement `parent`, who own its nested records;
+// NOT_FOUND on `parent` if it does not exist.
+absl::StatusOr<std::vector<std::string>> ParentAgreementParties(
+    RecordStore& store, absl::string_view parent);
+
+// Whether `caller` may see the records under agreement `parent`: exactly
+// when it may see the agreement.
+absl::StatusOr<bool> VisibleUnderAgreement(RecordStore& store,
+                                           const Principal& caller,
+                                           absl::string_view parent);
+
+// Creating under agreement `parent`: a restricted agreement the caller
+// may not see is a missing parent, answered exactly as one.
+absl::Status CheckAgreementParent(RecordStore& store, absl::string_view parent,
+                                  const Principal& caller);
+
+// Routes an event about a record under agreement `parent` as one about
+// the agreement: to its parties only if it is restricted.
+void AnnotateUnderAgreement(RecordStore& store, const std::string& parent,
+                            events::v1::Event& event);
 
 // The parties of agreement `name`; none if there is no such agreement.
 absl::StatusOr<std::vector<std::string>> PartiesOf(RecordStore& store,

@@ -408,6 +408,7 @@ RequiredFields() {
           {"SearchInstitutions", {{"query", "alpha"}}},
           {"ListSessions", {{"parent", "committees/absent"}}},
           {"ListMilestones", {{"parent", "agreements/absent"}}},
+          {"ListAgreementTexts", {{"parent", "agreements/absent"}}},
           {"ListDeliveries", {{"parent", "subscriptions/hostile"}}},
       };
   return *required;

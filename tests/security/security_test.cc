@@ -415,6 +415,12 @@ std::string MilestoneJson(absl::string_view title, absl::string_view owner) {
       title, owner);
 }
 
+// A text of an agreement in `language`.
+std::string TextJson(absl::string_view language) {
+  return absl::Substitute(
+      R"({"language":"$0","title":"Text in $0","authentic":true})", language);
+}
+
 std::string NameJson(absl::string_view name) {
   return absl::Substitute(R"({"name":"$0"})", name);
 }
@@ -427,7 +433,8 @@ std::string KindOf(absl::string_view name) {
       {"institutions", "Institution"},   {"officials", "Official"},
       {"agreements", "Agreement"},       {"committees", "Committee"},
       {"sessions", "Session"},           {"milestones", "Milestone"},
-      {"subscriptions", "Subscription"}, {"deliveries", "Delivery"}};
+      {"subscriptions", "Subscription"}, {"deliveries", "Delivery"},
+      {"texts", "AgreementText"}};
   return kinds->at(parts.size() >= 4 ? parts[2] : parts[0]);
 }
 
@@ -468,6 +475,8 @@ constexpr char kSession[] = "committees/ab-jec/sessions/1";
 constexpr char kMouMilestone[] = "agreements/ab-mou/milestones/m1";
 constexpr char kSecretMilestone[] = "agreements/ab-secret/milestones/s1";
 constexpr char kCommitteeMilestone[] = "committees/ab-jec/milestones/c1";
+constexpr char kMouText[] = "agreements/ab-mou/texts/en";
+constexpr char kSecretText[] = "agreements/ab-secret/texts/en";
 constexpr char kAbsent[] = "(absent)";
 
 struct MainSuite {
@@ -604,6 +613,17 @@ std::string NewMilestone(const std::string& id) {
 std::string NewRestrictedMilestone(const std::string& id) {
   return NewMilestoneUnder(NewRestrictedAgreement(id + "-parent"), id);
 }
+std::string NewTextUnder(const std::string& parent, const std::string& id) {
+  Admin("CreateAgreementText",
+        absl::Substitute(
+            R"({"parent":"$0","agreementTextId":"$1","agreementText":$2})",
+            parent, id, TextJson("ru")));
+  return absl::StrCat(parent, "/texts/", id);
+}
+std::string NewText(const std::string& id) { return NewTextUnder(kMou, id); }
+std::string NewRestrictedText(const std::string& id) {
+  return NewTextUnder(NewRestrictedAgreement(id + "-parent"), id);
+}
 std::string Deleted(const std::string& name) {
   Admin("Delete" + KindOf(name), NameJson(name));
   return name;
@@ -648,6 +668,12 @@ void CreateFixtures() {
   Admin("CreateMilestone",
         absl::Substitute(R"({"parent":"$0","milestoneId":"c1","milestone":$1})",
                          kCommittee, MilestoneJson("Trade fair", kA)));
+  for (const char* parent : {kMou, kSecret}) {
+    Admin("CreateAgreementText",
+          absl::Substitute(
+              R"({"parent":"$0","agreementTextId":"en","agreementText":$1})",
+              parent, TextJson("en")));
+  }
 }
 
 void CreateNotificationFixtures();
@@ -921,6 +947,15 @@ Table AgreementTable() {
   auto milestone_under = [&create_milestone](const std::string& parent) {
     return absl::StrReplaceAll(create_milestone, {{"%s", parent}});
   };
+  constexpr char kUpdateText[] =
+      R"({"agreementText":{"name":"$2","title":"Title $0"},)"
+      R"("updateMask":"title","requestId":"$1"})";
+  auto text_under = [](const std::string& parent) {
+    return absl::StrCat(
+        R"({"parent":")", parent,
+        R"(","agreementTextId":"$0","requestId":"$1","agreementText":)",
+        TextJson("fa"), "}");
+  };
   return {
       kAgreementService,
       {
@@ -1029,6 +1064,32 @@ Table AgreementTable() {
                  kEditorsInScope, NewMilestone, kTransition),
           Change("TransitionMilestone", "of a restricted agreement",
                  kPartyEditors, NewRestrictedMilestone, kTransition),
+          // Texts of agreements.
+          Read("GetAgreementText", NameJson(kMouText)),
+          Read("GetAgreementText", NameJson(kSecretText), kPartiesOnly,
+               "of the restricted agreement"),
+          Read("ListAgreementTexts",
+               absl::Substitute(R"({"parent":"$0"})", kMou)),
+          Read("ListAgreementTexts",
+               absl::Substitute(R"({"parent":"$0"})", kSecret), kAnyReader,
+               "of the restricted agreement (filtered)"),
+          Read("ListAgreementTextRevisions", NameJson(kMouText)),
+          Read("ListAgreementTextRevisions", NameJson(kSecretText),
+               kPartiesOnly, "of the restricted agreement"),
+          Create("CreateAgreementText", "of A and B's agreement",
+                 kEditorsInScope, absl::StrCat(kMou, "/texts"),
+                 text_under(kMou)),
+          Create("CreateAgreementText", "of the restricted agreement",
+                 kPartyEditors, absl::StrCat(kSecret, "/texts"),
+                 text_under(kSecret)),
+          Change("UpdateAgreementText", "of A and B's agreement",
+                 kEditorsInScope, NewText, kUpdateText),
+          Change("UpdateAgreementText", "of a restricted agreement",
+                 kPartyEditors, NewRestrictedText, kUpdateText),
+          Change("DeleteAgreementText", "of A and B's agreement",
+                 kEditorsInScope, NewText, kDeleteFormat),
+          Change("UndeleteAgreementText", "of A and B's agreement",
+                 kEditorsInScope, DeletedAfter(NewText), kDeleteFormat),
       }};
 }
 
