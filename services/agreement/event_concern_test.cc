@@ -331,6 +331,17 @@ class EventConcernTest : public ::testing::Test {
     return Call(*agreements_, &AgreementStub::CreateMilestone, request);
   }
 
+  v1::AgreementText NewText(const std::string& agreement,
+                            const std::string& language) {
+    v1::CreateAgreementTextRequest request;
+    request.set_parent(agreement);
+    request.set_agreement_text_id(language);
+    v1::AgreementText& text = *request.mutable_agreement_text();
+    text.set_language(language);
+    text.set_title(absl::StrCat("Text in ", language));
+    return Call(*agreements_, &AgreementStub::CreateAgreementText, request);
+  }
+
   // Soft-deletes `name` through the service's Delete method, or restores
   // it through Undelete.
   template <typename Stub, typename Request, typename Response>
@@ -399,6 +410,15 @@ class EventConcernTest : public ::testing::Test {
       }
     }
     return ConcernOf(session.name(), named, {session.place().country_code()});
+  }
+  // A text concerns its agreement's parties.
+  Concern Expected(const v1::AgreementText& text) {
+    v1::GetAgreementRequest request;
+    request.set_name(text.name().substr(0, text.name().find("/texts/")));
+    const v1::Agreement agreement =
+        Call(*agreements_, &AgreementStub::GetAgreement, request);
+    return ConcernOf(text.name(),
+                     {agreement.parties().begin(), agreement.parties().end()});
   }
   Concern Expected(const Milestone& milestone) {
     const std::string parent =
@@ -693,6 +713,32 @@ TEST_F(EventConcernTest, EveryRegisteredEventTypeNamesEveryoneItConcerns) {
          return Expected(Liveness(*agreements_,
                                   &AgreementStub::UndeleteMilestone,
                                   milestone.name()));
+       }},
+      // Texts of the MOU concern its parties (Tehran, Moscow).
+      {"accord.agreement_text.v1.created",
+       [&] { return Expected(NewText(mou.name(), "fa")); }},
+      {"accord.agreement_text.v1.updated",
+       [&] {
+         v1::UpdateAgreementTextRequest request;
+         *request.mutable_agreement_text() = NewText(mou.name(), "ru");
+         request.mutable_agreement_text()->set_authentic(true);
+         request.mutable_update_mask()->add_paths("authentic");
+         return Expected(
+             Call(*agreements_, &AgreementStub::UpdateAgreementText, request));
+       }},
+      {"accord.agreement_text.v1.deleted",
+       [&] {
+         const v1::AgreementText text = NewText(mou.name(), "en");
+         return Expected(Liveness(
+             *agreements_, &AgreementStub::DeleteAgreementText, text.name()));
+       }},
+      {"accord.agreement_text.v1.undeleted",
+       [&] {
+         const v1::AgreementText text = NewText(mou.name(), "kk");
+         Liveness(*agreements_, &AgreementStub::DeleteAgreementText,
+                  text.name());
+         return Expected(Liveness(
+             *agreements_, &AgreementStub::UndeleteAgreementText, text.name()));
        }},
       {"accord.milestone.v1.state_changed",
        [&] {
