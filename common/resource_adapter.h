@@ -61,11 +61,29 @@ class CallerAccess final : public AccessCheck<T> {
       : policy_(policy), caller_(caller) {}
 
   absl::Status CheckEditable(const T& resource) const override {
-    if (!policy_.scoped()) return absl::OkStatus();
     if (policy_.restricts_visibility()) {
       ACCORD_ASSIGN_OR_RETURN(bool visible, policy_.Visible(caller_, resource));
       if (!visible) return ResourceOps<T>::NotFound(resource.name());
     }
+    return CheckScope(resource);
+  }
+
+  absl::Status CheckProposed(const T& resource) const override {
+    if (policy_.restricts_visibility()) {
+      ACCORD_ASSIGN_OR_RETURN(bool visible, policy_.Visible(caller_, resource));
+      if (!visible) return policy_.RefuseInvisibleResult(caller_, resource);
+    }
+    return CheckScope(resource);
+  }
+
+  absl::StatusOr<bool> Visible(const T& resource) const override {
+    if (!policy_.restricts_visibility()) return true;
+    return policy_.Visible(caller_, resource);
+  }
+
+ private:
+  absl::Status CheckScope(const T& resource) const {
+    if (!policy_.scoped()) return absl::OkStatus();
     ACCORD_ASSIGN_OR_RETURN(std::vector<std::string> scope,
                             policy_.Scope(resource));
     if (!caller_.CanEdit(scope)) {
@@ -77,12 +95,6 @@ class CallerAccess final : public AccessCheck<T> {
     return absl::OkStatus();
   }
 
-  absl::StatusOr<bool> Visible(const T& resource) const override {
-    if (!policy_.restricts_visibility()) return true;
-    return policy_.Visible(caller_, resource);
-  }
-
- private:
   const ResourcePolicy<T>& policy_;
   const Principal& caller_;
 };
@@ -161,7 +173,7 @@ class ResourceAdapter {
   template <typename Request>
   grpc::Status Create(grpc::ServerContext* context, const Request* request,
                       T* response) {
-    ACCORD_AUTHORIZE(caller, wiring_.auth, context, Access::kWrite);
+    ACCORD_AUTHORIZE(caller, wiring_.auth, context, policy_.write_access());
     return Respond(CreateFor(caller, *request), response);
   }
 
@@ -175,16 +187,22 @@ class ResourceAdapter {
   template <typename Request>
   grpc::Status Get(grpc::ServerContext* context, const Request* request,
                    T* response) {
-    ACCORD_AUTHORIZE(caller, wiring_.auth, context, Access::kRead);
-    return Respond(Get(request->name(), &caller), response);
+    ACCORD_AUTHORIZE(caller, wiring_.auth, context, policy_.read_access());
+    return Respond(WithComputedFields(Get(request->name(), &caller)), response);
   }
 
   template <typename Request, typename Response>
   grpc::Status List(grpc::ServerContext* context, const Request* request,
                     Response* response) {
-    ACCORD_AUTHORIZE(caller, wiring_.auth, context, Access::kRead);
+    ACCORD_AUTHORIZE(caller, wiring_.auth, context, policy_.read_access());
     absl::StatusOr<ListPage<T>> page = ListFor(caller, *request);
     if (!page.ok()) return ToGrpcStatus(page.status());
+    std::vector<T*> items;
+    for (T& item : page->items) items.push_back(&item);
+    if (absl::Status computed = policy_.AddComputedFields(std::move(items));
+        !computed.ok()) {
+      return ToGrpcStatus(computed);
+    }
     adapter_internal::AddItems(*std::move(page), *response);
     return grpc::Status::OK;
   }
@@ -192,7 +210,7 @@ class ResourceAdapter {
   template <typename Request, typename Response>
   grpc::Status ListRevisions(grpc::ServerContext* context,
                              const Request* request, Response* response) {
-    ACCORD_AUTHORIZE(caller, wiring_.auth, context, Access::kRead);
+    ACCORD_AUTHORIZE(caller, wiring_.auth, context, policy_.read_access());
     absl::StatusOr<ListPage<T>> page = RevisionsFor(caller, *request);
     if (!page.ok()) return ToGrpcStatus(page.status());
     adapter_internal::AddItems(*std::move(page), *response);
@@ -202,13 +220,21 @@ class ResourceAdapter {
   template <typename Request>
   grpc::Status Update(grpc::ServerContext* context, const Request* request,
                       T* response) {
-    ACCORD_AUTHORIZE(caller, wiring_.auth, context, Access::kWrite);
+    ACCORD_AUTHORIZE(caller, wiring_.auth, context, policy_.write_access());
     const CallerAccess<T> access(policy_, caller);
     return Respond(
-        WithRetry([&] {
+        WithRetry([&]() -> absl::StatusOr<T> {
+          T patch = adapter_internal::ResourceIn<T>(*request);
+          PendingWrite<T> pending{WriteVerb::kUpdate,
+                                  caller,
+                                  &patch,
+                                  patch.name(),
+                                  {request->update_mask().paths().begin(),
+                                   request->update_mask().paths().end()},
+                                  request->request_id()};
+          ACCORD_ASSIGN_OR_RETURN(WriteHold hold, policy_.BeginWrite(pending));
           return ops_.Update(
-              adapter_internal::ResourceIn<T>(*request), request->update_mask(),
-              request->request_id(),
+              patch, request->update_mask(), request->request_id(),
               ContextFor(caller, Method("Update"), request->request_id()),
               &access);
         }),
@@ -218,26 +244,17 @@ class ResourceAdapter {
   template <typename Request>
   grpc::Status Delete(grpc::ServerContext* context, const Request* request,
                       T* response) {
-    ACCORD_AUTHORIZE(caller, wiring_.auth, context, Access::kWrite);
-    const CallerAccess<T> access(policy_, caller);
-    return Respond(
-        ops_.Delete(request->name(), request->etag(), request->request_id(),
-                    ContextFor(caller, Method("Delete"), request->request_id()),
-                    &access),
-        response);
+    ACCORD_AUTHORIZE(caller, wiring_.auth, context, policy_.write_access());
+    return Respond(ChangeLiveness(caller, *request, WriteVerb::kDelete),
+                   response);
   }
 
   template <typename Request>
   grpc::Status Undelete(grpc::ServerContext* context, const Request* request,
                         T* response) {
-    ACCORD_AUTHORIZE(caller, wiring_.auth, context, Access::kWrite);
-    const CallerAccess<T> access(policy_, caller);
-    return Respond(
-        ops_.Undelete(
-            request->name(), request->etag(), request->request_id(),
-            ContextFor(caller, Method("Undelete"), request->request_id()),
-            &access),
-        response);
+    ACCORD_AUTHORIZE(caller, wiring_.auth, context, policy_.write_access());
+    return Respond(ChangeLiveness(caller, *request, WriteVerb::kUndelete),
+                   response);
   }
 
   // ---- For custom methods; `caller` null is the service itself ----
@@ -329,6 +346,30 @@ class ResourceAdapter {
     return GetAsOf(name, time, caller);
   }
 
+  absl::StatusOr<T> WithComputedFields(absl::StatusOr<T> read) const {
+    if (read.ok()) {
+      ACCORD_RETURN_IF_ERROR(policy_.AddComputedFields({&*read}));
+    }
+    return read;
+  }
+
+  // Delete or Undelete, after the policy's BeginWrite.
+  template <typename Request>
+  absl::StatusOr<T> ChangeLiveness(const Principal& caller,
+                                   const Request& request, WriteVerb verb) {
+    const bool remove = verb == WriteVerb::kDelete;
+    PendingWrite<T> pending{verb,           caller, nullptr,
+                            request.name(), {},     request.request_id()};
+    ACCORD_ASSIGN_OR_RETURN(WriteHold hold, policy_.BeginWrite(pending));
+    const CallerAccess<T> access(policy_, caller);
+    const ChangeContext change = ContextFor(
+        caller, Method(remove ? "Delete" : "Undelete"), request.request_id());
+    return remove ? ops_.Delete(request.name(), request.etag(),
+                                request.request_id(), change, &access)
+                  : ops_.Undelete(request.name(), request.etag(),
+                                  request.request_id(), change, &access);
+  }
+
   template <typename Write>
   auto WithRetry(Write write) -> decltype(write()) {
     auto result = write();
@@ -385,11 +426,21 @@ absl::StatusOr<T> ResourceAdapter<T>::CreateFor(const Principal& caller,
   const ChangeContext change =
       ContextFor(caller, Method("Create"), request.request_id());
   const CallerAccess<T> access(policy_, caller);
-  return WithRetry([&] {
+  // The name it will have when the request chose its id.
+  const std::string id = adapter_internal::IdIn<T>(request);
+  std::string name;
+  if (!id.empty()) {
+    name = absl::StrCat(parent, parent.empty() ? "" : "/",
+                        SchemaOf<T>().collection, "/", id);
+  }
+  return WithRetry([&]() -> absl::StatusOr<T> {
     T resource = adapter_internal::ResourceIn<T>(request);
     policy_.PrepareCreate(resource, change);
-    return ops_.Create(std::move(resource), adapter_internal::IdIn<T>(request),
-                       request.request_id(), change, parent, &access);
+    PendingWrite<T> pending{WriteVerb::kCreate,  caller, &resource, name, {},
+                            request.request_id()};
+    ACCORD_ASSIGN_OR_RETURN(WriteHold hold, policy_.BeginWrite(pending));
+    return ops_.Create(std::move(resource), id, request.request_id(), change,
+                       parent, &access);
   });
 }
 
@@ -408,7 +459,7 @@ grpc::ServerUnaryReactor* ResourceAdapter<T>::Get(
     reactor->Finish(std::move(status));
   };
   absl::StatusOr<Principal> caller =
-      wiring_.auth.Authorize(*context, Access::kRead);
+      wiring_.auth.Authorize(*context, policy_.read_access());
   if (!caller.ok()) {
     finish(ToGrpcStatus(caller.status()));
     return reactor;
@@ -473,9 +524,9 @@ absl::StatusOr<ListPage<T>> ResourceAdapter<T>::ListFor(
       policy_.ListOrder(), source.include, visible);
 }
 
-// Forwards the generated overrides of the standard methods of `Resource`
-// (except Get, see below) to `adapter`, inside a service class.
-#define ACCORD_STANDARD_METHODS(ns, Resource, Plural, adapter)                \
+// Forwards the generated overrides of Create, List, Update, Delete and
+// Undelete of `Resource` to `adapter`, inside a service class.
+#define ACCORD_CRUD_METHODS(ns, Resource, Plural, adapter)                    \
   grpc::Status Create##Resource(grpc::ServerContext* context,                 \
                                 const ns::Create##Resource##Request* request, \
                                 ns::Resource* response) override {            \
@@ -485,12 +536,6 @@ absl::StatusOr<ListPage<T>> ResourceAdapter<T>::ListFor(
                             const ns::List##Plural##Request* request,         \
                             ns::List##Plural##Response* response) override {  \
     return adapter.List(context, request, response);                          \
-  }                                                                           \
-  grpc::Status List##Resource##Revisions(                                     \
-      grpc::ServerContext* context,                                           \
-      const ns::List##Resource##RevisionsRequest* request,                    \
-      ns::List##Resource##RevisionsResponse* response) override {             \
-    return adapter.ListRevisions(context, request, response);                 \
   }                                                                           \
   grpc::Status Update##Resource(grpc::ServerContext* context,                 \
                                 const ns::Update##Resource##Request* request, \
@@ -507,6 +552,17 @@ absl::StatusOr<ListPage<T>> ResourceAdapter<T>::ListFor(
       const ns::Undelete##Resource##Request* request, ns::Resource* response) \
       override {                                                              \
     return adapter.Undelete(context, request, response);                      \
+  }
+
+// The standard methods of a resource with revisions (AIP-162): the CRUD
+// methods and List…Revisions. Get is separate, see below.
+#define ACCORD_STANDARD_METHODS(ns, Resource, Plural, adapter)    \
+  ACCORD_CRUD_METHODS(ns, Resource, Plural, adapter)              \
+  grpc::Status List##Resource##Revisions(                         \
+      grpc::ServerContext* context,                               \
+      const ns::List##Resource##RevisionsRequest* request,        \
+      ns::List##Resource##RevisionsResponse* response) override { \
+    return adapter.ListRevisions(context, request, response);     \
   }
 
 // Get on the callback API (the service class derives from

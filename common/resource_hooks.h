@@ -125,6 +125,11 @@ class AccessCheck {
   // OK if the caller may change `resource`; NOT_FOUND if it may not even
   // see it, PERMISSION_DENIED otherwise.
   virtual absl::Status CheckEditable(const T& resource) const = 0;
+  // OK if the caller may write `resource` as a Create or change would
+  // leave it; by default the same answer as CheckEditable.
+  virtual absl::Status CheckProposed(const T& resource) const {
+    return CheckEditable(resource);
+  }
   // Whether the caller may see `resource`; records it may not see are
   // reported as absent, never as forbidden.
   virtual absl::StatusOr<bool> Visible(const T& resource) const = 0;

@@ -125,7 +125,7 @@ class ResourceOps {
       resource.clear_revision_principal();
     }
     ACCORD_RETURN_IF_ERROR(hooks_.Validate(resource));
-    ACCORD_RETURN_IF_ERROR(CheckEditable(resource, access));
+    ACCORD_RETURN_IF_ERROR(CheckProposed(resource, access));
     ACCORD_RETURN_IF_ERROR(hooks_.Complete(resource));
 
     SetTimestamp(*resource.mutable_create_time(), context.time);
@@ -287,6 +287,12 @@ class ResourceOps {
     if (access == nullptr) return absl::OkStatus();
     return access->CheckEditable(resource);
   }
+  // The same for `resource` as a write would leave it.
+  static absl::Status CheckProposed(const T& resource,
+                                    const AccessCheck<T>* access) {
+    if (access == nullptr) return absl::OkStatus();
+    return access->CheckProposed(resource);
+  }
 
   // `patch` carries the name, the new values and optionally the etag the
   // caller last saw. An empty mask means every field set in `patch`.
@@ -329,7 +335,7 @@ class ResourceOps {
       google::protobuf::util::FieldMaskUtil::MergeMessageTo(patch, mask,
                                                             options, &updated);
       ACCORD_RETURN_IF_ERROR(hooks_.Validate(updated));
-      ACCORD_RETURN_IF_ERROR(CheckEditable(updated, access));
+      ACCORD_RETURN_IF_ERROR(CheckProposed(updated, access));
       ACCORD_RETURN_IF_ERROR(hooks_.Complete(updated));
       SetTimestamp(*updated.mutable_update_time(), context.time);
       updated.set_etag(NewEtag());
@@ -401,7 +407,7 @@ class ResourceOps {
       const std::function<void(WritePlan&)>& plan_extra = nullptr) {
     const std::string scope = absl::StrCat(verb, ":", schema_.collection);
     ACCORD_RETURN_IF_ERROR(CheckEditable(before, access));
-    ACCORD_RETURN_IF_ERROR(CheckEditable(resource, access));
+    ACCORD_RETURN_IF_ERROR(CheckProposed(resource, access));
     SetTimestamp(*resource.mutable_update_time(), context.time);
     resource.set_etag(NewEtag());
     WritePlan plan;

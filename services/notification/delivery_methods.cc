@@ -105,23 +105,6 @@ absl::Status CheckRedrivable(const Subscription& subscription,
 
 }  // namespace
 
-absl::Status NotificationServiceImpl::AttachHealth(
-    std::vector<Subscription*> subscriptions) {
-  std::vector<std::string> names;
-  std::vector<Subscription*> webhooks;
-  for (Subscription* subscription : subscriptions) {
-    if (!subscription->has_webhook()) continue;
-    names.push_back(subscription->name());
-    webhooks.push_back(subscription);
-  }
-  ACCORD_ASSIGN_OR_RETURN(std::vector<v1::DeliveryHealth> health,
-                          health_.Read(names));
-  for (size_t i = 0; i < webhooks.size() && i < health.size(); ++i) {
-    *webhooks[i]->mutable_delivery_health() = std::move(health[i]);
-  }
-  return absl::OkStatus();
-}
-
 absl::StatusOr<v1::RedriveDeadLettersResponse> NotificationServiceImpl::Redrive(
     const v1::RedriveDeadLettersRequest& request, const Principal& caller) {
   ACCORD_RETURN_IF_ERROR(ValidateRedrive(request));

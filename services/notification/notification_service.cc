@@ -43,6 +43,18 @@ absl::Status NotFound(absl::string_view name, absl::string_view field) {
                          field);
 }
 
+// The one cursor of a page token of ListEvents or ListDeliveries.
+absl::StatusOr<std::string> CursorIn(const PageTokenCodec& codec,
+                                     absl::string_view page_token,
+                                     absl::string_view fingerprint) {
+  ACCORD_ASSIGN_OR_RETURN(std::vector<std::string> token,
+                          codec.Decode(page_token, fingerprint));
+  if (token.size() != 1) {
+    return InvalidField("page_token", "does not fit this request");
+  }
+  return token[0];
+}
+
 }  // namespace
 
 StreamSlots::Slot::~Slot() {
@@ -172,12 +184,8 @@ absl::StatusOr<v1::ListEventsResponse> NotificationServiceImpl::ListEventsPage(
   // after it may have.
   bool check_expired = false;
   if (!request.page_token().empty()) {
-    ACCORD_ASSIGN_OR_RETURN(std::vector<std::string> token,
-                            codec->Decode(request.page_token(), fingerprint));
-    if (token.size() != 1) {
-      return InvalidField("page_token", "does not fit this request");
-    }
-    cursor = token[0];
+    ACCORD_ASSIGN_OR_RETURN(
+        cursor, CursorIn(*codec, request.page_token(), fingerprint));
     check_expired = true;
   } else if (!request.start_position().empty()) {
     cursor = request.start_position();
@@ -283,12 +291,8 @@ NotificationServiceImpl::ListDeliveriesPage(
       "deliveries\x1f", request.parent(), "\x1f", request.filter());
   std::string cursor;
   if (!request.page_token().empty()) {
-    ACCORD_ASSIGN_OR_RETURN(std::vector<std::string> token,
-                            codec->Decode(request.page_token(), fingerprint));
-    if (token.size() != 1) {
-      return InvalidField("page_token", "does not fit this request");
-    }
-    cursor = token[0];
+    ACCORD_ASSIGN_OR_RETURN(
+        cursor, CursorIn(*codec, request.page_token(), fingerprint));
   }
   v1::ListDeliveriesResponse response;
   bool at_end = false;
@@ -340,17 +344,22 @@ grpc::Status NotificationServiceImpl::ListDeliveries(
   return Respond(list(), response);
 }
 
+absl::StatusOr<Principal> NotificationServiceImpl::DeliveryCaller(
+    grpc::ServerContext& context, absl::string_view name) {
+  ACCORD_ASSIGN_OR_RETURN(Principal caller,
+                          auth_.Authorize(context, Access::kSubscribe));
+  ACCORD_ASSIGN_OR_RETURN(auto parts, ParseDeliveryName(name, "name"));
+  ACCORD_RETURN_IF_ERROR(
+      LoadOwned(caller, absl::StrCat("subscriptions/", parts.first), "name")
+          .status());
+  return caller;
+}
+
 grpc::Status NotificationServiceImpl::GetDelivery(
     grpc::ServerContext* context, const v1::GetDeliveryRequest* request,
     Delivery* response) {
   auto get = [&]() -> absl::StatusOr<Delivery> {
-    ACCORD_ASSIGN_OR_RETURN(Principal caller,
-                            auth_.Authorize(*context, Access::kSubscribe));
-    ACCORD_ASSIGN_OR_RETURN(auto parts,
-                            ParseDeliveryName(request->name(), "name"));
-    ACCORD_RETURN_IF_ERROR(
-        LoadOwned(caller, absl::StrCat("subscriptions/", parts.first), "name")
-            .status());
+    ACCORD_RETURN_IF_ERROR(DeliveryCaller(*context, request->name()).status());
     ACCORD_ASSIGN_OR_RETURN(std::optional<StoredDelivery> stored,
                             deliveries_.Load(request->name()));
     if (!stored.has_value()) {
@@ -425,12 +434,7 @@ grpc::Status NotificationServiceImpl::RetryDelivery(
     Delivery* response) {
   auto retry = [&]() -> absl::StatusOr<Delivery> {
     ACCORD_ASSIGN_OR_RETURN(Principal caller,
-                            auth_.Authorize(*context, Access::kSubscribe));
-    ACCORD_ASSIGN_OR_RETURN(auto parts,
-                            ParseDeliveryName(request->name(), "name"));
-    ACCORD_RETURN_IF_ERROR(
-        LoadOwned(caller, absl::StrCat("subscriptions/", parts.first), "name")
-            .status());
+                            DeliveryCaller(*context, request->name()));
     return Retry(request->name(),
                  ContextFor(caller, Method("RetryDelivery"), ""));
   };

@@ -7,19 +7,15 @@
 // owns no connection and no thread of its own: main wires it to a
 // RedisClient, an EventHub and a WebhookDispatcher.
 //
-// The webhook signing secret is input only: it is taken off the resource
-// before anything is stored or returned, and written to its own hash in the
-// same atomic step as the subscription.
-//
 // Example:
 //   NotificationServiceImpl service(redis, guard, auth, retention);
 //   EventHub hub(redis, hub_options);
 //   service.AttachHub(&hub);
 //
 // Every method needs a principal with the subscriber role (or viewer,
-// editor, admin). A subscription belongs to its `owner`: the principal
-// itself or one of the institutions it acts for; others (except admins)
-// see it as absent.
+// editor, admin). Subscriptions are served by the standard-method adapter
+// with SubscriptionPolicy (who owns and sees them, the webhook secret,
+// the per-owner cap).
 //
 // Per-principal caps bound what one caller can hold: open WatchEvents
 // streams per principal (counted by this replica; a stream's slot is freed
@@ -40,7 +36,7 @@
 #include "common/list.h"
 #include "common/record_store.h"
 #include "common/redis/client.h"
-#include "common/resource_ops.h"
+#include "common/resource_adapter.h"
 #include "common/write_path.h"
 #include "services/notification/delivery_health.h"
 #include "services/notification/delivery_store.h"
@@ -113,26 +109,10 @@ class NotificationServiceImpl final
       v1::Subscription::State state, std::string reason,
       const ChangeContext* change = nullptr);
 
-  // The subscription methods are in subscription_methods.cc.
-  grpc::Status CreateSubscription(grpc::ServerContext* context,
-                                  const v1::CreateSubscriptionRequest* request,
-                                  v1::Subscription* response) override;
-  grpc::Status GetSubscription(grpc::ServerContext* context,
-                               const v1::GetSubscriptionRequest* request,
-                               v1::Subscription* response) override;
-  grpc::Status ListSubscriptions(
-      grpc::ServerContext* context, const v1::ListSubscriptionsRequest* request,
-      v1::ListSubscriptionsResponse* response) override;
-  grpc::Status UpdateSubscription(grpc::ServerContext* context,
-                                  const v1::UpdateSubscriptionRequest* request,
-                                  v1::Subscription* response) override;
-  grpc::Status DeleteSubscription(grpc::ServerContext* context,
-                                  const v1::DeleteSubscriptionRequest* request,
-                                  v1::Subscription* response) override;
-  grpc::Status UndeleteSubscription(
-      grpc::ServerContext* context,
-      const v1::UndeleteSubscriptionRequest* request,
-      v1::Subscription* response) override;
+  // The standard methods of subscriptions (SubscriptionPolicy); pause and
+  // resume are in subscription_methods.cc.
+  ACCORD_CRUD_METHODS(v1, Subscription, Subscriptions, subscriptions_)
+  ACCORD_SYNC_GET(v1, Subscription, subscriptions_)
   grpc::Status PauseSubscription(grpc::ServerContext* context,
                                  const v1::PauseSubscriptionRequest* request,
                                  v1::Subscription* response) override;
@@ -172,6 +152,17 @@ class NotificationServiceImpl final
   absl::StatusOr<v1::Subscription> LoadOwned(const Principal& caller,
                                              absl::string_view name,
                                              absl::string_view field);
+  // SetState on behalf of the caller of `method` ("PauseSubscription"),
+  // if the subscription is the caller's.
+  absl::StatusOr<v1::Subscription> SetStateFor(grpc::ServerContext& context,
+                                               absl::string_view name,
+                                               absl::string_view etag,
+                                               v1::Subscription::State state,
+                                               absl::string_view method);
+  // The caller of a method on delivery `name`, if the delivery's
+  // subscription is the caller's (NOT_FOUND otherwise).
+  absl::StatusOr<Principal> DeliveryCaller(grpc::ServerContext& context,
+                                           absl::string_view name);
   absl::StatusOr<EventSelector> ResolveSelector(
       const v1::WatchEventsRequest& request, const Principal& caller);
   absl::StatusOr<v1::ListEventsResponse> ListEventsPage(
@@ -182,13 +173,6 @@ class NotificationServiceImpl final
                                      const ChangeContext& change);
   absl::StatusOr<v1::RedriveDeadLettersResponse> Redrive(
       const v1::RedriveDeadLettersRequest& request, const Principal& caller);
-  // Fills `delivery_health` of the webhook subscriptions among these.
-  absl::Status AttachHealth(std::vector<v1::Subscription*> subscriptions);
-  // RESOURCE_EXHAUSTED if `owner` already has the most live subscriptions
-  // (`name` aside, when it is one of them).
-  absl::Status CheckSubscriptionCap(absl::string_view owner,
-                                    absl::string_view name);
-
   RedisClient& redis_;
   const UrlGuard& guard_;
   Authenticator& auth_;
@@ -197,17 +181,21 @@ class NotificationServiceImpl final
   EventStream stream_;
   DeliveryStore deliveries_;
   DeliveryHealthStore health_;
-  SubscriptionHooks subscription_hooks_{guard_};
-  ResourceOps<v1::Subscription> subscriptions_{store_, write_path_,
-                                               subscription_hooks_};
-  EventHub* hub_ = nullptr;
-  std::function<void()> on_delivery_due_;
   SharedPageTokenCodec codec_;
   const NotificationLimits limits_;
+  ServiceWiring wiring_{"accord.notification.v1.NotificationService", store_,
+                        write_path_, auth_, codec_};
+  Registered<SubscriptionPolicy> subscriptions_{
+      wiring_,
+      guard_,
+      redis_,
+      store_,
+      stream_,
+      health_,
+      limits_.max_subscriptions_per_principal};
+  EventHub* hub_ = nullptr;
+  std::function<void()> on_delivery_due_;
   StreamSlots stream_slots_;
-  // Counting an owner's subscriptions and writing one more are two steps;
-  // within a replica they happen one owner-changing write at a time.
-  absl::Mutex cap_mutex_;
 };
 
 }  // namespace accord::notification
