@@ -337,6 +337,14 @@ void RegisterServerFlags(FlagSet& flag_set, ServerFlags& flags) {
                        "deadline for one Redis round trip");
   flag_set.AddInt("redis_pool_size", &flags.redis_pool_size, 1, 1024,
                   "Redis connections kept open");
+  flag_set.AddInt("redis_min_replicas_acked", &flags.redis_min_replicas_acked,
+                  0, 16,
+                  "replicas that must confirm a write (Redis WAIT) before it "
+                  "is acknowledged; 0: do not wait (a single Redis)");
+  flag_set.AddDuration("redis_replica_ack_timeout",
+                       &flags.redis_replica_ack_timeout,
+                       "how long a write waits for those replicas before "
+                       "failing with UNAVAILABLE; below --redis_timeout");
   flag_set.AddInt("redis_read_lanes", &flags.redis_read_lanes, 0, 64,
                   "threads, each with its own Redis connection, that batch "
                   "the Get handlers' reads; 0: half the CPUs, at least 1");
@@ -364,6 +372,8 @@ RedisOptions RedisOptionsFrom(const ServerFlags& flags) {
   options.url = flags.redis;
   options.pool_size = static_cast<int>(flags.redis_pool_size);
   options.command_timeout = flags.redis_timeout;
+  options.min_replicas_acked = static_cast<int>(flags.redis_min_replicas_acked);
+  options.replica_ack_timeout = flags.redis_replica_ack_timeout;
   options.async_lanes = static_cast<int>(flags.redis_read_lanes);
   if (options.async_lanes == 0) {
     cpu_set_t cpus;
@@ -389,6 +399,18 @@ void ApplyLogFlags(ServerFlags& flags) {
     }
     flags.redis.password =
         std::string(absl::StripTrailingAsciiWhitespace(contents.str()));
+  }
+  // A WAIT that outlasts the socket's deadline would be cut off as a
+  // broken connection instead of answered.
+  if (flags.redis_min_replicas_acked > 0 &&
+      (flags.redis_replica_ack_timeout <= absl::ZeroDuration() ||
+       flags.redis_replica_ack_timeout >= flags.redis_timeout)) {
+    std::fprintf(stderr,
+                 "accord-%s: --redis_replica_ack_timeout must be above 0 and "
+                 "below --redis_timeout (%s)\n",
+                 flags.service_name.c_str(),
+                 absl::FormatDuration(flags.redis_timeout).c_str());
+    std::exit(2);
   }
   SetLogService(flags.service_name);
   SetLogFormat(flags.log_format == "json" ? LogFormat::kJson

@@ -45,6 +45,14 @@ struct ServerFlags {
   absl::Duration shutdown_grace = absl::Seconds(10);
   absl::Duration redis_timeout = absl::Seconds(2);
   int64_t redis_pool_size = 16;
+  // Replicas that must confirm each write before it is acknowledged (Redis
+  // WAIT). 0, the default, suits a single Redis; with a primary, replicas
+  // and Sentinel, 1 means a failover loses nothing acknowledged.
+  int64_t redis_min_replicas_acked = 0;
+  // How long a write waits for them; then UNAVAILABLE (retry with the same
+  // request_id). One second rides out a replica's brief stall without
+  // holding callers long when a replica is gone.
+  absl::Duration redis_replica_ack_timeout = absl::Seconds(1);
   // Threads batching the Get handlers' Redis reads; 0: half the CPUs this
   // process may run on, at least 1.
   int64_t redis_read_lanes = 0;

@@ -1,9 +1,11 @@
 #include "common/write_path.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/errors.h"
 #include "common/metrics.h"
 #include "common/redis/lua_libraries.h"
 #include "common/status_macros.h"
@@ -124,11 +126,60 @@ std::vector<std::string> WritePath::ApplyCommand(const WritePlan& plan) const {
   return command;
 }
 
-absl::StatusOr<WriteOutcome> WritePath::Commit(const WritePlan& plan) {
+absl::StatusOr<WritePath::Replicated> WritePath::SendReplicated(
+    const std::vector<std::string>& command) {
+  const RedisOptions& options = redis_.options();
   // A Redis that lost its data (or a new one) has no functions yet: the
   // call loads them and sends the command again.
-  absl::StatusOr<RedisValue> reply = functions_.Call(ApplyCommand(plan));
-  if (!reply.ok()) return reply.status();
+  if (options.min_replicas_acked <= 0) {
+    ACCORD_ASSIGN_OR_RETURN(RedisValue reply, functions_.Call(command));
+    return Replicated{std::move(reply), absl::OkStatus()};
+  }
+  // WAIT covers what this connection wrote; the fence is a write of its
+  // own, after any earlier write of the same request on another
+  // connection, so a replayed answer is confirmed too.
+  const std::string wanted = absl::StrCat(options.min_replicas_acked);
+  ACCORD_ASSIGN_OR_RETURN(
+      std::vector<RedisValue> replies,
+      functions_.Pipeline(
+          {command,
+           {"INCR", redis_keys::kReplicationFence},
+           {"WAIT", wanted,
+            absl::StrCat(absl::ToInt64Milliseconds(std::max(
+                options.replica_ack_timeout, absl::Milliseconds(1))))}}));
+  Replicated result{std::move(replies[0]), absl::OkStatus()};
+  const int64_t acked = replies[2].integer;
+  if (acked < options.min_replicas_acked) {
+    static const bool described = [] {
+      Metrics::Global().Describe(
+          "accord_replication_unconfirmed_total", "counter",
+          "Writes answered UNAVAILABLE because fewer replicas than "
+          "--redis_min_replicas_acked confirmed them in time.");
+      return true;
+    }();
+    (void)described;
+    Metrics::Global().Increment("accord_replication_unconfirmed_total", {});
+    result.confirmed = ErrorWithReason(
+        absl::StatusCode::kUnavailable,
+        absl::StrCat("the change is recorded on the Redis primary but only ",
+                     acked, " of the ", wanted,
+                     " replicas required (--redis_min_replicas_acked) "
+                     "confirmed it in time; retry with the same request_id "
+                     "to have it confirmed"),
+        "REPLICATION_NOT_CONFIRMED");
+  }
+  return result;
+}
+
+absl::StatusOr<WriteOutcome> WritePath::Commit(const WritePlan& plan) {
+  ACCORD_ASSIGN_OR_RETURN(Replicated sent, SendReplicated(ApplyCommand(plan)));
+  const RedisValue* reply = &sent.reply;
+  // A failed precondition wrote nothing: that is the answer whatever the
+  // replicas say.
+  if (reply->type == RedisValue::Type::kArray && !reply->elements.empty() &&
+      reply->elements[0].text != "fail") {
+    ACCORD_RETURN_IF_ERROR(sent.confirmed);
+  }
   if (reply->type != RedisValue::Type::kArray || reply->elements.empty()) {
     return absl::InternalError("accord_apply: malformed reply");
   }
@@ -169,11 +220,13 @@ absl::StatusOr<std::optional<std::string>> WritePath::PriorResult(
     absl::string_view method, absl::string_view request_id) {
   if (request_id.empty()) return std::nullopt;
   ACCORD_ASSIGN_OR_RETURN(
-      RedisValue reply,
-      redis_.Command(
+      Replicated sent,
+      SendReplicated(
           {"HGET", WritePlan::RequestKey(method, request_id), "result"}));
-  if (reply.is_nil()) return std::nullopt;
-  return reply.text;
+  if (sent.reply.is_nil()) return std::nullopt;
+  // An earlier attempt's outcome is an acknowledgement too.
+  ACCORD_RETURN_IF_ERROR(sent.confirmed);
+  return sent.reply.text;
 }
 
 }  // namespace accord

@@ -125,6 +125,11 @@ class WritePath {
   // answers that the function is missing.
   absl::Status EnsureFunctionsLoaded();
 
+  // Applies the plan atomically. With RedisOptions::min_replicas_acked,
+  // a write (or a replay of one) is acknowledged only once that many
+  // replicas confirm it; otherwise UNAVAILABLE with reason
+  // REPLICATION_NOT_CONFIRMED, and a retry with the same request_id
+  // answers it once they do.
   absl::StatusOr<WriteOutcome> Commit(const WritePlan& plan);
 
   // The first result of an earlier call with this method and request_id,
@@ -137,6 +142,15 @@ class WritePath {
   // The FCALL of the plan: every key it touches in KEYS, in the order the
   // function uses them (common/redis/lua/write.lua).
   std::vector<std::string> ApplyCommand(const WritePlan& plan) const;
+  // Sends `command`, followed when writes wait for replicas by a fence
+  // write and WAIT on the same connection; the reply to `command` and
+  // whether the replicas confirmed everything written before it.
+  struct Replicated {
+    RedisValue reply;
+    absl::Status confirmed;
+  };
+  absl::StatusOr<Replicated> SendReplicated(
+      const std::vector<std::string>& command);
 
   RedisClient& redis_;
   RedisFunctions functions_;

@@ -54,6 +54,14 @@ struct RedisOptions {
   absl::Duration command_timeout = absl::Seconds(2);
   absl::Duration min_backoff = absl::Milliseconds(50);
   absl::Duration max_backoff = absl::Seconds(2);
+  // A write is acknowledged only once this many replicas confirm it (Redis
+  // WAIT), so that a failover to a replica loses nothing acknowledged. 0
+  // (the default: a single Redis has no replica) does not wait.
+  int min_replicas_acked = 0;
+  // How long a write waits for those confirmations before it fails with
+  // UNAVAILABLE (the write itself stays on the primary and a retry with the
+  // same request_id answers it). Below command_timeout.
+  absl::Duration replica_ack_timeout = absl::Seconds(1);
 };
 
 class RedisClient {

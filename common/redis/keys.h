@@ -32,6 +32,12 @@ inline constexpr char kEventChannelPrefix[] = "accord:events:";
 // (layout: AuditEntry below); written in the change's own write plan.
 inline constexpr char kAuditStream[] = "accord:audit";
 
+// Counter: incremented by the write path after each write when writes
+// wait for replicas (--redis_min_replicas_acked), so that WAIT on that
+// connection also covers a write an earlier connection made (a replayed
+// request's first attempt).
+inline constexpr char kReplicationFence[] = "accord:replication:fence";
+
 // Hash {result, position}: the first outcome of an idempotent request,
 // expiring after its TTL; written by accord_apply.
 inline std::string RequestKey(absl::string_view method,
