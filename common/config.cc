@@ -10,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "common/status_macros.h"
 
 namespace accord {
@@ -65,16 +66,51 @@ std::string RedisUrl::Redacted() const {
   if (!user.empty() || !password.empty()) {
     credentials = absl::StrCat(user, password.empty() ? "" : ":***", "@");
   }
+  if (!sentinels.empty()) {
+    std::vector<std::string> addresses;
+    for (const HostPort& sentinel : sentinels) {
+      addresses.push_back(sentinel.ToString());
+    }
+    return absl::StrCat("redis+sentinel://", credentials,
+                        absl::StrJoin(addresses, ","), "/", master_name, "/",
+                        db);
+  }
   return absl::StrCat("redis://", credentials, HostPort{host, port}.ToString(),
                       "/", db);
 }
 
+namespace {
+
+// A Redis address with a port other than 0.
+absl::StatusOr<HostPort> ParseRedisAddress(absl::string_view text) {
+  absl::StatusOr<HostPort> host_port = ParseHostPort(text);
+  if (!host_port.ok()) return host_port.status();
+  if (host_port->port == 0) {
+    return absl::InvalidArgumentError("Redis port must not be 0");
+  }
+  return host_port;
+}
+
+absl::Status ParseDb(absl::string_view text, int& db) {
+  if (!text.empty() && (!absl::SimpleAtoi(text, &db) || db < 0 || db > 15)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("database \"", text, "\" is not a number in 0..15"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<RedisUrl> ParseRedisUrl(absl::string_view text) {
   constexpr absl::string_view kScheme = "redis://";
-  if (!absl::StartsWith(text, kScheme)) {
-    return absl::InvalidArgumentError("must start with redis://");
+  constexpr absl::string_view kSentinelScheme = "redis+sentinel://";
+  const bool sentinel = absl::StartsWith(text, kSentinelScheme);
+  if (!sentinel && !absl::StartsWith(text, kScheme)) {
+    return absl::InvalidArgumentError(
+        "must start with redis:// or redis+sentinel://");
   }
-  absl::string_view rest = text.substr(kScheme.size());
+  absl::string_view rest =
+      text.substr(sentinel ? kSentinelScheme.size() : kScheme.size());
   RedisUrl url;
   const size_t at = rest.rfind('@');
   if (at != absl::string_view::npos) {
@@ -89,22 +125,34 @@ absl::StatusOr<RedisUrl> ParseRedisUrl(absl::string_view text) {
     }
   }
   const size_t slash = rest.find('/');
+  absl::string_view path;
   if (slash != absl::string_view::npos) {
-    absl::string_view db_text = rest.substr(slash + 1);
+    path = rest.substr(slash + 1);
     rest = rest.substr(0, slash);
-    if (!db_text.empty() &&
-        (!absl::SimpleAtoi(db_text, &url.db) || url.db < 0 || url.db > 15)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("database \"", db_text, "\" is not a number in 0..15"));
-    }
   }
-  absl::StatusOr<HostPort> host_port = ParseHostPort(rest);
-  if (!host_port.ok()) return host_port.status();
-  if (host_port->port == 0) {
-    return absl::InvalidArgumentError("Redis port must not be 0");
+  if (!sentinel) {
+    ACCORD_RETURN_IF_ERROR(ParseDb(path, url.db));
+    ACCORD_ASSIGN_OR_RETURN(HostPort address, ParseRedisAddress(rest));
+    url.host = address.host;
+    url.port = address.port;
+    return url;
   }
-  url.host = host_port->host;
-  url.port = host_port->port;
+  // redis+sentinel://HOST:PORT,HOST:PORT/MASTER_NAME[/DB]
+  const size_t db_slash = path.find('/');
+  url.master_name = std::string(path.substr(0, db_slash));
+  if (url.master_name.empty()) {
+    return absl::InvalidArgumentError(
+        "a redis+sentinel:// URL names the primary after the Sentinels: "
+        "redis+sentinel://HOST:PORT[,HOST:PORT...]/MASTER_NAME[/DB]");
+  }
+  if (db_slash != absl::string_view::npos) {
+    ACCORD_RETURN_IF_ERROR(ParseDb(path.substr(db_slash + 1), url.db));
+  }
+  for (absl::string_view address : absl::StrSplit(rest, ',')) {
+    ACCORD_ASSIGN_OR_RETURN(HostPort sentinel_address,
+                            ParseRedisAddress(address));
+    url.sentinels.push_back(std::move(sentinel_address));
+  }
   return url;
 }
 

@@ -35,12 +35,18 @@ absl::StatusOr<HostPort> ParseHostPort(absl::string_view text);
 
 // Where Redis is and how to log in:
 // `redis://[user:password@]HOST:PORT[/DB]`.
+// Where Redis is: one host (redis://), or a primary found through Sentinel
+// (redis+sentinel://HOST:PORT[,HOST:PORT...]/MASTER_NAME[/DB]), where
+// `host` and `port` are unused and the credentials are the data nodes'
+// (Sentinels that require a password are given the same one).
 struct RedisUrl {
   std::string host = "127.0.0.1";
   int port = 6379;
   std::string user;
   std::string password;
   int db = 0;
+  std::vector<HostPort> sentinels;
+  std::string master_name;
   // The URL with the password masked, safe to log.
   std::string Redacted() const;
 };

@@ -388,6 +388,42 @@ TEST(ParseRedisUrlTest, ParsesIpv6HostAndEmptyDb) {
   EXPECT_EQ(url->db, 0);
 }
 
+TEST(ParseRedisUrlTest, ParsesSentinelsMasterNameAndDb) {
+  absl::StatusOr<RedisUrl> url = ParseRedisUrl(
+      "redis+sentinel://accord:s3cret@10.0.0.1:26379,[::1]:26380,"
+      "sentinel-2.redis:26381/accord-main/3");
+  ASSERT_TRUE(url.ok()) << url.status();
+  ASSERT_EQ(url->sentinels.size(), 3u);
+  EXPECT_EQ(url->sentinels[0].host, "10.0.0.1");
+  EXPECT_EQ(url->sentinels[0].port, 26379);
+  EXPECT_EQ(url->sentinels[1].host, "::1");
+  EXPECT_EQ(url->sentinels[2].host, "sentinel-2.redis");
+  EXPECT_EQ(url->sentinels[2].port, 26381);
+  EXPECT_EQ(url->master_name, "accord-main");
+  EXPECT_EQ(url->db, 3);
+  EXPECT_EQ(url->user, "accord");
+  EXPECT_EQ(url->password, "s3cret");
+  EXPECT_EQ(url->Redacted(),
+            "redis+sentinel://accord:***@10.0.0.1:26379,[::1]:26380,"
+            "sentinel-2.redis:26381/accord-main/3");
+  // The redacted form parses back to the same place.
+  absl::StatusOr<RedisUrl> again = ParseRedisUrl(url->Redacted());
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->sentinels.size(), 3u);
+  EXPECT_EQ(again->master_name, "accord-main");
+}
+
+TEST(ParseRedisUrlTest, SentinelUrlNeedsAMasterNameAndGoodAddresses) {
+  for (const char* text :
+       {"redis+sentinel://h:26379", "redis+sentinel://h:26379/",
+        "redis+sentinel://h:26379,/accord", "redis+sentinel://h:0/accord",
+        "redis+sentinel://h:26379/accord/16"}) {
+    EXPECT_EQ(ParseRedisUrl(text).status().code(),
+              absl::StatusCode::kInvalidArgument)
+        << text;
+  }
+}
+
 TEST(ParseRedisUrlTest, RejectsOtherSchemes) {
   for (const char* text : {"rediss://host:6379", "http://host:6379",
                            "host:6379", "REDIS://host:6379", ""}) {

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/metrics.h"
+#include "common/redis/connect.h"
 #include "common/status_macros.h"
 
 namespace accord {
@@ -20,10 +21,6 @@ struct ReplyDeleter {
   void operator()(redisReply* reply) const { freeReplyObject(reply); }
 };
 using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
-
-timeval DurationToTimeval(absl::Duration duration) {
-  return absl::ToTimeval(duration);
-}
 
 // Converts a reply; error replies (at any depth) become a status.
 absl::StatusOr<RedisValue> Convert(const redisReply& reply) {
@@ -195,54 +192,19 @@ absl::Status RedisClient::EnsureConnected(Connection& connection) {
           "redis at ", options_.url.Redacted(), " is unreachable; retrying"));
     }
   }
-  const timeval connect_timeout = DurationToTimeval(options_.connect_timeout);
-  redisContext* context = redisConnectWithTimeout(
-      options_.url.host.c_str(), options_.url.port, connect_timeout);
-  std::string failure;
-  if (context == nullptr) {
-    failure = "cannot allocate a Redis context";
-  } else if (context->err != 0) {
-    failure = context->errstr;
-  } else {
-    const timeval command_timeout = DurationToTimeval(options_.command_timeout);
-    redisSetTimeout(context, command_timeout);
-    redisEnableKeepAlive(context);
-    auto login = [&](std::vector<std::string> args) -> std::string {
-      std::vector<const char*> argv;
-      std::vector<size_t> lengths;
-      for (const std::string& arg : args) {
-        argv.push_back(arg.data());
-        lengths.push_back(arg.size());
-      }
-      ReplyPtr reply(static_cast<redisReply*>(
-          redisCommandArgv(context, static_cast<int>(argv.size()), argv.data(),
-                           lengths.data())));
-      if (reply == nullptr) return context->errstr;
-      if (reply->type == REDIS_REPLY_ERROR) {
-        return std::string(reply->str, reply->len);
-      }
-      return "";
-    };
-    if (!options_.url.password.empty()) {
-      failure = options_.url.user.empty()
-                    ? login({"AUTH", options_.url.password})
-                    : login({"AUTH", options_.url.user, options_.url.password});
-    }
-    if (failure.empty() && options_.url.db != 0) {
-      failure = login({"SELECT", absl::StrCat(options_.url.db)});
-    }
-  }
+  absl::StatusOr<redisContext*> context = ConnectToPrimary(
+      options_.url, options_.connect_timeout, options_.command_timeout);
   std::lock_guard<std::mutex> lock(mutex_);
-  if (!failure.empty()) {
-    if (context != nullptr) redisFree(context);
+  if (!context.ok()) {
     next_connect_attempt_ = absl::Now() + backoff_;
     backoff_ = std::min(backoff_ * 2, options_.max_backoff);
-    return absl::UnavailableError(absl::StrCat(
-        "cannot connect to redis at ", options_.url.Redacted(), ": ", failure));
+    return absl::UnavailableError(absl::StrCat("cannot connect to redis at ",
+                                               options_.url.Redacted(), ": ",
+                                               context.status().message()));
   }
   backoff_ = options_.min_backoff;
   next_connect_attempt_ = absl::InfinitePast();
-  connection.context = context;
+  connection.context = *context;
   return absl::OkStatus();
 }
 
@@ -265,6 +227,7 @@ std::vector<absl::StatusOr<RedisValue>> RedisClient::RoundTrip(
     connection.Reset();
   }
   absl::Status status = EnsureConnected(connection);
+  bool demoted = false;
   if (status.ok()) {
     std::string request;
     for (const std::vector<std::string>* args : commands) {
@@ -284,12 +247,20 @@ std::vector<absl::StatusOr<RedisValue>> RedisClient::RoundTrip(
         break;
       }
       ReplyPtr reply(static_cast<redisReply*>(raw));
+      // A primary demoted by a failover answers writes READONLY: the next
+      // connection asks the Sentinels again.
+      if (reply->type == REDIS_REPLY_ERROR &&
+          absl::StartsWith(absl::string_view(reply->str, reply->len),
+                           "READONLY")) {
+        demoted = true;
+      }
       results.push_back(Convert(*reply));
       if (!results.back().ok() && status.ok()) {
         status = results.back().status();
       }
     }
   }
+  if (demoted) connection.Reset();
   while (results.size() < commands.size()) results.push_back(status);
   // A blocking read's wait is not latency: in the histogram it would put an
   // idle notification service's p99 at the BLOCK timeout.

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/log.h"
+#include "common/redis/connect.h"
 
 namespace accord {
 namespace {
@@ -98,26 +99,13 @@ void RedisSubscriber::Run() {
 }
 
 redisContext* RedisSubscriber::Subscribe() {
-  ContextPtr context(
-      redisConnectWithTimeout(options_.url.host.c_str(), options_.url.port,
-                              absl::ToTimeval(options_.connect_timeout)));
-  if (context == nullptr || context->err != 0) {
-    Warn("cannot connect to Redis", ErrorOf(context.get(), nullptr));
+  absl::StatusOr<redisContext*> connected = ConnectToPrimary(
+      options_.url, options_.connect_timeout, absl::Seconds(2));
+  if (!connected.ok()) {
+    Warn("cannot connect to Redis", std::string(connected.status().message()));
     return nullptr;
   }
-  const timeval command_timeout{2, 0};
-  redisSetTimeout(context.get(), command_timeout);
-  redisEnableKeepAlive(context.get());
-  if (!options_.url.password.empty()) {
-    std::vector<std::string> auth = {"AUTH"};
-    if (!options_.url.user.empty()) auth.push_back(options_.url.user);
-    auth.push_back(options_.url.password);
-    ReplyPtr reply = CommandArgv(context.get(), auth);
-    if (reply == nullptr || reply->type == REDIS_REPLY_ERROR) {
-      Warn("AUTH failed", ErrorOf(context.get(), reply.get()));
-      return nullptr;
-    }
-  }
+  ContextPtr context(*connected);
   for (const auto& [command, names] :
        {std::pair{"SUBSCRIBE", &options_.channels},
         std::pair{"PSUBSCRIBE", &options_.patterns}}) {

@@ -8,7 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
-#include <map>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "accord/institution/v1/institution_service.grpc.pb.h"
 #include "common/errors.h"
@@ -32,6 +33,7 @@ using institution::v1::Institution;
 using institution::v1::InstitutionService;
 using testing::EventLog;
 using testing::RedisServer;
+using testing::SentinelServer;
 using testing::ServiceProcess;
 
 Institution NewInstitution(int n) {
@@ -47,10 +49,12 @@ Institution NewInstitution(int n) {
 // A replica of `primary` on its own port, synchronised when constructed.
 class Replica {
  public:
-  explicit Replica(const RedisServer& primary)
+  // `replicas` counts this one and those started before it.
+  explicit Replica(const RedisServer& primary, int replicas = 1)
       : server_("always",
                 {"--replicaof", "127.0.0.1", absl::StrCat(primary.port())}),
-        primary_(primary.url()) {
+        primary_(primary.url()),
+        replicas_(absl::StrCat(replicas)) {
     WaitUntilSynced();
   }
   RedisServer& server() { return server_; }
@@ -61,8 +65,8 @@ class Replica {
       // A connection that wrote nothing: WAIT counts the replicas that
       // are connected and have acknowledged anything at all.
       absl::StatusOr<RedisValue> acked =
-          primary_.redis().Command({"WAIT", "1", "200"});
-      if (acked.ok() && acked->integer >= 1) return;
+          primary_.redis().Command({"WAIT", replicas_, "200"});
+      if (acked.ok() && std::to_string(acked->integer) == replicas_) return;
       absl::SleepFor(absl::Milliseconds(50));
     }
     FAIL() << "the replica never synchronised";
@@ -77,7 +81,22 @@ class Replica {
  private:
   RedisServer server_;
   EventLog primary_;
+  const std::string replicas_;
 };
+
+// How many of `names` the Redis at `url` does not hold.
+int CountMissing(const std::string& url, const std::set<std::string>& names) {
+  EventLog log(url);
+  std::vector<std::vector<std::string>> checks;
+  for (const std::string& name : names) {
+    checks.push_back({"EXISTS", redis_keys::RecordKey(name)});
+  }
+  absl::StatusOr<std::vector<RedisValue>> exists = log.redis().Pipeline(checks);
+  if (!exists.ok()) return static_cast<int>(names.size());
+  int missing = 0;
+  for (const RedisValue& reply : *exists) missing += reply.integer == 1 ? 0 : 1;
+  return missing;
+}
 
 bool PrimaryHolds(const RedisServer& primary, const std::string& name) {
   EventLog log(primary.url());
@@ -158,62 +177,88 @@ TEST(ReplicaAckTest, AnAckTimeoutNotBelowTheRedisTimeoutIsRefusedAtStart) {
       << service.ReadLog();
 }
 
+// Writers that create institutions, each retried with its request_id
+// until acknowledged (for up to 30 s), through whatever channel
+// `channel()` gives at the time.
+class Writers {
+ public:
+  Writers(int count, std::function<std::shared_ptr<grpc::Channel>()> channel)
+      : channel_(std::move(channel)) {
+    for (int w = 0; w < count; ++w) threads_.emplace_back([this] { Run(); });
+  }
+  ~Writers() { Stop(); }
+  // Stops them; the names of every acknowledged institution.
+  std::set<std::string> Stop() {
+    stop_ = true;
+    for (std::thread& thread : threads_) {
+      if (thread.joinable()) thread.join();
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    return acknowledged_;
+  }
+  int acknowledged() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return static_cast<int>(acknowledged_.size());
+  }
+
+ private:
+  void Run() {
+    while (!stop_.load()) {
+      institution::v1::CreateInstitutionRequest request;
+      *request.mutable_institution() = NewInstitution(counter_.fetch_add(1));
+      request.set_request_id(NewUuid());
+      const absl::Time give_up = absl::Now() + absl::Seconds(30);
+      while (absl::Now() < give_up) {
+        Institution created;
+        if (Create(*InstitutionService::NewStub(channel_()), request, &created)
+                .ok()) {
+          std::lock_guard<std::mutex> lock(mutex_);
+          acknowledged_.insert(created.name());
+          break;
+        }
+        absl::SleepFor(absl::Milliseconds(20));
+      }
+    }
+  }
+
+  std::function<std::shared_ptr<grpc::Channel>()> channel_;
+  std::atomic<bool> stop_{false};
+  std::atomic<int> counter_{0};
+  std::mutex mutex_;
+  std::set<std::string> acknowledged_;
+  std::vector<std::thread> threads_;
+};
+
 struct FailoverOutcome {
   int acknowledged = 0;
   int lost = 0;
 };
 
-// Writers create institutions (each retried with its request_id until
-// acknowledged); the primary is SIGKILLed, the replica promoted and the
-// service restarted on it, as Sentinel and a Deployment rollout would.
+// Writers create institutions; the primary is SIGKILLed, the replica
+// promoted by hand and the service restarted on it (what Sentinel and a
+// rollout would do; SentinelFailover below lets Sentinel do it).
 FailoverOutcome RunFailover(int min_replicas_acked) {
   RedisServer primary;
   Replica replica(primary);
-  const std::vector<std::string> flags = {
-      absl::StrCat("--redis_min_replicas_acked=", min_replicas_acked),
-      "--redis_timeout=1s", "--redis_replica_ack_timeout=500ms"};
-  auto service = std::make_unique<ServiceProcess>("accord-institution",
-                                                  primary.url(), flags);
+  auto service = std::make_unique<ServiceProcess>(
+      "accord-institution", primary.url(),
+      std::vector<std::string>{
+          absl::StrCat("--redis_min_replicas_acked=", min_replicas_acked),
+          "--redis_timeout=1s", "--redis_replica_ack_timeout=500ms"});
   std::mutex mutex;
   std::shared_ptr<grpc::Channel> channel = service->Channel();
-  std::map<std::string, std::string> acknowledged;  // request_id → name
-  std::atomic<bool> stop{false};
-  std::atomic<int> counter{0};
-  std::vector<std::thread> writers;
-  for (int w = 0; w < 4; ++w) {
-    writers.emplace_back([&] {
-      while (!stop.load()) {
-        institution::v1::CreateInstitutionRequest request;
-        *request.mutable_institution() = NewInstitution(counter.fetch_add(1));
-        request.set_request_id(NewUuid());
-        const absl::Time give_up = absl::Now() + absl::Seconds(30);
-        while (absl::Now() < give_up) {
-          std::shared_ptr<grpc::Channel> current;
-          {
-            std::lock_guard<std::mutex> lock(mutex);
-            current = channel;
-          }
-          Institution created;
-          if (Create(*InstitutionService::NewStub(current), request, &created)
-                  .ok()) {
-            std::lock_guard<std::mutex> lock(mutex);
-            acknowledged[request.request_id()] = created.name();
-            break;
-          }
-          absl::SleepFor(absl::Milliseconds(20));
-        }
-      }
-    });
-  }
+  Writers writers(4, [&] {
+    std::lock_guard<std::mutex> lock(mutex);
+    return channel;
+  });
   absl::SleepFor(absl::Seconds(1));
   primary.Kill();
   {
     EventLog promoted(replica.server().url());
     EXPECT_TRUE(promoted.redis().Command({"REPLICAOF", "NO", "ONE"}).ok());
   }
-  // The writers keep retrying against the old address until the service
-  // comes back on the new primary (no replica is left, so it waits for
-  // none).
+  // The writers keep retrying until the service is back on the new primary
+  // (no replica is left, so it waits for none).
   service->Kill();
   service = std::make_unique<ServiceProcess>(
       "accord-institution", replica.server().url(),
@@ -223,17 +268,9 @@ FailoverOutcome RunFailover(int min_replicas_acked) {
     channel = service->Channel();
   }
   absl::SleepFor(absl::Seconds(1));
-  stop = true;
-  for (std::thread& writer : writers) writer.join();
-
-  FailoverOutcome outcome;
-  std::set<std::string> names;
-  for (const auto& [request_id, name] : acknowledged) names.insert(name);
-  outcome.acknowledged = static_cast<int>(names.size());
-  for (const std::string& name : names) {
-    outcome.lost += replica.Holds(name) ? 0 : 1;
-  }
-  return outcome;
+  const std::set<std::string> acknowledged = writers.Stop();
+  return {static_cast<int>(acknowledged.size()),
+          CountMissing(replica.server().url(), acknowledged)};
 }
 
 TEST(ReplicaAckTest, FailoverToTheReplicaLosesNoAcknowledgedWrite) {
@@ -255,6 +292,64 @@ TEST(ReplicaAckTest, FailoverWithoutWaitingIsMeasured) {
       "%d lost\n",
       outcome.acknowledged, outcome.lost);
   EXPECT_GT(outcome.acknowledged, 20);
+}
+
+TEST(ReplicaAckTest, SentinelFailoverLosesNoAcknowledgedWrite) {
+  // One primary, two replicas, three Sentinels (quorum 2): the set-up
+  // deploy/ describes, on loopback.
+  RedisServer primary;
+  Replica first(primary, 1);
+  Replica second(primary, 2);
+  std::vector<std::unique_ptr<SentinelServer>> sentinels;
+  std::vector<std::string> addresses;
+  for (int i = 0; i < 3; ++i) {
+    sentinels.push_back(
+        std::make_unique<SentinelServer>(primary.port(), "accord", 2));
+    addresses.push_back(absl::StrCat("127.0.0.1:", sentinels.back()->port()));
+  }
+  const absl::Time known_by = absl::Now() + absl::Seconds(20);
+  for (const auto& sentinel : sentinels) {
+    while (sentinel->KnownReplicas() < 2 && absl::Now() < known_by) {
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+    ASSERT_EQ(sentinel->KnownReplicas(), 2);
+  }
+  ServiceProcess service("accord-institution",
+                         absl::StrCat("redis+sentinel://",
+                                      absl::StrJoin(addresses, ","), "/accord"),
+                         {"--redis_min_replicas_acked=1", "--redis_timeout=1s",
+                          "--redis_replica_ack_timeout=500ms"});
+  const std::shared_ptr<grpc::Channel> channel = service.Channel();
+  Writers writers(4, [&] { return channel; });
+  absl::SleepFor(absl::Seconds(1));
+  const int before_failover = writers.acknowledged();
+  primary.Kill();
+  const absl::Time promoted_by = absl::Now() + absl::Seconds(30);
+  while (sentinels[0]->PrimaryPort() == primary.port() &&
+         absl::Now() < promoted_by) {
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  const int new_primary = sentinels[0]->PrimaryPort();
+  ASSERT_NE(new_primary, primary.port()) << "Sentinel promoted no replica";
+  // The same service, never restarted, finds the new primary and goes on.
+  const int at_failover = writers.acknowledged();
+  const absl::Time resumed_by = absl::Now() + absl::Seconds(30);
+  while (writers.acknowledged() < at_failover + 50 &&
+         absl::Now() < resumed_by) {
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  const std::set<std::string> acknowledged = writers.Stop();
+  const int lost = CountMissing(absl::StrCat("redis://127.0.0.1:", new_primary),
+                                acknowledged);
+  std::printf(
+      "Sentinel failover with --redis_min_replicas_acked=1: %d "
+      "acknowledged (%d before the kill, %d after the promotion), "
+      "%d lost\n",
+      static_cast<int>(acknowledged.size()), before_failover,
+      static_cast<int>(acknowledged.size()) - at_failover, lost);
+  EXPECT_GT(before_failover, 20);
+  EXPECT_GE(static_cast<int>(acknowledged.size()), at_failover + 50);
+  EXPECT_EQ(lost, 0);
 }
 
 }  // namespace

@@ -23,6 +23,7 @@
 #include <stdexcept>
 
 #include "absl/random/random.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 
@@ -266,6 +267,86 @@ std::string RedisServer::url(const std::string& user,
                              const std::string& password) const {
   return absl::StrCat("redis://", user, ":", password, "@127.0.0.1:", port_,
                       "/0");
+}
+
+SentinelServer::SentinelServer(int primary_port, const std::string& master_name,
+                               int quorum)
+    : dir_(MakeTempDir("accord-sentinel")),
+      master_name_(master_name),
+      port_(FreePort()) {
+  // Sentinel rewrites its configuration file, so it gets its own.
+  const std::string config = dir_ + "/sentinel.conf";
+  {
+    std::ofstream file(config);
+    file << "port " << port_ << "\nbind 127.0.0.1\ndir " << dir_
+         << "\nsentinel monitor " << master_name << " 127.0.0.1 "
+         << primary_port << " " << quorum
+         << "\nsentinel down-after-milliseconds " << master_name
+         << " 1000\nsentinel failover-timeout " << master_name << " 5000\n";
+  }
+  process_.Start({"redis-server", config, "--sentinel"},
+                 dir_ + "/sentinel.log");
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (!RedisAnswers(port_)) {
+    if (absl::Now() > deadline) {
+      throw std::runtime_error("redis-server --sentinel did not start: " +
+                               process_.ReadLog());
+    }
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+}
+
+SentinelServer::~SentinelServer() {
+  process_.Kill();
+  std::error_code ignored;
+  std::filesystem::remove_all(dir_, ignored);
+}
+
+namespace {
+
+// A reply of a Sentinel to `args`; null if it did not answer.
+std::unique_ptr<redisReply, void (*)(redisReply*)> AskSentinel(
+    int port, const std::vector<std::string>& args) {
+  std::unique_ptr<redisReply, void (*)(redisReply*)> none(nullptr,
+                                                          [](redisReply*) {});
+  redisContext* context = redisConnectWithTimeout("127.0.0.1", port, {1, 0});
+  if (context == nullptr || context->err != 0) {
+    if (context != nullptr) redisFree(context);
+    return none;
+  }
+  std::vector<const char*> argv;
+  std::vector<size_t> lengths;
+  for (const std::string& arg : args) {
+    argv.push_back(arg.data());
+    lengths.push_back(arg.size());
+  }
+  auto* reply = static_cast<redisReply*>(redisCommandArgv(
+      context, static_cast<int>(argv.size()), argv.data(), lengths.data()));
+  redisFree(context);
+  return {reply, [](redisReply* r) {
+            if (r != nullptr) freeReplyObject(r);
+          }};
+}
+
+}  // namespace
+
+int SentinelServer::PrimaryPort() const {
+  auto reply =
+      AskSentinel(port_, {"SENTINEL", "get-master-addr-by-name", master_name_});
+  int port = 0;
+  if (reply != nullptr && reply->type == REDIS_REPLY_ARRAY &&
+      reply->elements == 2 &&
+      !absl::SimpleAtoi(
+          std::string(reply->element[1]->str, reply->element[1]->len), &port)) {
+    port = 0;
+  }
+  return port;
+}
+
+int SentinelServer::KnownReplicas() const {
+  auto reply = AskSentinel(port_, {"SENTINEL", "replicas", master_name_});
+  if (reply == nullptr || reply->type != REDIS_REPLY_ARRAY) return 0;
+  return static_cast<int>(reply->elements);
 }
 
 ServiceProcess::ServiceProcess(std::string binary, std::string redis_url,

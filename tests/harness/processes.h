@@ -78,6 +78,26 @@ class RedisServer {
   ChildProcess process_;
 };
 
+// A Redis Sentinel on a free loopback port watching the primary on
+// `primary_port` as `master_name`, with failure detection shortened for
+// tests (down after 1 s, failover timeout 5 s).
+class SentinelServer {
+ public:
+  SentinelServer(int primary_port, const std::string& master_name, int quorum);
+  ~SentinelServer();
+  int port() const { return port_; }
+  // The port of the primary this Sentinel names now; 0 if it names none.
+  int PrimaryPort() const;
+  // How many replicas of the primary this Sentinel knows.
+  int KnownReplicas() const;
+
+ private:
+  std::string dir_;
+  std::string master_name_;
+  int port_ = 0;
+  ChildProcess process_;
+};
+
 class ServiceProcess {
  public:
   // `binary` is a file name in the build's bin directory.
