@@ -4,10 +4,12 @@
 // render exactly the same), validates each object against the Kubernetes
 // schemas (kubernetes-models), applies Accord's rules (restricted Pod
 // Security, gRPC probes, labels, limits, NetworkPolicy coverage and flows,
-// Redis ACLs), lints the Dockerfile, then tries the dev Redis configuration
-// and every overlay's service settings for real: redis-server with the
-// rendered redis.conf and ACL file, and the service binaries with the
-// rendered environment.
+// Redis ACLs, the Sentinel component's topology), lints the Dockerfile, then
+// tries the dev Redis configuration and every overlay's service settings for
+// real: redis-server with the rendered redis.conf and ACL file, the service
+// binaries with the rendered environment, and the ha overlay's Redis and
+// Sentinel pods (with test credentials) through a first boot, a failover
+// and a rejoin.
 // A self-test breaks rendered manifests on purpose and expects complaints.
 //
 // Usage: node tests/deploy/check_manifests.mjs [--bin-dir DIR]
@@ -15,6 +17,7 @@
 //   "N passed, M failed"; the exit status is 1 on any failure.
 
 import { execFileSync, spawnSync } from 'node:child_process';
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -22,16 +25,18 @@ import { fileURLToPath } from 'node:url';
 import { parseAllDocuments } from 'yaml';
 
 import {
-  find, ofKind, podTemplate, containerEnv, secretData, id, selectorMatches, mapSelectorMatches,
+  find, ofKind, podTemplate, containerEnv, secretData, id, selectorMatches, mapSelectorMatches, durationSeconds,
 } from './lib/k8s.mjs';
 import { kustomize, diffRenderings } from './lib/kustomize.mjs';
 import {
   checkNamespace, checkLabels, checkPodSecurity, checkServiceDeployments,
-  checkReferences, checkNetworkPolicies, checkFlows, checkRedis, lintAll,
+  checkReferences, checkNetworkPolicies, checkFlows, checkRedis, checkSentinel, lintAll, parseAcl,
+  redisStatefulSet, sentinelStatefulSet, serviceRedisLogin,
 } from './lib/lint.mjs';
 import { lintDockerfile, runtimePackages, SERVICES } from './lib/dockerfile.mjs';
 import { startRedis, RespClient, RedisError, luaLibrary } from './lib/redis.mjs';
 import { startService, waitReady, terminate } from './lib/processes.mjs';
+import { LocalPods } from './lib/pods.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '..', '..');
@@ -61,6 +66,15 @@ async function test(name, fn) {
 
 const OVERLAYS = {
   dev: { externalSecrets: [], redis: 'in-cluster' },
+  // components/redis-sentinel: Redis and Sentinel in the cluster, every
+  // credential from Secrets the operator creates (deploy/README.md).
+  ha: {
+    externalSecrets: [
+      ...SERVICES.flatMap((s) => [`accord-${s}-redis`, `accord-${s}-api`]),
+      'accord-redis-acl', 'accord-redis-replication', 'accord-redis-sentinel',
+    ],
+    redis: 'sentinel',
+  },
   prod: {
     // Created by the operator (deploy/README.md, "Production"), never in git.
     externalSecrets: [
@@ -100,6 +114,12 @@ function expectedFlows(objects, overlay) {
     flows.push([name, 'public v4', 443, internet], [name, 'public v6', 443, internet]);
     if (overlay.redis === 'in-cluster') {
       flows.push([name, 'redis', 6379, 'allow'], ['redis', name, grpc, 'deny']);
+    } else if (overlay.redis === 'sentinel') {
+      flows.push(
+        [name, 'redis', 6379, 'allow'], [name, 'redis-sentinel', 26379, 'allow'],
+        [name, 'redis-sentinel', 6379, 'deny'], [name, 'redis', 26379, 'deny'],
+        ['redis', name, grpc, 'deny'], ['redis-sentinel', name, grpc, 'deny'],
+      );
     } else {
       flows.push(
         [name, overlay.redis.ip, overlay.redis.port, 'allow'],
@@ -115,7 +135,24 @@ function expectedFlows(objects, overlay) {
     ['accord-notification', 'private 192.168/16', 443, 'deny'],
     ['accord-notification', 'private v6', 443, 'deny'],
   );
-  if (overlay.redis === 'in-cluster') {
+  if (overlay.redis === 'sentinel') {
+    flows.push(
+      // Replication, and the init container asking the Sentinels.
+      ['redis', 'redis', 6379, 'allow'], ['redis', 'redis-sentinel', 26379, 'allow'],
+      // Watching and reconfiguring Redis, talking to each other.
+      ['redis-sentinel', 'redis', 6379, 'allow'], ['redis-sentinel', 'redis-sentinel', 26379, 'allow'],
+      ['redis-sentinel', 'kube-dns', 53, 'allow', 'UDP'], ['redis-sentinel', 'kube-dns', 53, 'allow', 'TCP'],
+      ['client-namespace pod', 'redis-sentinel', 26379, 'deny'],
+      ['labelled client pod', 'redis-sentinel', 26379, 'deny'],
+      ['unlabelled pod', 'redis-sentinel', 26379, 'deny'],
+      ['other-namespace pod', 'redis-sentinel', 26379, 'deny'],
+      ['prometheus', 'redis-sentinel', 26379, 'deny'],
+      ['redis-sentinel', 'public v4', 443, 'deny'],
+      ['redis-sentinel', 'other-namespace pod', 6379, 'deny'],
+      ['redis', 'other-namespace pod', 6379, 'deny'],
+    );
+  }
+  if (overlay.redis === 'in-cluster' || overlay.redis === 'sentinel') {
     flows.push(
       ['client-namespace pod', 'redis', 6379, 'deny'],
       ['unlabelled pod', 'redis', 6379, 'deny'],
@@ -258,7 +295,7 @@ await test('lib/kustomize.mjs renders the fixture: kustomize\'s hashed names, re
 const overlayDirs = fs.existsSync(path.join(k8sDir, 'overlays'))
   ? fs.readdirSync(path.join(k8sDir, 'overlays')).filter((d) => fs.existsSync(path.join(k8sDir, 'overlays', d, 'kustomization.yaml'))).sort()
   : [];
-await test('overlays dev and prod exist, and no other unchecked overlay', () => {
+await test('overlays dev, ha and prod exist, and no other unchecked overlay', () => {
   const known = Object.keys(OVERLAYS).sort();
   return JSON.stringify(overlayDirs) === JSON.stringify(known) ? [] : [`found overlays ${overlayDirs.join(', ')}; expected ${known.join(', ')}`];
 });
@@ -288,16 +325,66 @@ for (const name of overlayDirs) {
   if (overlay.redis === 'in-cluster') {
     await test(`${name}: Redis has AOF, a volume, per-service ACL users matching the services' credentials`, () => checkRedis(objects));
   }
+  if (overlay.redis === 'sentinel') {
+    // The ACL file and the credentials are the operator's: checked with the
+    // test credentials of fixtures/redis-sentinel below.
+    await test(`${name}: Redis has AOF, a volume, appendfsync from the ConfigMap`, () => checkRedis(objects, overlay));
+    await test(`${name}: 3 Redis pods and 3 Sentinels, one per node, PDBs, quorum 2, services on redis+sentinel:// with a replica confirming each write`, () => checkSentinel(objects));
+  }
 }
 
-// The prod overlay deploys the version the binaries report
+// The ha overlay with test credentials for the Secrets its operator
+// creates: the ACL file against every login, then (below) the rendered
+// Redis and Sentinel pods for real.
+const sentinelFixtureDir = path.join(here, 'fixtures', 'redis-sentinel');
+const sentinelFixtureOptions = { externalSecrets: SERVICES.map((s) => `accord-${s}-api`), redis: 'sentinel' };
+let sentinelFixture = null;
+if (rendered.ha) {
+  await test(`ha with test credentials (fixtures/redis-sentinel) renders${crossCheck ? ' (same as kubectl kustomize)' : ''}`, () => {
+    const result = render(sentinelFixtureDir);
+    sentinelFixture = result.objects;
+    return result.problems;
+  });
+}
+if (sentinelFixture) {
+  await test('ha with test credentials: the Secrets validate, references resolve, all rules hold', async () => [
+    ...(await schemaProblems(ofKind(sentinelFixture, 'Secret'))),
+    ...lintAll(sentinelFixture, { ...sentinelFixtureOptions, flows: expectedFlows(sentinelFixture, OVERLAYS.ha) }),
+  ]);
+  await test('ha with test credentials: ACL users for the services (+role +incr +wait), replication and Sentinel match every login', () => {
+    const problems = checkRedis(sentinelFixture, sentinelFixtureOptions);
+    // The services' users are dev's (explained in deploy/README.md) plus
+    // what Sentinel and replica confirmation make them send.
+    const aclOf = (objects) => {
+      const s = ofKind(objects, 'Secret').find((x) => x.metadata.name.startsWith('accord-redis-acl'));
+      return parseAcl(secretData(s, 'users.acl') ?? '');
+    };
+    const devUsers = aclOf(rendered.dev ?? []);
+    const haUsers = aclOf(sentinelFixture);
+    const grants = (u) => (u?.rules ?? []).filter((r) => !/^[#>]/.test(r));
+    for (const s of SERVICES) {
+      const user = `accord-${s}`;
+      const dev = grants(devUsers[user]);
+      const ha = grants(haUsers[user]);
+      const extra = ha.filter((r) => !dev.includes(r)).sort();
+      const missing = dev.filter((r) => !ha.includes(r));
+      const want = ['+incr', '+role', '+wait'].filter((r) => !dev.includes(r));
+      if (missing.length || extra.join(' ') !== want.join(' ')) {
+        problems.push(`fixtures/redis-sentinel/users.acl ${user}: expected dev's rules plus ${want.join(' ')}; missing ${missing.join(' ') || 'nothing'}, extra ${extra.join(' ') || 'nothing'}`);
+      }
+    }
+    return problems;
+  });
+}
+
+// The production overlays deploy the version the binaries report
 // (accord_build_info) and the client packages carry: clients/VERSION, the
 // one place the top CMakeLists.txt reads it from.
-if (rendered.prod) {
-  await test('prod: every Accord image is tagged with the suite version (clients/VERSION)', () => {
+for (const name of ['prod', 'ha'].filter((n) => rendered[n])) {
+  await test(`${name}: every Accord image is tagged with the suite version (clients/VERSION)`, () => {
     const version = fs.readFileSync(path.join(repo, 'clients', 'VERSION'), 'utf8').trim();
     const problems = [];
-    for (const o of rendered.prod) {
+    for (const o of rendered[name]) {
       for (const c of o.spec?.template?.spec?.containers ?? []) {
         const match = /\/?(accord-[a-z]+):([^@]+)$/.exec(c.image ?? '');
         if (match && match[2] !== version) problems.push(`${id(o)}: ${c.image} is not tagged ${version}`);
@@ -675,8 +762,21 @@ if (redis) {
               if (v.startsWith(mountPath + '/')) env[k] = dir + v.slice(mountPath.length);
             }
           }
+          // Every overlay's services log in to the dev Redis started above,
+          // as their ACL user (ha's redis+sentinel:// URLs are followed by
+          // the services in tests/faults/replica_ack_test.cc, and the ha
+          // pods are run by the Sentinel test below).
           const user = `accord-${c.name}`;
           env.ACCORD_REDIS = `redis://${user}:${devPasswords[user]}@127.0.0.1:${redis.port}/0`;
+          if (env.ACCORD_REDIS_PASSWORD_FILE) {
+            // ha: the password is read from the mounted Secret; here the
+            // dev one.
+            if (!mounts.some(([, dir]) => env.ACCORD_REDIS_PASSWORD_FILE.startsWith(`${dir}/`))) {
+              problems.push(`${id(d)}: ACCORD_REDIS_PASSWORD_FILE ${env.ACCORD_REDIS_PASSWORD_FILE} is not in a mounted Secret`);
+              continue;
+            }
+            fs.writeFileSync(env.ACCORD_REDIS_PASSWORD_FILE, devPasswords[user]);
+          }
           env.ACCORD_LISTEN = '127.0.0.1:0';
           env.ACCORD_METRICS_LISTEN = '127.0.0.1:0';
           const institution = running.find((r) => r.name === 'institution');
@@ -701,6 +801,258 @@ if (redis) {
     });
   }
   await redis.stop();
+}
+
+// --- Redis with Sentinel, for real ---------------------------------------------------
+
+// The ha overlay's Redis and Sentinel pods (with the test credentials) run
+// as local processes from the rendered manifests: their init containers'
+// scripts, configurations, ACL file and probes (lib/pods.mjs). They must
+// come up as pod 0 primary with two replicas in sync; each service's user,
+// going through a Sentinel as the services do, must find the primary, pass
+// ROLE, write and have the write confirmed by a replica (INCR on the fence
+// key, WAIT: common/write_path.cc); the service binaries, with the rendered
+// environment (their redis+sentinel:// URL pointed at the local Sentinels,
+// the password from the Secret's file), must get ready; after the primary
+// is killed the Sentinels must promote a replica that has those writes and
+// the services must be ready again, connected to it; the old primary,
+// restarted on its volume, must rejoin as a replica; a Sentinel restarted
+// with an empty emptyDir must learn the new primary from its peers; and no
+// user (replication, Sentinel, services) may have been refused a command.
+async function sentinelScenario(objects) {
+  const problems = [];
+  const redisSts = redisStatefulSet(objects);
+  const sentinelSts = sentinelStatefulSet(objects);
+  const pods = await LocalPods.create(objects, [redisSts.metadata.name, sentinelSts.metadata.name], {
+    // Shorter than in a cluster; what happens when they run out is the same.
+    env: { SENTINEL_WAIT: '3', BOOT_WAIT: '20' },
+  });
+  const redisPods = pods.all(redisSts.metadata.name);
+  const sentinels = pods.all(sentinelSts.metadata.name);
+  const sentinelInit = podTemplate(sentinelSts).spec.initContainers[0];
+  const { CONF: sentinelConf, MASTER_NAME: masterName } = containerEnv(sentinelInit, objects);
+  const redisConf = find(objects, 'ConfigMap', podTemplate(redisSts).spec.volumes.find((v) => v.configMap).configMap.name).data['redis.conf'];
+  const aclPath = /^\s*aclfile\s+(\S+)/m.exec(redisConf)[1];
+  // A test-only user that may read ACL LOG.
+  const admin = { user: 'accord-test-admin', password: crypto.randomBytes(12).toString('hex') };
+  const start = (pod) => pods.start(pod, {
+    extraArgs: ['--port', String(pod.port), '--bind', '127.0.0.1', ...(pod.sts === redisSts ? ['--save', ''] : [])],
+    beforeMain: (p) => fs.appendFileSync(p.sts === redisSts ? pods.localPath(p, aclPath) : pods.localPath(p, sentinelConf),
+      `\nuser ${admin.user} on >${admin.password} ${p.sts === redisSts ? '~* &* ' : ''}+@all\n`),
+  });
+  const connect = async (port, user, password) => {
+    const c = await RespClient.connect(port);
+    if (user) {
+      const auth = await c.command('AUTH', user, password);
+      if (auth instanceof RedisError) {
+        c.close();
+        throw new Error(`AUTH ${user} on port ${port}: ${auth.message}`);
+      }
+    }
+    return c;
+  };
+  const once = async (port, login, ...cmd) => {
+    const c = await connect(port, login?.user, login?.password);
+    try {
+      return await c.command(...cmd);
+    } finally {
+      c.close();
+    }
+  };
+  const local = (p) => `127.0.0.1:${p.port}`;
+  const primaryNamedBy = async (s) => {
+    const r = await once(s.port, null, 'SENTINEL', 'get-master-addr-by-name', masterName).catch(() => null);
+    return Array.isArray(r) ? `${r[0]}:${r[1]}` : null;
+  };
+  const role = (p) => once(p.port, admin, 'ROLE').catch(() => null);
+  const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+  // The services' logins, and what they are told to do (as rendered).
+  const services = objects.filter((o) => o.kind === 'Deployment' && /^accord-/.test(o.metadata.name)).map((d) => {
+    const spec = podTemplate(d).spec;
+    const login = serviceRedisLogin(spec, spec.containers[0], objects);
+    return {
+      ...login,
+      sentinels: login.parsed.hosts.map((h) => Number(pods.mapAddresses(h).split(':')[1])),
+      acked: Number(login.env.ACCORD_REDIS_MIN_REPLICAS_ACKED),
+      ackMs: durationSeconds(login.env.ACCORD_REDIS_REPLICA_ACK_TIMEOUT ?? '1s') * 1000,
+    };
+  });
+  // As common/redis/connect.cc: the first Sentinel that names a primary,
+  // then the primary, as the service's user, which must say it is master.
+  const asService = async (svc, fn) => {
+    let primary = null;
+    for (const port of svc.sentinels) {
+      const r = await once(port, null, 'SENTINEL', 'get-master-addr-by-name', svc.parsed.masterName).catch(() => null);
+      if (Array.isArray(r)) {
+        primary = Number(r[1]);
+        break;
+      }
+    }
+    if (!primary) throw new Error(`${svc.user}: no Sentinel named the primary`);
+    const c = await connect(primary, svc.user, svc.password);
+    try {
+      const r = await c.command('ROLE');
+      if (!Array.isArray(r) || r[0] !== 'master') throw new Error(`${svc.user}: ROLE on ${primary} answered ${r instanceof RedisError ? r.message : JSON.stringify(r)}`);
+      return await fn(c);
+    } finally {
+      c.close();
+    }
+  };
+  // The service binaries as the Deployments run them, on the local pods.
+  const running = [];
+  const startServices = async () => {
+    const deployments = objects.filter((o) => o.kind === 'Deployment' && /^accord-/.test(o.metadata.name))
+      .sort((a) => (a.metadata.name === 'accord-institution' ? -1 : 1));
+    for (const d of deployments) {
+      const spec = podTemplate(d).spec;
+      const c = spec.containers[0];
+      const binary = path.join(binDir, `accord-${c.name}`);
+      if (!fs.existsSync(binary)) {
+        problems.push(`${binary} is not built`);
+        continue;
+      }
+      const env = { PATH: process.env.PATH };
+      const mounts = secretMounts(spec, c, objects);
+      for (const [k, v] of Object.entries(containerEnv(c, objects))) {
+        if (typeof v !== 'string') continue;
+        env[k] = v;
+        for (const [mountPath, dir] of mounts) {
+          if (v.startsWith(`${mountPath}/`)) env[k] = dir + v.slice(mountPath.length);
+        }
+      }
+      env.ACCORD_REDIS = pods.mapAddresses(env.ACCORD_REDIS);
+      env.ACCORD_LISTEN = '127.0.0.1:0';
+      env.ACCORD_METRICS_LISTEN = '127.0.0.1:0';
+      const institution = running.find((r) => r.name === 'institution');
+      if (env.ACCORD_INSTITUTION_TARGET && institution?.proc.address) env.ACCORD_INSTITUTION_TARGET = institution.proc.address;
+      const proc = startService(binary, env);
+      running.push({ name: c.name, user: `accord-${c.name}`, proc });
+      if (!(await waitReady(proc, 20000))) problems.push(`${id(d)} did not get ready through the Sentinels:\n${proc.log.split('\n').slice(-6).join('\n')}`);
+    }
+  };
+  // The users connected to a Redis pod now.
+  const clientsOf = async (p) => {
+    const list = await once(p.port, admin, 'CLIENT', 'LIST').catch(() => '');
+    return new Set([...String(list).matchAll(/\buser=(\S+)/g)].map((m) => m[1]));
+  };
+  const aclRefusals = async (p) => {
+    const log = await once(p.port, admin, 'ACL', 'LOG');
+    return (Array.isArray(log) ? log : []).map((entry) => {
+      const e = {};
+      for (let i = 0; i + 1 < entry.length; i += 2) e[entry[i]] = entry[i + 1];
+      return `${p.name}: ACL refused ${e.username} ${e.reason} ${e.object} (${e.context})`;
+    });
+  };
+  const fence = 'accord:replication:fence';  // common/redis/keys.h
+  const confirmed = async (c, svc) => {
+    await c.command('INCR', fence);
+    const n = await c.command('WAIT', String(svc.acked), String(svc.ackMs));
+    return typeof n === 'number' && n >= svc.acked ? null : `WAIT ${svc.acked} answered ${n instanceof RedisError ? n.message : n}`;
+  };
+  try {
+    // First boot: everything at once, as a fresh StatefulSet pair would.
+    const bootAt = Date.now();
+    await Promise.all(pods.all().map(start));
+    let late = await pods.waitReady(pods.all(), 60000);
+    if (late.length) return [`not ready after 60s: ${late.map((p) => p.name).join(', ')}`];
+    console.log(`note ha: first boot ready after ${((Date.now() - bootAt) / 1000).toFixed(1)}s`);
+    const r0 = await role(redisPods[0]);
+    if (r0?.[0] !== 'master') problems.push(`first boot: ${redisPods[0].name} is ${JSON.stringify(r0)}, not the primary`);
+    for (const p of redisPods.slice(1)) {
+      const r = await role(p);
+      if (!(r?.[0] === 'slave' && `${r[1]}:${r[2]}` === local(redisPods[0]) && r[3] === 'connected')) problems.push(`first boot: ${p.name} is ${JSON.stringify(r)}, not a replica of ${redisPods[0].name} in sync`);
+    }
+    for (const s of sentinels) {
+      const named = await primaryNamedBy(s);
+      if (named !== local(redisPods[0])) problems.push(`first boot: ${s.name} names ${named} as the primary`);
+    }
+    for (const svc of services) {
+      const problem = await asService(svc, async (c) => {
+        const set = await c.command('SET', `accord:deploytest:ha:${svc.user}`, 'confirmed');
+        if (set instanceof RedisError) return `SET: ${set.message}`;
+        return confirmed(c, svc);
+      }).catch((e) => e.message);
+      if (problem) problems.push(`${svc.user}, before the failover: ${problem}`);
+    }
+    if (problems.length) return problems;
+    await startServices();
+    if (problems.length) return problems;
+    // What the primary refused so far (its log dies with it).
+    problems.push(...(await aclRefusals(redisPods[0])));
+
+    // The primary dies (no shutdown: a node lost).
+    const old = redisPods[0];
+    const killedAt = Date.now();
+    await pods.kill(old, 'SIGKILL');
+    let promoted = null;
+    while (!promoted && Date.now() - killedAt < 30000) {
+      const named = await Promise.all(sentinels.map(primaryNamedBy));
+      const candidate = redisPods.find((p) => p !== old && named.every((n) => n === local(p)));
+      if (candidate && (await role(candidate))?.[0] === 'master') promoted = candidate;
+      else await sleep(100);
+    }
+    if (!promoted) return [`30s after the primary was killed the Sentinels had promoted no replica: ${(await Promise.all(sentinels.map(primaryNamedBy))).join(', ')}`];
+    console.log(`note ha: ${((Date.now() - killedAt) / 1000).toFixed(1)}s from killing the primary until every Sentinel named ${promoted.name}, promoted`);
+    for (const svc of services) {
+      const problem = await asService(svc, async (c) => {
+        const value = await c.command('GET', `accord:deploytest:ha:${svc.user}`);
+        if (value !== 'confirmed') return `a write confirmed before the failover reads ${JSON.stringify(value)}`;
+        // The other replica follows the new primary within a few seconds.
+        let last = null;
+        for (const until = Date.now() + 15000; Date.now() < until;) {
+          last = await confirmed(c, svc);
+          if (!last) return null;
+        }
+        return last;
+      }).catch((e) => e.message);
+      if (problem) problems.push(`${svc.user}, after the failover: ${problem}`);
+    }
+    // The services followed: ready again, connected to the new primary.
+    for (const r of running) {
+      let ok = false;
+      for (const until = Date.now() + 20000; !ok && Date.now() < until;) {
+        ok = (await clientsOf(promoted)).has(r.user) && (await waitReady(r.proc, 1000));
+        if (!ok) await sleep(250);
+      }
+      if (!ok) problems.push(`accord-${r.name} is not ready on ${promoted.name} 20s after the failover:\n${r.proc.log.split('\n').slice(-6).join('\n')}`);
+    }
+
+    // The old primary comes back on its volume: a replica of the new one.
+    await start(old);
+    late = await pods.waitReady([old], 30000);
+    const rejoined = await role(old);
+    if (late.length || !(rejoined?.[0] === 'slave' && `${rejoined[1]}:${rejoined[2]}` === local(promoted))) {
+      problems.push(`${old.name} restarted as ${JSON.stringify(rejoined)}, not a ready replica of ${promoted.name}:\n${old.log.split('\n').filter((l) => /redis-role/.test(l)).join('\n')}`);
+    }
+
+    // A Sentinel recreated (empty emptyDir) learns the primary from its peers.
+    const s0 = sentinels[0];
+    await pods.kill(s0, 'SIGKILL');
+    s0.log = '';
+    await start(s0);
+    late = await pods.waitReady([s0], 30000);
+    const named = await primaryNamedBy(s0);
+    if (late.length || named !== local(promoted) || !/named by another Sentinel/.test(s0.log)) {
+      problems.push(`${s0.name} recreated: ${late.length ? 'not ready, ' : ''}names ${named}, expected ${local(promoted)}:\n${s0.log.split('\n').filter((l) => /sentinel-config/.test(l)).join('\n')}`);
+    }
+
+    // Nothing was refused to anyone along the way.
+    for (const p of pods.all().filter((x) => x.main?.exitCode === null)) problems.push(...(await aclRefusals(p)));
+  } finally {
+    for (const r of running) {
+      const result = await terminate(r.proc, 30000);
+      if (result === 'timeout' || result.code !== 0) problems.push(`accord-${r.name} did not exit 0 on SIGTERM: ${result === 'timeout' ? 'timeout' : result.code ?? result.signal}`);
+    }
+    if (problems.length) {
+      for (const p of pods.all()) problems.push(`${p.name} log (last lines):\n${p.log.split('\n').slice(-8).join('\n')}`);
+    }
+    await pods.stopAll();
+  }
+  return problems;
+}
+
+if (sentinelFixture) {
+  await test('ha: the rendered Redis and Sentinel pods and the services start, fail over keeping confirmed writes, and rejoin', () => sentinelScenario(sentinelFixture));
 }
 
 // --- self-test: broken manifests must be caught ------------------------------------
@@ -825,6 +1177,81 @@ if (dev) {
     const want = [/minReadySeconds must be integer/, /containerPort must be integer/];
     return want.every((re) => problems.some((p) => re.test(p))) ? [] : [`got: ${problems.join('; ') || '(none)'}`];
   });
+}
+// On ha with test credentials: what components/redis-sentinel must keep.
+const statefulSet = (objs, name) => find(objs, 'StatefulSet', name);
+const configMapNamed = (objs, prefix) => ofKind(objs, 'ConfigMap').find((x) => x.metadata.name.startsWith(`${prefix}-`) && !x.metadata.name.slice(prefix.length + 1).includes('-'));
+const SENTINEL_MUTATIONS = [
+  ['two Redis pods on one node allowed', /accord-redis: needs a required pod anti-affinity/, (o) => {
+    delete podTemplate(statefulSet(o, 'accord-redis')).spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution;
+  }],
+  ['Sentinel anti-affinity on zones only', /accord-redis-sentinel: needs a required pod anti-affinity on kubernetes.io\/hostname/, (o) => {
+    podTemplate(statefulSet(o, 'accord-redis-sentinel')).spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].topologyKey = 'topology.kubernetes.io/zone';
+  }],
+  ['two Sentinels', /accord-redis-sentinel: replicas 2, expected 3/, (o) => {
+    statefulSet(o, 'accord-redis-sentinel').spec.replicas = 2;
+  }],
+  ['Redis PDB removed', /StatefulSet\/accord-redis: expected one PodDisruptionBudget selecting its pods, found 0/, (o) => {
+    o.splice(o.indexOf(find(o, 'PodDisruptionBudget', 'accord-redis')), 1);
+  }],
+  ['Sentinel quorum 1', /quorum 1, expected 2 of 3/, (o) => {
+    const cm = configMapNamed(o, 'accord-redis-sentinel');
+    cm.data['sentinel.conf'] = cm.data['sentinel.conf'].replace(/^(sentinel monitor \S+ \S+ \S+) 2$/m, '$1 1');
+  }],
+  ['Sentinels without hostnames', /needs "sentinel announce-hostnames yes"/, (o) => {
+    const cm = configMapNamed(o, 'accord-redis-sentinel');
+    cm.data['sentinel.conf'] = cm.data['sentinel.conf'].replace('sentinel announce-hostnames yes', '');
+  }],
+  ['Redis pods not resolvable until ready', /Service\/accord-redis: needs publishNotReadyAddresses: true/, (o) => {
+    delete find(o, 'Service', 'accord-redis').spec.publishNotReadyAddresses;
+  }],
+  ['writes not confirmed by a replica', /ACCORD_REDIS_MIN_REPLICAS_ACKED "0" must be 1..2/, (o) => {
+    configMapNamed(o, 'accord-common').data.ACCORD_REDIS_MIN_REPLICAS_ACKED = '0';
+  }],
+  ['replica confirmation outlasting the Redis timeout', /ACCORD_REDIS_REPLICA_ACK_TIMEOUT must be below ACCORD_REDIS_TIMEOUT/, (o) => {
+    configMapNamed(o, 'accord-common').data.ACCORD_REDIS_REPLICA_ACK_TIMEOUT = '2s';
+  }],
+  ['a service on one Redis pod instead of the Sentinels', /accord-agreement: ACCORD_REDIS must be a redis\+sentinel:\/\/ URL/, (o) => {
+    container0(o, 'accord-agreement').env[0].value = 'redis://accord-agreement@accord-redis-0.accord-redis:6379/0';
+  }],
+  ['a Sentinel URL naming a pod that does not exist', /accord-notification: ACCORD_REDIS lists Sentinels/, (o) => {
+    const e = container0(o, 'accord-notification').env[0];
+    e.value = e.value.replace('accord-redis-sentinel-2.', 'accord-redis-sentinel-3.');
+  }],
+  ['a password written in the manifest', /ACCORD_REDIS written in the manifest carries a password/, (o) => {
+    const e = container0(o, 'accord-institution').env[0];
+    e.value = e.value.replace('accord-institution@', 'accord-institution:test-institution-redis-password@');
+  }],
+  ['a service user without ROLE', /Redis user accord-institution needs \+role/, (o) => {
+    const s = ofKind(o, 'Secret').find((x) => x.metadata.name.startsWith('accord-redis-acl'));
+    setSecret(s, 'users.acl', secretData(s, 'users.acl').replace(/^(user accord-institution .*) \+role/m, '$1'));
+  }],
+  ['a Sentinel user with more than it needs', /user accord-sentinel must have exactly .*; remove \+config/, (o) => {
+    const s = ofKind(o, 'Secret').find((x) => x.metadata.name.startsWith('accord-redis-acl'));
+    setSecret(s, 'users.acl', secretData(s, 'users.acl').replace(/^(user accord-sentinel .*)$/m, '$1 +config'));
+  }],
+  ['a replication password not the ACL one', /password in \/etc\/redis\/replication\/password does not match accord-replication/, (o) => {
+    setSecret(ofKind(o, 'Secret').find((x) => x.metadata.name.startsWith('accord-redis-replication')), 'password', 'wrong');
+  }],
+  ['the services cut off from the Sentinels', /accord-institution -> redis-sentinel:26379\/TCP should allow/, (o) => {
+    const p = find(o, 'NetworkPolicy', 'allow-redis-egress');
+    p.spec.egress = p.spec.egress.filter((r) => !r.ports.some((x) => x.port === 26379));
+  }],
+  ['Sentinels open to the API clients', /client-namespace pod -> redis-sentinel:26379\/TCP should deny/, (o) => {
+    find(o, 'NetworkPolicy', 'accord-redis-sentinel').spec.ingress[0].from.push({ namespaceSelector: { matchLabels: { 'accord/client': 'true' } } });
+  }],
+  ['replicas cut off from the primary', /redis -> redis:6379\/TCP should allow/, (o) => {
+    find(o, 'NetworkPolicy', 'accord-redis').spec.egress.shift();
+  }],
+];
+if (sentinelFixture) {
+  for (const [what, expect, fn] of SENTINEL_MUTATIONS) {
+    await test(`self-test: flags ${what} (ha)`, () => {
+      const broken = mutate(sentinelFixture, fn);
+      const problems = lintAll(broken, { ...sentinelFixtureOptions, flows: expectedFlows(broken, OVERLAYS.ha) });
+      return problems.some((p) => expect.test(p)) ? [] : [`expected a problem matching ${expect}, got:\n${problems.join('\n') || '(none)'}`];
+    });
+  }
 }
 if (rendered.prod) {
   await test('self-test: flags the prod Redis sidecar running as root', () => {

@@ -140,3 +140,37 @@ export function secretData(secret, key) {
 export function validLabelValue(v) {
   return typeof v === 'string' && v.length <= 63 && /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/.test(v);
 }
+
+// The Secret file a path in container `c` of pod `spec` reads, if the path
+// lies in a mounted Secret volume: {secretName, key}; else null.
+export function mountedSecretFile(spec, c, filePath) {
+  for (const m of c.volumeMounts ?? []) {
+    if (typeof filePath !== 'string' || !filePath.startsWith(`${m.mountPath}/`)) continue;
+    const volume = (spec.volumes ?? []).find((v) => v.name === m.name);
+    if (!volume?.secret) return null;
+    return { secretName: volume.secret.secretName, key: filePath.slice(m.mountPath.length + 1) };
+  }
+  return null;
+}
+
+// The parts of a Redis URL as the services parse it (common/config.cc):
+// redis://[user[:password]@]HOST:PORT[/DB] or
+// redis+sentinel://[user[:password]@]HOST:PORT[,HOST:PORT...]/MASTER[/DB].
+// null if it is neither.
+export function parseRedisUrl(url) {
+  const m = /^(redis|redis\+sentinel):\/\/(?:([^@]*)@)?([^/@]+)(?:\/(.*))?$/.exec(url ?? '');
+  if (!m) return null;
+  const [, scheme, credentials, hosts, path = ''] = m;
+  let user;
+  let password;
+  if (credentials !== undefined) {
+    const colon = credentials.indexOf(':');
+    user = colon < 0 ? credentials : credentials.slice(0, colon);
+    password = colon < 0 ? undefined : credentials.slice(colon + 1);
+  }
+  const sentinel = scheme === 'redis+sentinel';
+  const [first, db] = sentinel ? path.split('/') : [undefined, path];
+  return {
+    sentinel, user, password, hosts: hosts.split(','), masterName: sentinel ? first : undefined, db: db ?? '',
+  };
+}

@@ -11,6 +11,11 @@
 // KustomizeError naming the field, never silently ignored):
 //   resources        files in or below the kustomization's folder, and
 //                    folders holding a kustomization (bases)
+//   components       folders holding a Component (kind Component,
+//                    kustomize.config.k8s.io/v1alpha1): after the
+//                    resources, each adds its own resources to those
+//                    accumulated so far and runs its generators and
+//                    transformers over all of them, as kustomize does
 //   namespace        metadata.namespace of namespaced objects, the name of
 //                    Namespace objects
 //   labels           pairs, includeSelectors: false, includeTemplates
@@ -481,10 +486,14 @@ function readKustomization(dir) {
   const docs = parseYamlStream(fs.readFileSync(file, 'utf8'), file, { yaml11: true });
   if (docs.length !== 1) fail(`${file}: expected one YAML document`);
   const k = object(docs[0], file);
-  only(k, ['apiVersion', 'kind', 'namespace', 'labels', 'resources', 'configMapGenerator', 'secretGenerator',
+  only(k, ['apiVersion', 'kind', 'namespace', 'labels', 'resources', 'components', 'configMapGenerator', 'secretGenerator',
     'images', 'patches', 'replacements'], file);
-  if (k.apiVersion !== undefined && k.apiVersion !== 'kustomize.config.k8s.io/v1beta1') fail(`${file}: apiVersion ${k.apiVersion} is not implemented`);
-  if (k.kind !== undefined && k.kind !== 'Kustomization') fail(`${file}: kind ${k.kind} is not implemented`);
+  if (k.kind === 'Component') {
+    if (k.apiVersion !== 'kustomize.config.k8s.io/v1alpha1') fail(`${file}: apiVersion ${k.apiVersion} is not implemented for a Component`);
+  } else {
+    if (k.apiVersion !== undefined && k.apiVersion !== 'kustomize.config.k8s.io/v1beta1') fail(`${file}: apiVersion ${k.apiVersion} is not implemented`);
+    if (k.kind !== undefined && k.kind !== 'Kustomization') fail(`${file}: kind ${k.kind} is not implemented`);
+  }
   return { file, k };
 }
 
@@ -1073,11 +1082,16 @@ function loadResourceFile(dir, rel, where) {
   });
 }
 
-function accumulate(dir, stack) {
+// KustTarget.accumulateTarget. A kustomization starts from nothing; a
+// component (isComponent) works on `into`, what the kustomization listing
+// it has accumulated so far, and adds to it.
+function accumulate(dir, stack, { isComponent = false, into = [] } = {}) {
   const real = fs.realpathSync(dir);
   if (stack.includes(real)) fail(`cycle detected: ${[...stack, real].join(' -> ')}`);
   const { file, k } = readKustomization(real);
-  const resources = [];
+  if (isComponent && k.kind !== 'Component') fail(`expected kind 'Component' for path '${real}' but got '${k.kind ?? 'Kustomization'}'`);
+  if (!isComponent && k.kind === 'Component') fail(`expected kind != 'Component' for path '${real}'`);
+  const resources = isComponent ? into : [];
   const add = (r) => {
     if (resources.some((o) => idEquals(o.curId(), r.curId()))) fail(`${file}: may not add resource with an already registered id: ${r.describe()}`);
     resources.push(r);
@@ -1092,6 +1106,13 @@ function accumulate(dir, stack) {
     } else {
       for (const r of loadResourceFile(real, rel, where)) add(r);
     }
+  }
+  for (const [i, rel] of list(k.components, `${file}: components`).entries()) {
+    const where = `${file}: components[${i}]`;
+    str(rel, where);
+    const abs = path.resolve(real, rel);
+    if (!fs.existsSync(abs) || !fs.statSync(abs).isDirectory()) fail(`${where}: ${rel} is not a folder`);
+    accumulate(abs, [...stack, real], { isComponent: true, into: resources });
   }
   // Generators: ConfigMaps, then Secrets, each absorbed in turn.
   for (const [i, args] of list(k.configMapGenerator, `${file}: configMapGenerator`).entries()) {

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import {
   RECOMMENDED, id, find, ofKind, podTemplate, workloads, allContainers,
   selectorMatches, mapSelectorMatches, imageTag, durationSeconds,
-  containerEnv, secretData, validLabelValue,
+  containerEnv, secretData, validLabelValue, mountedSecretFile, parseRedisUrl,
 } from './k8s.mjs';
 import { allowed } from './netpol.mjs';
 
@@ -183,7 +183,17 @@ export function checkServiceDeployments(objects) {
     if (hostPort(env.ACCORD_METRICS_LISTEN) !== metricsPort) {
       problems.push(`${where}: ACCORD_METRICS_LISTEN "${env.ACCORD_METRICS_LISTEN}" does not serve on the metrics port ${metricsPort}`);
     }
-    if (typeof env.ACCORD_REDIS !== 'object') {
+    // The URL holds the password, so it comes from a Secret; or the URL in
+    // the manifest names only the user and the password is read from a file
+    // in a mounted Secret (ACCORD_REDIS_PASSWORD_FILE).
+    if (typeof env.ACCORD_REDIS === 'string') {
+      if (parseRedisUrl(env.ACCORD_REDIS)?.password !== undefined) {
+        problems.push(`${where}: ACCORD_REDIS written in the manifest carries a password; take it from a Secret (ACCORD_REDIS_PASSWORD_FILE)`);
+      }
+      if (!mountedSecretFile(spec, c, env.ACCORD_REDIS_PASSWORD_FILE)) {
+        problems.push(`${where}: ACCORD_REDIS is not from a Secret, so ACCORD_REDIS_PASSWORD_FILE ("${env.ACCORD_REDIS_PASSWORD_FILE ?? ''}") must name a file in a mounted Secret`);
+      }
+    } else if (typeof env.ACCORD_REDIS !== 'object') {
       problems.push(`${where}: ACCORD_REDIS must come from a Secret (it holds the password)`);
     }
     const scrapePort = tpl.metadata?.annotations?.['prometheus.io/port'];
@@ -424,10 +434,51 @@ export function parseAcl(text) {
   return users;
 }
 
-// The in-cluster Redis (dev): persistence, ACL file, per-service users.
-export function checkRedis(objects) {
+// Users the Redis replication and Sentinel machinery log in as
+// (components/redis-sentinel), with exactly the rules Redis's documentation
+// gives them (Sentinel's hello channel instead of allchannels; ROLE for the
+// replication user, which the readiness probe uses) and nothing else: they
+// need commands no service may have (SLAVEOF, CONFIG REWRITE, CLIENT KILL).
+export const INFRASTRUCTURE_USERS = {
+  'accord-replication': ['+psync', '+replconf', '+ping', '+role'],
+  'accord-sentinel': ['&__sentinel__:hello', '+multi', '+slaveof', '+ping', '+exec', '+subscribe', '+config|rewrite',
+    '+role', '+publish', '+info', '+client|setname', '+client|kill', '+script|kill'],
+};
+
+// Does ACL `entry` accept `password`?
+function aclAccepts(entry, password) {
+  const hash = createHash('sha256').update(password).digest('hex');
+  return entry.rules.includes(`#${hash}`) || entry.rules.includes(`>${password}`);
+}
+
+// The in-cluster Redis's StatefulSet (name label "redis"), if any.
+export function redisStatefulSet(objects) {
+  return ofKind(objects, 'StatefulSet').find((s) => s.metadata.labels?.['app.kubernetes.io/name'] === 'redis');
+}
+
+// The Redis user and password container `c` of pod `spec` logs in with:
+// from its URL, the password from ACCORD_REDIS_PASSWORD_FILE if set.
+// Values in Secrets that are not in the manifests come back undefined.
+export function serviceRedisLogin(spec, c, objects) {
+  const env = containerEnv(c, objects);
+  const ref = env.ACCORD_REDIS;
+  const url = typeof ref === 'object' ? secretData(find(objects, 'Secret', ref.secret), ref.key) : ref;
+  const parsed = parseRedisUrl(url);
+  let password = parsed?.password;
+  if (env.ACCORD_REDIS_PASSWORD_FILE) {
+    const file = mountedSecretFile(spec, c, env.ACCORD_REDIS_PASSWORD_FILE);
+    password = file ? secretData(find(objects, 'Secret', file.secretName), file.key)?.replace(/\s+$/, '') : undefined;
+  }
+  return { url, parsed, user: parsed?.user, password, env };
+}
+
+// The in-cluster Redis (dev, and the replicated one of
+// components/redis-sentinel): persistence, ACL file, per-service users.
+// With the ACL file in a Secret the operator creates (externalSecrets),
+// only what the manifests hold is checked.
+export function checkRedis(objects, { externalSecrets = [] } = {}) {
   const problems = [];
-  const sts = ofKind(objects, 'StatefulSet').find((s) => s.metadata.labels?.['app.kubernetes.io/name'] === 'redis');
+  const sts = redisStatefulSet(objects);
   if (!sts) return problems;
   const where = id(sts);
   const spec = podTemplate(sts).spec;
@@ -451,9 +502,10 @@ export function checkRedis(objects) {
   const aclPath = directive('aclfile');
   const aclMount = (c.volumeMounts ?? []).find((m) => aclPath?.startsWith(`${m.mountPath}/`));
   const aclVolume = spec.volumes.find((v) => v.name === aclMount?.name);
-  const aclSecret = find(objects, 'Secret', aclVolume?.secret?.secretName);
+  const aclSecretName = aclVolume?.secret?.secretName;
+  const aclSecret = find(objects, 'Secret', aclSecretName);
   if (!aclSecret) {
-    problems.push(`${where}: aclfile ${aclPath} is not mounted from a Secret`);
+    if (!externalSecrets.includes(aclSecretName)) problems.push(`${where}: aclfile ${aclPath} is not mounted from a Secret`);
     return problems;
   }
   const acl = secretData(aclSecret, aclPath.slice(aclMount.mountPath.length + 1)) ?? '';
@@ -465,6 +517,19 @@ export function checkRedis(objects) {
     if (name === 'default') continue;
     const rules = user.rules.map((r) => r.toLowerCase());
     if (!rules.includes('reset')) problems.push(`${id(aclSecret)}: user ${name} must start from "reset"`);
+    if (INFRASTRUCTURE_USERS[name]) {
+      const grants = rules.filter((r) => !['reset', 'on'].includes(r) && !/^[#>]/.test(r));
+      const want = INFRASTRUCTURE_USERS[name];
+      const extra = grants.filter((r) => !want.includes(r));
+      const missing = want.filter((r) => !grants.includes(r));
+      if (extra.length || missing.length) {
+        problems.push(`${id(aclSecret)}: user ${name} must have exactly ${want.join(' ')}${extra.length ? `; remove ${extra.join(' ')}` : ''}${missing.length ? `; add ${missing.join(' ')}` : ''}`);
+      }
+      if (!rules.includes('on') || rules.includes('nopass') || !rules.some((r) => /^[#>]/.test(r))) {
+        problems.push(`${id(aclSecret)}: user ${name} must be on, with a password`);
+      }
+      continue;
+    }
     for (const bad of REDIS_FORBIDDEN) {
       if (rules.includes(bad)) problems.push(`${id(aclSecret)}: user ${name} must not have ${bad}`);
     }
@@ -478,31 +543,154 @@ export function checkRedis(objects) {
       problems.push(`${id(aclSecret)}: passwordless user ${name} may only PING`);
     }
   }
-  // Each service logs in as its own user with the password the ACL expects.
+  // Each service logs in as its own user with the password the ACL expects,
+  // and may run what its settings make it send.
   const deploymentsByUser = {};
   for (const d of objects.filter(isServiceDeployment)) {
-    const ref = containerEnv(podTemplate(d).spec.containers[0], objects).ACCORD_REDIS;
-    const url = typeof ref === 'object' ? secretData(find(objects, 'Secret', ref.secret), ref.key) : undefined;
-    const m = /^redis:\/\/([^:@/]+):(.+)@([^@/]+?)(?:\/(\d+))?$/.exec(url ?? '');
-    if (!m) {
+    const dspec = podTemplate(d).spec;
+    const login = serviceRedisLogin(dspec, dspec.containers[0], objects);
+    if (!login.user || login.password === undefined) {
       problems.push(`${id(d)}: Redis URL must name a user and password`);
       continue;
     }
-    const [, user, password, host] = m;
+    const { user, password, parsed } = login;
     (deploymentsByUser[user] ??= []).push(id(d));
     const entry = users[user];
-    const hash = createHash('sha256').update(password).digest('hex');
-    if (!entry) problems.push(`${id(d)}: Redis user ${user} is not in the ACL file`);
-    else if (!entry.rules.includes(`#${hash}`) && !entry.rules.includes(`>${password}`)) {
-      problems.push(`${id(d)}: Redis password for ${user} does not match the ACL file`);
+    if (!entry) {
+      problems.push(`${id(d)}: Redis user ${user} is not in the ACL file`);
+      continue;
     }
-    const svc = find(objects, 'Service', host.split(':')[0]);
-    if (!svc || !mapSelectorMatches(svc.spec.selector, podTemplate(sts).metadata.labels)) {
-      problems.push(`${id(d)}: Redis host ${host} is not the Redis Service`);
+    if (!aclAccepts(entry, password)) problems.push(`${id(d)}: Redis password for ${user} does not match the ACL file`);
+    const rules = entry.rules.map((r) => r.toLowerCase());
+    // With Sentinel the client checks ROLE on every new connection; with
+    // replica confirmation every write path call adds INCR (the fence) and
+    // WAIT (common/write_path.cc).
+    const needs = [
+      ...(parsed.sentinel ? [['+role', 'its URL is a Sentinel URL (ROLE on connecting)']] : []),
+      ...(Number(login.env.ACCORD_REDIS_MIN_REPLICAS_ACKED ?? 0) > 0
+        ? [['+incr', 'ACCORD_REDIS_MIN_REPLICAS_ACKED > 0 (the fence write)'], ['+wait', 'ACCORD_REDIS_MIN_REPLICAS_ACKED > 0']] : []),
+    ];
+    for (const [rule, why] of needs) {
+      if (!rules.includes(rule)) problems.push(`${id(d)}: Redis user ${user} needs ${rule}: ${why}`);
+    }
+    if (!parsed.sentinel) {
+      const host = parsed.hosts[0];
+      const svc = find(objects, 'Service', host.split(':')[0]);
+      if (!svc || !mapSelectorMatches(svc.spec.selector, podTemplate(sts).metadata.labels)) {
+        problems.push(`${id(d)}: Redis host ${host} is not the Redis Service`);
+      }
     }
   }
   for (const [user, ds] of Object.entries(deploymentsByUser)) {
     if (ds.length > 1) problems.push(`Redis user ${user} is shared by ${ds.join(', ')}`);
+  }
+  // The replication and Sentinel users' passwords are the ones their pods
+  // mount (components/redis-sentinel: the *_PASSWORD_FILE of the init
+  // containers).
+  const logins = [
+    ['accord-replication', sts, 'REPLICATION_PASSWORD_FILE'],
+    ['accord-sentinel', sentinelStatefulSet(objects), 'SENTINEL_PASSWORD_FILE'],
+  ];
+  for (const [user, owner, variable] of logins) {
+    if (!owner) continue;
+    const ospec = podTemplate(owner).spec;
+    for (const oc of allContainers(ospec)) {
+      const file = containerEnv(oc, objects)[variable];
+      if (file === undefined) continue;
+      const ref = mountedSecretFile(ospec, oc, file);
+      const password = ref && secretData(find(objects, 'Secret', ref.secretName), ref.key)?.replace(/\s+$/, '');
+      if (!users[user]) problems.push(`${id(owner)} ${oc.name}: Redis user ${user} is not in the ACL file`);
+      else if (password === undefined) problems.push(`${id(owner)} ${oc.name}: ${variable} ${file} is not a key of a Secret in the manifests`);
+      else if (!aclAccepts(users[user], password)) problems.push(`${id(owner)} ${oc.name}: the password in ${file} does not match ${user} in the ACL file`);
+    }
+  }
+  return problems;
+}
+
+// --- Redis with Sentinel (components/redis-sentinel) -----------------------------
+
+export function sentinelStatefulSet(objects) {
+  return ofKind(objects, 'StatefulSet').find((s) => s.metadata.labels?.['app.kubernetes.io/name'] === 'redis-sentinel');
+}
+
+// "NAME-0.SERVICE:PORT NAME-1.SERVICE:PORT ..." for a StatefulSet's pods.
+function podAddresses(sts, port) {
+  return Array.from({ length: sts.spec.replicas ?? 1 }, (_, i) => `${sts.metadata.name}-${i}.${sts.spec.serviceName}:${port}`);
+}
+
+// Three Redis pods and three Sentinels, each on its own node, each with a
+// PDB and a headless Service; the topology the ConfigMap, sentinel.conf
+// and the services' URLs give agrees with the StatefulSets; every write
+// waits for a replica.
+export function checkSentinel(objects) {
+  const problems = [];
+  const redis = redisStatefulSet(objects);
+  const sentinel = sentinelStatefulSet(objects);
+  if (!redis || !sentinel) return [`expected a Redis and a Sentinel StatefulSet (app.kubernetes.io/name redis, redis-sentinel), found ${[redis, sentinel].filter(Boolean).map(id).join(', ') || 'neither'}`];
+  const portOf = (sts, name) => podTemplate(sts).spec.containers[0].ports?.find((p) => p.name === name)?.containerPort;
+  for (const sts of [redis, sentinel]) {
+    const where = id(sts);
+    const labels = podTemplate(sts).metadata?.labels ?? {};
+    if (sts.spec.replicas !== 3) problems.push(`${where}: replicas ${sts.spec.replicas}, expected 3`);
+    const required = podTemplate(sts).spec.affinity?.podAntiAffinity?.requiredDuringSchedulingIgnoredDuringExecution ?? [];
+    if (!required.some((t) => t.topologyKey === 'kubernetes.io/hostname' && selectorMatches(t.labelSelector, labels))) {
+      problems.push(`${where}: needs a required pod anti-affinity on kubernetes.io/hostname against its own pods (one per node)`);
+    }
+    const pdbs = ofKind(objects, 'PodDisruptionBudget').filter((p) => selectorMatches(p.spec.selector, labels));
+    if (pdbs.length !== 1) problems.push(`${where}: expected one PodDisruptionBudget selecting its pods, found ${pdbs.length}`);
+    for (const p of pdbs) {
+      if (p.spec.maxUnavailable !== 1) problems.push(`${id(p)}: maxUnavailable must be 1 (one of three pods at a time), got ${p.spec.maxUnavailable ?? `minAvailable ${p.spec.minAvailable}`}`);
+    }
+    const svc = find(objects, 'Service', sts.spec.serviceName);
+    if (!svc || svc.spec.clusterIP !== 'None' || !mapSelectorMatches(svc.spec.selector, labels)) {
+      problems.push(`${where}: its serviceName ${sts.spec.serviceName} must be a headless Service selecting its pods`);
+    } else if (svc.spec.publishNotReadyAddresses !== true) {
+      problems.push(`${id(svc)}: needs publishNotReadyAddresses: true (pods must resolve each other while starting)`);
+    }
+  }
+  const redisPort = portOf(redis, 'redis');
+  const sentinelPort = portOf(sentinel, 'sentinel');
+  // The redis container runs the file the init container writes.
+  const init = (podTemplate(redis).spec.initContainers ?? [])[0];
+  const conf = init && containerEnv(init, objects).CONF;
+  if (!conf || podTemplate(redis).spec.containers[0].args?.[0] !== conf) {
+    problems.push(`${id(redis)}: the redis container must run the configuration its init container writes (CONF ${conf})`);
+  }
+  const template = podTemplate(sentinel).spec.volumes?.find((v) => v.configMap);
+  const cm = find(objects, 'ConfigMap', template?.configMap.name);
+  if (!cm) return [...problems, `${id(sentinel)}: no ConfigMap with sentinel.conf`];
+  const data = cm.data ?? {};
+  const text = data['sentinel.conf'] ?? '';
+  const quorum = Math.floor(sentinel.spec.replicas / 2) + 1;
+  const monitor = /^\s*sentinel\s+monitor\s+(\S+)\s+\S+\s+\S+\s+(\d+)\s*$/m.exec(text);
+  if (!monitor) problems.push(`${id(cm)}: sentinel.conf has no "sentinel monitor" line`);
+  else if (Number(monitor[2]) !== quorum) problems.push(`${id(cm)}: quorum ${monitor[2]}, expected ${quorum} of ${sentinel.spec.replicas}`);
+  for (const line of ['sentinel resolve-hostnames yes', 'sentinel announce-hostnames yes']) {
+    if (!new RegExp(`^\\s*${line.replace(/ /g, '\\s+')}\\s*$`, 'm').test(text)) problems.push(`${id(cm)}: sentinel.conf needs "${line}" (pods are reached by name)`);
+  }
+  const masterName = data['master-name'];
+  const list = (key) => (data[key] ?? '').split(/\s+/).filter(Boolean);
+  const wantNodes = podAddresses(redis, redisPort);
+  const wantSentinels = podAddresses(sentinel, sentinelPort);
+  if (list('redis-nodes').join(' ') !== wantNodes.join(' ')) problems.push(`${id(cm)}: redis-nodes "${data['redis-nodes']}", expected "${wantNodes.join(' ')}"`);
+  if (list('sentinels').join(' ') !== wantSentinels.join(' ')) problems.push(`${id(cm)}: sentinels "${data.sentinels}", expected "${wantSentinels.join(' ')}"`);
+  const timeoutOf = (env, key, fallback) => durationSeconds(env[key] ?? fallback);
+  for (const d of objects.filter(isServiceDeployment)) {
+    const spec = podTemplate(d).spec;
+    const { url, parsed, env } = serviceRedisLogin(spec, spec.containers[0], objects);
+    if (!parsed?.sentinel) {
+      problems.push(`${id(d)}: ACCORD_REDIS must be a redis+sentinel:// URL in the manifests, got ${url === undefined ? 'a value in a Secret not in the manifests' : JSON.stringify(url)}`);
+    } else {
+      if (parsed.hosts.join(' ') !== wantSentinels.join(' ')) problems.push(`${id(d)}: ACCORD_REDIS lists Sentinels ${parsed.hosts.join(',')}, expected ${wantSentinels.join(',')}`);
+      if (parsed.masterName !== masterName) problems.push(`${id(d)}: ACCORD_REDIS names primary "${parsed.masterName}", the Sentinels watch "${masterName}"`);
+    }
+    const acked = env.ACCORD_REDIS_MIN_REPLICAS_ACKED;
+    if (!(Number.isInteger(Number(acked)) && Number(acked) >= 1 && Number(acked) <= redis.spec.replicas - 1)) {
+      problems.push(`${id(d)}: ACCORD_REDIS_MIN_REPLICAS_ACKED "${acked ?? ''}" must be 1..${redis.spec.replicas - 1}: a write unconfirmed by a replica can be lost in a failover`);
+    }
+    if (!(timeoutOf(env, 'ACCORD_REDIS_REPLICA_ACK_TIMEOUT', '1s') < timeoutOf(env, 'ACCORD_REDIS_TIMEOUT', '2s'))) {
+      problems.push(`${id(d)}: ACCORD_REDIS_REPLICA_ACK_TIMEOUT must be below ACCORD_REDIS_TIMEOUT`);
+    }
   }
   return problems;
 }
@@ -515,7 +703,8 @@ export function lintAll(objects, options = {}) {
     ...checkServiceDeployments(objects),
     ...checkReferences(objects, options),
     ...checkNetworkPolicies(objects),
-    ...checkRedis(objects),
+    ...checkRedis(objects, options),
+    ...(options.redis === 'sentinel' ? checkSentinel(objects) : []),
     ...(options.flows ? checkFlows(objects, options.flows) : []),
   ];
 }

@@ -93,7 +93,8 @@ export class RespClient {
   }
 }
 
-function freePort() {
+// A TCP port free on 127.0.0.1 now (lib/pods.mjs uses it too).
+export function freePort() {
   return new Promise((resolve, reject) => {
     const server = net.createServer();
     server.listen(0, '127.0.0.1', () => {
