@@ -124,6 +124,7 @@ void CountRoundTrip(absl::Duration elapsed, const absl::Status& status,
 }  // namespace
 
 struct RedisClient::Connection {
+  std::string node;
   redisContext* context = nullptr;
   ~Connection() { Reset(); }
   void Reset() {
@@ -140,8 +141,7 @@ struct RedisClient::AsyncLane {
   std::thread thread;
 };
 
-RedisClient::RedisClient(RedisOptions options)
-    : options_(std::move(options)), backoff_(options_.min_backoff) {
+RedisClient::RedisClient(RedisOptions options) : options_(std::move(options)) {
   for (int i = 0; i < std::max(1, options_.async_lanes); ++i) {
     async_lanes_.push_back(std::make_unique<AsyncLane>());
   }
@@ -159,18 +159,22 @@ RedisClient::~RedisClient() {
   }
 }
 
-std::unique_ptr<RedisClient::Connection> RedisClient::Acquire() {
+std::unique_ptr<RedisClient::Connection> RedisClient::Acquire(
+    const std::string& node) {
   std::unique_lock<std::mutex> lock(mutex_);
-  available_.wait(lock, [this] {
-    return !idle_.empty() || outstanding_ < options_.pool_size;
+  std::vector<std::unique_ptr<Connection>>& idle = idle_[node];
+  available_.wait(lock, [this, &idle] {
+    return !idle.empty() || outstanding_ < options_.pool_size;
   });
   ++outstanding_;
-  if (!idle_.empty()) {
-    std::unique_ptr<Connection> connection = std::move(idle_.back());
-    idle_.pop_back();
+  if (!idle.empty()) {
+    std::unique_ptr<Connection> connection = std::move(idle.back());
+    idle.pop_back();
     return connection;
   }
-  return std::make_unique<Connection>();
+  auto connection = std::make_unique<Connection>();
+  connection->node = node;
+  return connection;
 }
 
 void RedisClient::Release(std::unique_ptr<Connection> connection) {
@@ -178,42 +182,61 @@ void RedisClient::Release(std::unique_ptr<Connection> connection) {
     std::lock_guard<std::mutex> lock(mutex_);
     --outstanding_;
     // A broken connection is dropped; the next caller opens a fresh one.
-    if (connection->context != nullptr) idle_.push_back(std::move(connection));
+    if (connection->context != nullptr) {
+      idle_[connection->node].push_back(std::move(connection));
+    }
   }
-  available_.notify_one();
+  available_.notify_all();
 }
 
 absl::Status RedisClient::EnsureConnected(Connection& connection) {
   if (connection.context != nullptr) return absl::OkStatus();
   {
     std::lock_guard<std::mutex> lock(mutex_);
-    if (absl::Now() < next_connect_attempt_) {
+    if (absl::Now() < backoff_[connection.node].next_attempt) {
       return absl::UnavailableError(absl::StrCat(
           "redis at ", options_.url.Redacted(), " is unreachable; retrying"));
     }
   }
-  absl::StatusOr<redisContext*> context = ConnectToPrimary(
-      options_.url, options_.connect_timeout, options_.command_timeout);
+  RedisUrl url = options_.url;
+  if (!connection.node.empty()) {
+    // A cluster node, as CLUSTER SLOTS named it.
+    absl::StatusOr<HostPort> node = ParseHostPort(connection.node);
+    if (!node.ok()) return absl::InternalError(node.status().message());
+    url.host = node->host;
+    url.port = node->port;
+    url.sentinels.clear();
+  }
+  absl::StatusOr<redisContext*> context =
+      ConnectToPrimary(url, options_.connect_timeout, options_.command_timeout);
   std::lock_guard<std::mutex> lock(mutex_);
   if (!context.ok()) {
-    next_connect_attempt_ = absl::Now() + backoff_;
-    backoff_ = std::min(backoff_ * 2, options_.max_backoff);
+    Backoff& backoff = backoff_[connection.node];
+    backoff.delay = std::clamp(backoff.delay * 2, options_.min_backoff,
+                               options_.max_backoff);
+    backoff.next_attempt = absl::Now() + backoff.delay;
     return absl::UnavailableError(absl::StrCat("cannot connect to redis at ",
                                                options_.url.Redacted(), ": ",
                                                context.status().message()));
   }
-  backoff_ = options_.min_backoff;
-  next_connect_attempt_ = absl::InfinitePast();
+  backoff_.erase(connection.node);
   connection.context = *context;
   return absl::OkStatus();
 }
 
+std::vector<absl::StatusOr<RedisValue>> RedisClient::SendTo(
+    const std::string& node,
+    const std::vector<const std::vector<std::string>*>& commands) {
+  std::unique_ptr<Connection> connection = Acquire(node);
+  std::vector<absl::StatusOr<RedisValue>> results =
+      RoundTrip(*connection, commands);
+  Release(std::move(connection));
+  return results;
+}
+
 absl::StatusOr<RedisValue> RedisClient::Command(
     const std::vector<std::string>& args) {
-  std::unique_ptr<Connection> connection = Acquire();
-  std::vector<absl::StatusOr<RedisValue>> results =
-      RoundTrip(*connection, {&args});
-  Release(std::move(connection));
+  std::vector<absl::StatusOr<RedisValue>> results = Execute({&args});
   return std::move(results.front());
 }
 
@@ -276,10 +299,7 @@ absl::StatusOr<std::vector<RedisValue>> RedisClient::Pipeline(
   for (const std::vector<std::string>& args : commands) {
     pointers.push_back(&args);
   }
-  std::unique_ptr<Connection> connection = Acquire();
-  std::vector<absl::StatusOr<RedisValue>> results =
-      RoundTrip(*connection, pointers);
-  Release(std::move(connection));
+  std::vector<absl::StatusOr<RedisValue>> results = Execute(pointers);
   std::vector<RedisValue> values;
   values.reserve(results.size());
   for (absl::StatusOr<RedisValue>& result : results) {
@@ -332,9 +352,12 @@ void RedisClient::RunAsyncBatches(AsyncLane& lane) {
     }
     commands.clear();
     for (const AsyncCommand& command : batch) commands.push_back(&command.args);
+    if (topology_.load() == Topology::kUnknown) DetectTopology();
+    // In a cluster the batch is split per node over the pool's connections.
+    const bool cluster = topology_.load() == Topology::kCluster;
     std::vector<absl::StatusOr<RedisValue>> results =
-        RoundTrip(connection, commands);
-    if (connection.context == nullptr) {
+        cluster ? Execute(commands) : RoundTrip(connection, commands);
+    if (!cluster && connection.context == nullptr) {
       // Redis failed this batch (down, or too slow to answer): what was
       // queued meanwhile fails with it rather than waiting out one more
       // timeout per batch.

@@ -3,7 +3,11 @@
 
 // A blocking Redis client over hiredis: a pool of connections, each
 // (re)connected on demand with exponential backoff, a deadline on every
-// command, and pipelining. Errors come back as absl::Status:
+// command, and pipelining. The same URL may name one Redis, the Sentinels
+// of a primary (redis+sentinel://), or any node of a Redis Cluster: the
+// client then routes each command to the primary of its key's slot, keeps
+// a pipeline's commands together per node, and follows MOVED (refreshing
+// its slot map) and ASK. Errors come back as absl::Status:
 // UNAVAILABLE when Redis cannot be reached or answer in time (the outcome
 // of a write is then unknown: retry it with the same request_id),
 // INTERNAL for an error reply.
@@ -21,12 +25,14 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "common/config.h"
+#include "common/redis/cluster.h"
 
 struct redisContext;
 
@@ -45,6 +51,9 @@ struct RedisValue {
 
 struct RedisOptions {
   RedisUrl url;
+  // False: talk to the URL's node only, even in a Redis Cluster (to
+  // administer or inspect one node); redirects come back as errors.
+  bool follow_cluster = true;
   int pool_size = 8;
   // Threads (each with its own connection) that batch CommandAsync calls;
   // a call goes to the next in turn. One lane serves a 2-core machine; more
@@ -90,11 +99,22 @@ class RedisClient {
   // PING; OK when Redis answers.
   absl::Status Ping();
 
+  // Sends `args` to every primary of a Redis Cluster (FUNCTION LOAD), or to
+  // the one Redis otherwise; the first error, else the last reply.
+  absl::StatusOr<RedisValue> CommandOnEveryPrimary(
+      const std::vector<std::string>& args);
+
+  // Whether the server is a Redis Cluster (known after the first command:
+  // CLUSTER SLOTS answered with a slot map).
+  bool cluster() const { return topology_.load() == Topology::kCluster; }
+
   const RedisOptions& options() const { return options_; }
 
  private:
   struct Connection;
-  std::unique_ptr<Connection> Acquire();
+  enum class Topology { kUnknown, kSingle, kCluster };
+  // "" is the server the URL names; in a cluster, "host:port" of a node.
+  std::unique_ptr<Connection> Acquire(const std::string& node = "");
   void Release(std::unique_ptr<Connection> connection);
   absl::Status EnsureConnected(Connection& connection);
   // Writes `commands` in one go and reads a result for each; an error
@@ -105,20 +125,52 @@ class RedisClient {
   struct AsyncLane;
   void RunAsyncBatches(AsyncLane& lane);
 
+  // Routes `commands` (to the one server, or per node in a cluster) and
+  // follows redirects; a result per command. In client_cluster.cc.
+  std::vector<absl::StatusOr<RedisValue>> Execute(
+      const std::vector<const std::vector<std::string>*>& commands);
+  // Asks the server for CLUSTER SLOTS once, to learn whether it is a
+  // cluster.
+  void DetectTopology();
+  absl::Status RefreshSlotMap(const std::string& node);
+  // After `failed` could not be reached: the map from any other node (its
+  // replica may have been promoted).
+  void RefreshSlotMapAvoiding(const std::string& failed);
+  std::shared_ptr<const redis_cluster::SlotMap> slot_map() const;
+  // The node each command goes to: its key's slot's primary; a command
+  // without a key goes with its neighbours.
+  std::vector<std::string> NodesFor(
+      const std::vector<const std::vector<std::string>*>& commands,
+      const redis_cluster::SlotMap& map) const;
+  absl::StatusOr<RedisValue> FollowRedirect(
+      const std::vector<std::string>& command,
+      redis_cluster::Redirect redirect);
+  std::vector<absl::StatusOr<RedisValue>> SendTo(
+      const std::string& node,
+      const std::vector<const std::vector<std::string>*>& commands);
+
   struct AsyncCommand {
     std::vector<std::string> args;
     AsyncCallback done;
   };
 
   RedisOptions options_;
-  std::mutex mutex_;
+  std::atomic<Topology> topology_{Topology::kUnknown};
+  mutable std::mutex mutex_;
   std::condition_variable available_;
-  std::vector<std::unique_ptr<Connection>> idle_;
+  // Idle connections per node ("" for the URL's server).
+  std::unordered_map<std::string, std::vector<std::unique_ptr<Connection>>>
+      idle_;
+  std::shared_ptr<const redis_cluster::SlotMap> slot_map_;
   int outstanding_ = 0;
   // Fail fast while Redis is down instead of every call waiting out a
-  // connect timeout.
-  absl::Time next_connect_attempt_ = absl::InfinitePast();
-  absl::Duration backoff_;
+  // connect timeout; per node ("" for the URL's server), so that one dead
+  // cluster node does not hold back the others.
+  struct Backoff {
+    absl::Time next_attempt = absl::InfinitePast();
+    absl::Duration delay = absl::ZeroDuration();
+  };
+  std::unordered_map<std::string, Backoff> backoff_;
 
   // Each lane's thread starts with its first command.
   std::vector<std::unique_ptr<AsyncLane>> async_lanes_;

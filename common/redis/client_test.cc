@@ -222,5 +222,170 @@ TEST(RedisClientTest, DestructionAnswersCommandsStillQueued) {
   }
 }
 
+// ---- Redis Cluster: 3 primaries, 3 replicas, started by the test ----
+
+RedisOptions ClusterOptions(const testing::RedisCluster& cluster) {
+  RedisOptions options;
+  absl::StatusOr<RedisUrl> url = ParseRedisUrl(cluster.url());
+  EXPECT_TRUE(url.ok());
+  options.url = *url;
+  options.pool_size = 8;
+  return options;
+}
+
+using testing::DirectCommand;
+
+// The node id of the Redis on `port`.
+std::string NodeId(int port) {
+  absl::StatusOr<RedisValue> id = DirectCommand(port, {"CLUSTER", "MYID"});
+  EXPECT_TRUE(id.ok()) << id.status();
+  return id.ok() ? id->text : "";
+}
+
+// A key whose slot the primary on `port` serves (it answers for it
+// instead of redirecting).
+std::string KeyServedBy(int port) {
+  for (int i = 0;; ++i) {
+    std::string key = absl::StrCat("key-", i);
+    if (DirectCommand(port, {"GET", key}).ok()) return key;
+  }
+}
+
+TEST(RedisClusterClientTest, RoutesKeysAndPipelinesAcrossEveryPrimary) {
+  testing::RedisCluster cluster;
+  RedisClient client(ClusterOptions(cluster));
+  std::vector<std::vector<std::string>> sets;
+  for (int i = 0; i < 300; ++i) {
+    sets.push_back({"SET", absl::StrCat("k", i), absl::StrCat("v", i)});
+  }
+  ASSERT_TRUE(client.Pipeline(sets).ok());
+  EXPECT_TRUE(client.cluster());
+  // Read back one by one, in one pipeline, and without blocking.
+  for (int i = 0; i < 300; i += 37) {
+    absl::StatusOr<RedisValue> value =
+        client.Command({"GET", absl::StrCat("k", i)});
+    ASSERT_TRUE(value.ok()) << value.status();
+    EXPECT_EQ(value->text, absl::StrCat("v", i));
+  }
+  std::vector<std::vector<std::string>> gets;
+  for (int i = 0; i < 300; ++i) gets.push_back({"GET", absl::StrCat("k", i)});
+  absl::StatusOr<std::vector<RedisValue>> values = client.Pipeline(gets);
+  ASSERT_TRUE(values.ok()) << values.status();
+  for (int i = 0; i < 300; ++i) {
+    EXPECT_EQ((*values)[i].text, absl::StrCat("v", i));
+  }
+  absl::Mutex mutex;
+  int answered = 0;
+  for (int i = 0; i < 300; ++i) {
+    client.CommandAsync(
+        {"GET", absl::StrCat("k", i)},
+        [&, i](absl::StatusOr<RedisValue> value) {
+          EXPECT_TRUE(value.ok() && value->text == absl::StrCat("v", i));
+          absl::MutexLock lock(&mutex);
+          ++answered;
+        });
+  }
+  absl::MutexLock lock(&mutex);
+  mutex.AwaitWithTimeout(absl::Condition(
+                             +[](int* n) { return *n == 300; }, &answered),
+                         absl::Seconds(10));
+  EXPECT_EQ(answered, 300);
+  // Every primary holds some of them: the keys were spread, not all sent
+  // to the node the URL names.
+  int primaries_with_keys = 0;
+  for (const auto& node : cluster.nodes()) {
+    absl::StatusOr<RedisValue> role = DirectCommand(node->port(), {"ROLE"});
+    absl::StatusOr<RedisValue> size = DirectCommand(node->port(), {"DBSIZE"});
+    if (role.ok() && role->elements[0].text == "master" && size.ok() &&
+        size->integer > 0) {
+      ++primaries_with_keys;
+    }
+  }
+  EXPECT_EQ(primaries_with_keys, 3);
+}
+
+TEST(RedisClusterClientTest, FollowsAskDuringAMigrationAndMovedAfterIt) {
+  testing::RedisCluster cluster;
+  RedisClient client(ClusterOptions(cluster));
+  const int source = cluster.nodes()[0]->port();
+  const int target = cluster.nodes()[1]->port();
+  const std::string key = KeyServedBy(source);
+  ASSERT_TRUE(client.Command({"SET", key, "before"}).ok());
+  absl::StatusOr<RedisValue> slot = client.Command({"CLUSTER", "KEYSLOT", key});
+  ASSERT_TRUE(slot.ok());
+  const std::string slot_text = absl::StrCat(slot->integer);
+  const std::string source_id = NodeId(source);
+  const std::string target_id = NodeId(target);
+  // Move the slot's key by hand, as redis-cli --cluster reshard does.
+  ASSERT_TRUE(DirectCommand(target, {"CLUSTER", "SETSLOT", slot_text,
+                                     "IMPORTING", source_id})
+                  .ok());
+  ASSERT_TRUE(DirectCommand(source, {"CLUSTER", "SETSLOT", slot_text,
+                                     "MIGRATING", target_id})
+                  .ok());
+  ASSERT_TRUE(
+      DirectCommand(source, {"MIGRATE", "127.0.0.1", absl::StrCat(target), "",
+                             "0", "5000", "KEYS", key})
+          .ok());
+  // Mid-migration the source answers ASK for a key it no longer has.
+  absl::StatusOr<RedisValue> asked = client.Command({"GET", key});
+  ASSERT_TRUE(asked.ok()) << asked.status();
+  EXPECT_EQ(asked->text, "before");
+  for (const auto& node : cluster.nodes()) {
+    (void)DirectCommand(node->port(),
+                        {"CLUSTER", "SETSLOT", slot_text, "NODE", target_id});
+  }
+  // Now the source answers MOVED; the client refreshes its map and writes
+  // to the new owner.
+  absl::StatusOr<RedisValue> moved = client.Command({"SET", key, "after"});
+  ASSERT_TRUE(moved.ok()) << moved.status();
+  absl::StatusOr<RedisValue> direct = DirectCommand(target, {"GET", key});
+  ASSERT_TRUE(direct.ok());
+  EXPECT_EQ(direct->text, "after");
+}
+
+TEST(RedisClusterClientTest, LoadsFunctionsOnEveryPrimary) {
+  testing::RedisCluster cluster;
+  RedisClient client(ClusterOptions(cluster));
+  ASSERT_TRUE(client
+                  .CommandOnEveryPrimary(
+                      {"FUNCTION", "LOAD", "REPLACE",
+                       "#!lua name=cluster_test\n"
+                       "redis.register_function('put', function(keys, args) "
+                       "return redis.call('SET', keys[1], args[1]) end)"})
+                  .ok());
+  // Keys on every primary: each FCALL runs where its key lives.
+  for (int i = 0; i < 30; ++i) {
+    const std::string key = absl::StrCat("f", i);
+    absl::StatusOr<RedisValue> put =
+        client.Command({"FCALL", "put", "1", key, absl::StrCat(i)});
+    ASSERT_TRUE(put.ok()) << key << ": " << put.status();
+  }
+}
+
+TEST(RedisClusterClientTest, ReachesAKeyAgainAfterItsPrimaryFails) {
+  testing::RedisCluster cluster;
+  RedisClient client(ClusterOptions(cluster));
+  const int doomed = cluster.nodes()[2]->port();
+  const std::string key = KeyServedBy(doomed);
+  // WAIT goes beside the SET, to the key's primary.
+  absl::StatusOr<std::vector<RedisValue>> written =
+      client.Pipeline({{"SET", key, "kept"}, {"WAIT", "1", "1000"}});
+  ASSERT_TRUE(written.ok()) << written.status();
+  EXPECT_EQ((*written)[1].integer, 1);
+  cluster.NodeOnPort(doomed)->Kill();
+  // The replica is promoted after the node timeout (1 s); until then the
+  // slot is unreachable and calls fail fast.
+  const absl::Time give_up = absl::Now() + absl::Seconds(30);
+  absl::StatusOr<RedisValue> value = absl::UnavailableError("not tried");
+  while (absl::Now() < give_up) {
+    value = client.Command({"GET", key});
+    if (value.ok()) break;
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+  ASSERT_TRUE(value.ok()) << value.status();
+  EXPECT_EQ(value->text, "kept");
+}
+
 }  // namespace
 }  // namespace accord

@@ -16,7 +16,9 @@ absl::Status RedisFunctions::EnsureLoaded() {
 
 absl::Status RedisFunctions::Load() {
   absl::Status status =
-      redis_.Command({"FUNCTION", "LOAD", "REPLACE", library_.code}).status();
+      redis_
+          .CommandOnEveryPrimary({"FUNCTION", "LOAD", "REPLACE", library_.code})
+          .status();
   if (status.ok()) loaded_.store(true, std::memory_order_release);
   return status;
 }

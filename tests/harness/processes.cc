@@ -23,6 +23,7 @@
 #include <stdexcept>
 
 #include "absl/random/random.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -269,6 +270,37 @@ std::string RedisServer::url(const std::string& user,
                       "/0");
 }
 
+RedisCluster::RedisCluster(int primaries, int replicas_each) {
+  std::vector<std::string> create = {"redis-cli", "--cluster", "create"};
+  for (int i = 0; i < primaries * (1 + replicas_each); ++i) {
+    // The bus port is otherwise the data port + 10000, which may be taken.
+    nodes_.push_back(std::make_unique<RedisServer>(
+        "always", std::vector<std::string>{
+                      "--cluster-enabled", "yes", "--cluster-node-timeout",
+                      "1000", "--cluster-port", absl::StrCat(FreePort())}));
+    create.push_back(absl::StrCat("127.0.0.1:", nodes_.back()->port()));
+  }
+  create.insert(create.end(), {"--cluster-replicas",
+                               absl::StrCat(replicas_each), "--cluster-yes"});
+  ChildProcess creator;
+  const std::string log = MakeTempDir("accord-cluster") + "/create.log";
+  creator.Start(create, log);
+  if (creator.Wait(absl::Seconds(60)) != 0) {
+    throw std::runtime_error("redis-cli --cluster create failed: " +
+                             creator.ReadLog());
+  }
+  if (!WaitUntilHealthy(absl::Seconds(30))) {
+    throw std::runtime_error("the Redis Cluster did not become healthy");
+  }
+}
+
+RedisServer* RedisCluster::NodeOnPort(int port) {
+  for (const std::unique_ptr<RedisServer>& node : nodes_) {
+    if (node->port() == port) return node.get();
+  }
+  return nullptr;
+}
+
 SentinelServer::SentinelServer(int primary_port, const std::string& master_name,
                                int quorum)
     : dir_(MakeTempDir("accord-sentinel")),
@@ -302,51 +334,55 @@ SentinelServer::~SentinelServer() {
   std::filesystem::remove_all(dir_, ignored);
 }
 
-namespace {
-
-// A reply of a Sentinel to `args`; null if it did not answer.
-std::unique_ptr<redisReply, void (*)(redisReply*)> AskSentinel(
-    int port, const std::vector<std::string>& args) {
-  std::unique_ptr<redisReply, void (*)(redisReply*)> none(nullptr,
-                                                          [](redisReply*) {});
-  redisContext* context = redisConnectWithTimeout("127.0.0.1", port, {1, 0});
-  if (context == nullptr || context->err != 0) {
-    if (context != nullptr) redisFree(context);
-    return none;
-  }
-  std::vector<const char*> argv;
-  std::vector<size_t> lengths;
-  for (const std::string& arg : args) {
-    argv.push_back(arg.data());
-    lengths.push_back(arg.size());
-  }
-  auto* reply = static_cast<redisReply*>(redisCommandArgv(
-      context, static_cast<int>(argv.size()), argv.data(), lengths.data()));
-  redisFree(context);
-  return {reply, [](redisReply* r) {
-            if (r != nullptr) freeReplyObject(r);
-          }};
+absl::StatusOr<RedisValue> DirectCommand(int port,
+                                         const std::vector<std::string>& args) {
+  RedisOptions options;
+  options.url.port = port;
+  options.follow_cluster = false;
+  options.pool_size = 1;
+  RedisClient node(options);
+  return node.Command(args);
 }
 
-}  // namespace
+bool RedisCluster::WaitUntilHealthy(absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (absl::Now() < deadline) {
+    bool healthy = true;
+    for (const std::unique_ptr<RedisServer>& node : nodes_) {
+      if (!RedisAnswers(node->port())) continue;  // killed on purpose
+      absl::StatusOr<RedisValue> info =
+          DirectCommand(node->port(), {"CLUSTER", "INFO"});
+      healthy = healthy && info.ok() &&
+                absl::StrContains(info->text, "cluster_state:ok");
+      // A replica counts once it has synchronised with its primary.
+      absl::StatusOr<RedisValue> replication =
+          DirectCommand(node->port(), {"INFO", "replication"});
+      healthy = healthy && replication.ok() &&
+                (absl::StrContains(replication->text, "role:master") ||
+                 absl::StrContains(replication->text, "master_link_status:up"));
+    }
+    if (healthy) return true;
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  return false;
+}
 
 int SentinelServer::PrimaryPort() const {
-  auto reply =
-      AskSentinel(port_, {"SENTINEL", "get-master-addr-by-name", master_name_});
+  absl::StatusOr<RedisValue> reply = DirectCommand(
+      port_, {"SENTINEL", "get-master-addr-by-name", master_name_});
   int port = 0;
-  if (reply != nullptr && reply->type == REDIS_REPLY_ARRAY &&
-      reply->elements == 2 &&
-      !absl::SimpleAtoi(
-          std::string(reply->element[1]->str, reply->element[1]->len), &port)) {
-    port = 0;
+  if (!reply.ok() || reply->elements.size() != 2 ||
+      !absl::SimpleAtoi(reply->elements[1].text, &port)) {
+    return 0;
   }
   return port;
 }
 
 int SentinelServer::KnownReplicas() const {
-  auto reply = AskSentinel(port_, {"SENTINEL", "replicas", master_name_});
-  if (reply == nullptr || reply->type != REDIS_REPLY_ARRAY) return 0;
-  return static_cast<int>(reply->elements);
+  absl::StatusOr<RedisValue> reply =
+      DirectCommand(port_, {"SENTINEL", "replicas", master_name_});
+  if (!reply.ok()) return 0;
+  return static_cast<int>(reply->elements.size());
 }
 
 ServiceProcess::ServiceProcess(std::string binary, std::string redis_url,

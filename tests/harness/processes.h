@@ -17,7 +17,9 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "common/redis/client.h"
 
 namespace accord::testing {
 
@@ -78,6 +80,12 @@ class RedisServer {
   ChildProcess process_;
 };
 
+// One command to the Redis (or Sentinel) on loopback `port` itself, over a
+// connection of its own: no pool, no cluster routing, no redirects
+// followed (an error reply comes back as INTERNAL, "redis: <its text>").
+absl::StatusOr<RedisValue> DirectCommand(int port,
+                                         const std::vector<std::string>& args);
+
 // A Redis Sentinel on a free loopback port watching the primary on
 // `primary_port` as `master_name`, with failure detection shortened for
 // tests (down after 1 s, failover timeout 5 s).
@@ -96,6 +104,26 @@ class SentinelServer {
   std::string master_name_;
   int port_ = 0;
   ChildProcess process_;
+};
+
+// A Redis Cluster on loopback: `primaries` primaries with `replicas_each`
+// replicas each (redis-cli --cluster create), slots spread evenly, ready
+// (cluster_state:ok on every node) when constructed. Node timeout 1 s, so
+// a killed primary's replica is promoted within a few seconds.
+class RedisCluster {
+ public:
+  explicit RedisCluster(int primaries = 3, int replicas_each = 1);
+  // Any node's URL: the client finds the rest.
+  std::string url() const { return nodes_.front()->url(); }
+  std::vector<std::unique_ptr<RedisServer>>& nodes() { return nodes_; }
+  // The node serving `port`, or null.
+  RedisServer* NodeOnPort(int port);
+  // Until every live node reports cluster_state:ok and every live replica
+  // is in sync with its primary (false on timeout).
+  bool WaitUntilHealthy(absl::Duration timeout);
+
+ private:
+  std::vector<std::unique_ptr<RedisServer>> nodes_;
 };
 
 class ServiceProcess {
