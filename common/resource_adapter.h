@@ -37,6 +37,7 @@
 #include "common/resource_ops.h"
 #include "common/resource_policy.h"
 #include "common/rpc_observation.h"
+#include "common/server.h"
 #include "common/status_macros.h"
 #include "common/write_path.h"
 #include "google/protobuf/descriptor.h"
@@ -182,7 +183,23 @@ class ResourceAdapter {
   // round trips. A past revision or an as-of read is read synchronously.
   template <typename Request>
   grpc::ServerUnaryReactor* Get(grpc::CallbackServerContext* context,
-                                const Request* request, T* response);
+                                const Request* request, T* response) {
+    return ServeGet(context, request, TypedAnswer{response});
+  }
+
+  // The same on gRPC's raw callback API: a record nobody's visibility
+  // depends on is answered with its stored bytes, never decoded nor encoded
+  // again (the stored record is the resource's wire form).
+  template <typename Request>
+  grpc::ServerUnaryReactor* GetRaw(grpc::CallbackServerContext* context,
+                                   const grpc::ByteBuffer* request,
+                                   grpc::ByteBuffer* response) {
+    Request decoded;
+    grpc::ByteBuffer copy(*request);  // shares the slices
+    const bool parsed =
+        grpc::SerializationTraits<Request>::Deserialize(&copy, &decoded).ok();
+    return ServeGet(context, parsed ? &decoded : nullptr, RawAnswer{response});
+  }
 
   template <typename Request>
   grpc::Status Get(grpc::ServerContext* context, const Request* request,
@@ -377,6 +394,37 @@ class ResourceAdapter {
     return result;
   }
 
+  // Where a callback Get puts its answer: a typed response, or its bytes.
+  struct TypedAnswer {
+    static constexpr bool kTakesStoredBytes = false;
+    T* response;
+    grpc::Status Resource(absl::StatusOr<T> read) const {
+      return Respond(std::move(read), response);
+    }
+    grpc::Status StoredBytes(const std::string&) const {
+      return grpc::Status::OK;
+    }
+  };
+  struct RawAnswer {
+    static constexpr bool kTakesStoredBytes = true;
+    grpc::ByteBuffer* response;
+    grpc::Status Resource(absl::StatusOr<T> read) const {
+      if (!read.ok()) return ToGrpcStatus(read.status());
+      bool own_buffer = false;
+      return grpc::SerializationTraits<T>::Serialize(*read, response,
+                                                     &own_buffer);
+    }
+    grpc::Status StoredBytes(const std::string& data) const {
+      grpc::Slice slice(data);
+      *response = grpc::ByteBuffer(&slice, 1);
+      return grpc::Status::OK;
+    }
+  };
+  // The callback Get; `request` null when the raw request did not decode.
+  template <typename Request, typename Answer>
+  grpc::ServerUnaryReactor* ServeGet(grpc::CallbackServerContext* context,
+                                     const Request* request, Answer answer);
+
   template <typename Request>
   absl::StatusOr<ListPage<T>> ListFor(const Principal& caller,
                                       const Request& request);
@@ -445,9 +493,10 @@ absl::StatusOr<T> ResourceAdapter<T>::CreateFor(const Principal& caller,
 }
 
 template <typename T>
-template <typename Request>
-grpc::ServerUnaryReactor* ResourceAdapter<T>::Get(
-    grpc::CallbackServerContext* context, const Request* request, T* response) {
+template <typename Request, typename Answer>
+grpc::ServerUnaryReactor* ResourceAdapter<T>::ServeGet(
+    grpc::CallbackServerContext* context, const Request* request,
+    Answer answer) {
   const absl::Time start = absl::Now();
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   // Taken here: the answer comes on another thread. The span lives until
@@ -462,6 +511,10 @@ grpc::ServerUnaryReactor* ResourceAdapter<T>::Get(
       wiring_.auth.Authorize(*context, policy_.read_access());
   if (!caller.ok()) {
     finish(ToGrpcStatus(caller.status()));
+    return reactor;
+  }
+  if (request == nullptr) {
+    finish(UndecodableRequest(method));
     return reactor;
   }
   const std::string& name = request->name();
@@ -482,7 +535,7 @@ grpc::ServerUnaryReactor* ResourceAdapter<T>::Get(
     } else {
       read = Get(name, &*caller);
     }
-    finish(Respond(std::move(read), response));
+    finish(answer.Resource(std::move(read)));
     return reactor;
   }
   if (absl::Status valid = ops_.CheckName(name, "name"); !valid.ok()) {
@@ -493,13 +546,17 @@ grpc::ServerUnaryReactor* ResourceAdapter<T>::Get(
   if (policy_.restricts_visibility()) viewer = *std::move(caller);
   ops_.store().GetAsync(
       name, [this, name, viewer = std::move(viewer), finish,
-             response](absl::StatusOr<std::optional<StoredRecord>> record) {
+             answer](absl::StatusOr<std::optional<StoredRecord>> record) {
         if (!record.ok()) return finish(ToGrpcStatus(record.status()));
+        if constexpr (Answer::kTakesStoredBytes) {
+          if (!viewer.has_value() && record->has_value()) {
+            return finish(answer.StoredBytes((*record)->data));
+          }
+        }
         std::optional<CallerAccess<T>> access;
         if (viewer.has_value()) access.emplace(policy_, *viewer);
-        finish(Respond(ops_.FromStored(name, *record,
-                                       access.has_value() ? &*access : nullptr),
-                       response));
+        finish(answer.Resource(ops_.FromStored(
+            name, *record, access.has_value() ? &*access : nullptr)));
       });
   return reactor;
 }
@@ -573,6 +630,17 @@ absl::StatusOr<ListPage<T>> ResourceAdapter<T>::ListFor(
       const ns::Get##Resource##Request* request, ns::Resource* response) \
       override {                                                         \
     return adapter.Get(context, request, response);                      \
+  }
+
+// Get on the raw callback API (the service class derives from
+// WithRawCallbackMethod_Get<Resource>): for resources without visibility
+// rules, answered with the stored bytes.
+#define ACCORD_RAW_CALLBACK_GET(ns, Resource, adapter)                       \
+  grpc::ServerUnaryReactor* Get##Resource(                                   \
+      grpc::CallbackServerContext* context, const grpc::ByteBuffer* request, \
+      grpc::ByteBuffer* response) override {                                 \
+    return adapter.template GetRaw<ns::Get##Resource##Request>(              \
+        context, request, response);                                         \
   }
 
 // Get on the synchronous API, for resources whose visibility reads Redis.

@@ -42,30 +42,6 @@ namespace {
 
 constexpr char kLivenessService[] = "liveness";
 
-// What every call whose request bytes do not parse as its request message
-// (protobuf 3.21 also refuses proto3 strings that are not UTF-8) answers.
-// gRPC's own answer would be INTERNAL (synchronous handlers) or
-// UNIMPLEMENTED (callback handlers), and no handler ever runs.
-grpc::Status UndecodableRequest(absl::string_view method) {
-  // "/accord.institution.v1.InstitutionService/GetInstitution"
-  std::string full_name(absl::StripPrefix(method, "/"));
-  if (const size_t slash = full_name.rfind('/'); slash != std::string::npos) {
-    full_name[slash] = '.';
-  }
-  const google::protobuf::MethodDescriptor* descriptor =
-      google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(
-          full_name);
-  const std::string message = descriptor != nullptr
-                                  ? descriptor->input_type()->full_name()
-                                  : "the request message";
-  return ToGrpcStatus(ErrorWithReason(
-      absl::StatusCode::kInvalidArgument,
-      absl::StrCat("the request could not be decoded as ", message,
-                   ": its bytes are not that message, or a string field is "
-                   "not valid UTF-8"),
-      "UNDECODABLE_REQUEST"));
-}
-
 // The `request_id` field of an Accord request message, if it has one.
 std::string RequestIdOf(const google::protobuf::Message& request) {
   const google::protobuf::FieldDescriptor* field =
@@ -324,6 +300,30 @@ int WaitForShutdownSignal() {
 }
 
 }  // namespace
+
+// What every call whose request bytes do not parse as its request message
+// (protobuf 3.21 also refuses proto3 strings that are not UTF-8) answers.
+// gRPC's own answer would be INTERNAL (synchronous handlers) or
+// UNIMPLEMENTED (callback handlers), and no handler ever runs.
+grpc::Status UndecodableRequest(absl::string_view method) {
+  // "/accord.institution.v1.InstitutionService/GetInstitution"
+  std::string full_name(absl::StripPrefix(method, "/"));
+  if (const size_t slash = full_name.rfind('/'); slash != std::string::npos) {
+    full_name[slash] = '.';
+  }
+  const google::protobuf::MethodDescriptor* descriptor =
+      google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(
+          full_name);
+  const std::string message = descriptor != nullptr
+                                  ? descriptor->input_type()->full_name()
+                                  : "the request message";
+  return ToGrpcStatus(ErrorWithReason(
+      absl::StatusCode::kInvalidArgument,
+      absl::StrCat("the request could not be decoded as ", message,
+                   ": its bytes are not that message, or a string field is "
+                   "not valid UTF-8"),
+      "UNDECODABLE_REQUEST"));
+}
 
 void RegisterServerFlags(FlagSet& flag_set, ServerFlags& flags) {
   flag_set.AddHostPort("listen", &flags.listen,

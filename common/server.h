@@ -69,6 +69,11 @@ struct ServerFlags {
 
 void RegisterServerFlags(FlagSet& flag_set, ServerFlags& flags);
 
+// What every call whose request bytes do not parse as its request message
+// answers (INVALID_ARGUMENT, reason UNDECODABLE_REQUEST); `method` is the
+// full method name, "/accord.institution.v1.InstitutionService/GetInstitution".
+grpc::Status UndecodableRequest(absl::string_view method);
+
 // The RedisOptions the flags describe (URL, pool, read lanes, timeout).
 RedisOptions RedisOptionsFrom(const ServerFlags& flags);
 

@@ -31,8 +31,8 @@
 namespace accord::agreement {
 
 class AgreementServiceImpl final
-    : public v1::AgreementService::WithCallbackMethod_GetSession<
-          v1::AgreementService::WithCallbackMethod_GetCommittee<
+    : public v1::AgreementService::WithRawCallbackMethod_GetSession<
+          v1::AgreementService::WithRawCallbackMethod_GetCommittee<
               v1::AgreementService::WithCallbackMethod_GetAgreement<
                   v1::AgreementService::Service>>> {
  public:
@@ -53,9 +53,9 @@ class AgreementServiceImpl final
   ACCORD_STANDARD_METHODS(v1, Agreement, Agreements, agreements_)
   ACCORD_CALLBACK_GET(v1, Agreement, agreements_)
   ACCORD_STANDARD_METHODS(v1, Committee, Committees, committees_)
-  ACCORD_CALLBACK_GET(v1, Committee, committees_)
+  ACCORD_RAW_CALLBACK_GET(v1, Committee, committees_)
   ACCORD_STANDARD_METHODS(v1, Session, Sessions, sessions_)
-  ACCORD_CALLBACK_GET(v1, Session, sessions_)
+  ACCORD_RAW_CALLBACK_GET(v1, Session, sessions_)
   ACCORD_STANDARD_METHODS(v1, Milestone, Milestones, milestones_)
   ACCORD_SYNC_GET(v1, Milestone, milestones_)
   ACCORD_STANDARD_METHODS(v1, AgreementText, AgreementTexts, texts_)

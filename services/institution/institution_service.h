@@ -24,8 +24,8 @@
 namespace accord::institution {
 
 class InstitutionServiceImpl final
-    : public v1::InstitutionService::WithCallbackMethod_GetOfficial<
-          v1::InstitutionService::WithCallbackMethod_GetInstitution<
+    : public v1::InstitutionService::WithRawCallbackMethod_GetOfficial<
+          v1::InstitutionService::WithRawCallbackMethod_GetInstitution<
               v1::InstitutionService::Service>> {
  public:
   InstitutionServiceImpl(RedisClient& redis, Authenticator& auth);
@@ -44,9 +44,9 @@ class InstitutionServiceImpl final
 
   // The standard methods, served by each resource's adapter.
   ACCORD_STANDARD_METHODS(v1, Institution, Institutions, institutions_)
-  ACCORD_CALLBACK_GET(v1, Institution, institutions_)
+  ACCORD_RAW_CALLBACK_GET(v1, Institution, institutions_)
   ACCORD_STANDARD_METHODS(v1, Official, Officials, officials_)
-  ACCORD_CALLBACK_GET(v1, Official, officials_)
+  ACCORD_RAW_CALLBACK_GET(v1, Official, officials_)
 
   grpc::Status BatchGetInstitutions(
       grpc::ServerContext* context,
