@@ -12,15 +12,13 @@
 #include "absl/time/clock.h"
 #include "common/metrics.h"
 #include "common/redis/connect.h"
+#include "common/redis/hiredis_util.h"
 #include "common/status_macros.h"
 
 namespace accord {
 namespace {
 
-struct ReplyDeleter {
-  void operator()(redisReply* reply) const { freeReplyObject(reply); }
-};
-using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
+using redis_internal::ReplyPtr;
 
 // Converts a reply; error replies (at any depth) become a status.
 absl::StatusOr<RedisValue> Convert(const redisReply& reply) {

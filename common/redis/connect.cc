@@ -10,30 +10,15 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/redis/hiredis_util.h"
 #include "common/status_macros.h"
 
 namespace accord {
 namespace {
 
-struct ContextFree {
-  void operator()(redisContext* context) const { redisFree(context); }
-};
-using ContextPtr = std::unique_ptr<redisContext, ContextFree>;
-struct ReplyFree {
-  void operator()(redisReply* reply) const { freeReplyObject(reply); }
-};
-using ReplyPtr = std::unique_ptr<redisReply, ReplyFree>;
-
-ReplyPtr Send(redisContext* context, const std::vector<std::string>& args) {
-  std::vector<const char*> argv;
-  std::vector<size_t> lengths;
-  for (const std::string& arg : args) {
-    argv.push_back(arg.data());
-    lengths.push_back(arg.size());
-  }
-  return ReplyPtr(static_cast<redisReply*>(redisCommandArgv(
-      context, static_cast<int>(argv.size()), argv.data(), lengths.data())));
-}
+using redis_internal::CommandArgv;
+using redis_internal::ContextPtr;
+using redis_internal::ReplyPtr;
 
 // "" if the command succeeded, else what went wrong.
 std::string ErrorOf(redisContext* context, const redisReply* reply) {
@@ -65,7 +50,7 @@ std::string Login(redisContext* context, const RedisUrl& url) {
   std::vector<std::string> auth = {"AUTH"};
   if (!url.user.empty()) auth.push_back(url.user);
   auth.push_back(url.password);
-  ReplyPtr reply = Send(context, auth);
+  ReplyPtr reply = CommandArgv(context, auth);
   return ErrorOf(context, reply.get());
 }
 
@@ -76,14 +61,14 @@ absl::StatusOr<HostPort> AskSentinel(const HostPort& sentinel,
   ACCORD_ASSIGN_OR_RETURN(ContextPtr context, Open(sentinel, timeout, timeout));
   const std::vector<std::string> ask = {"SENTINEL", "get-master-addr-by-name",
                                         url.master_name};
-  ReplyPtr reply = Send(context.get(), ask);
+  ReplyPtr reply = CommandArgv(context.get(), ask);
   std::string failure = ErrorOf(context.get(), reply.get());
   // A Sentinel with `requirepass` is given the data nodes' password.
   if (absl::StartsWith(failure, "NOAUTH") && !url.password.empty()) {
-    ReplyPtr auth = Send(context.get(), {"AUTH", url.password});
+    ReplyPtr auth = CommandArgv(context.get(), {"AUTH", url.password});
     failure = ErrorOf(context.get(), auth.get());
     if (failure.empty()) {
-      reply = Send(context.get(), ask);
+      reply = CommandArgv(context.get(), ask);
       failure = ErrorOf(context.get(), reply.get());
     }
   }
@@ -130,11 +115,12 @@ absl::StatusOr<redisContext*> ConnectToPrimary(const RedisUrl& url,
                           Open(address, connect_timeout, command_timeout));
   std::string failure = Login(context.get(), url);
   if (failure.empty() && url.db != 0) {
-    ReplyPtr reply = Send(context.get(), {"SELECT", absl::StrCat(url.db)});
+    ReplyPtr reply =
+        CommandArgv(context.get(), {"SELECT", absl::StrCat(url.db)});
     failure = ErrorOf(context.get(), reply.get());
   }
   if (failure.empty() && !url.sentinels.empty()) {
-    ReplyPtr role = Send(context.get(), {"ROLE"});
+    ReplyPtr role = CommandArgv(context.get(), {"ROLE"});
     failure = ErrorOf(context.get(), role.get());
     if (failure.empty() &&
         (role->type != REDIS_REPLY_ARRAY || role->elements == 0 ||

@@ -12,34 +12,18 @@
 #include "absl/time/clock.h"
 #include "common/log.h"
 #include "common/redis/connect.h"
+#include "common/redis/hiredis_util.h"
 
 namespace accord {
 namespace {
 
-struct ReplyDeleter {
-  void operator()(redisReply* reply) const { freeReplyObject(reply); }
-};
-using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
-struct ContextDeleter {
-  void operator()(redisContext* context) const { redisFree(context); }
-};
-using ContextPtr = std::unique_ptr<redisContext, ContextDeleter>;
+using redis_internal::CommandArgv;
+using redis_internal::ContextPtr;
+using redis_internal::ReplyPtr;
 
 absl::string_view Text(const redisReply* reply) {
   return reply->str != nullptr ? absl::string_view(reply->str, reply->len)
                                : absl::string_view();
-}
-
-ReplyPtr CommandArgv(redisContext* context,
-                     const std::vector<std::string>& args) {
-  std::vector<const char*> argv;
-  std::vector<size_t> lengths;
-  for (const std::string& arg : args) {
-    argv.push_back(arg.data());
-    lengths.push_back(arg.size());
-  }
-  return ReplyPtr(static_cast<redisReply*>(redisCommandArgv(
-      context, static_cast<int>(argv.size()), argv.data(), lengths.data())));
 }
 
 std::string ErrorOf(const redisContext* context, const redisReply* reply) {
