@@ -62,19 +62,14 @@ class CallerAccess final : public AccessCheck<T> {
       : policy_(policy), caller_(caller) {}
 
   absl::Status CheckEditable(const T& resource) const override {
-    if (policy_.restricts_visibility()) {
-      ACCORD_ASSIGN_OR_RETURN(bool visible, policy_.Visible(caller_, resource));
-      if (!visible) return ResourceOps<T>::NotFound(resource.name());
-    }
-    return CheckScope(resource);
+    return CheckVisibleAndScope(
+        resource, [&] { return ResourceOps<T>::NotFound(resource.name()); });
   }
 
   absl::Status CheckProposed(const T& resource) const override {
-    if (policy_.restricts_visibility()) {
-      ACCORD_ASSIGN_OR_RETURN(bool visible, policy_.Visible(caller_, resource));
-      if (!visible) return policy_.RefuseInvisibleResult(caller_, resource);
-    }
-    return CheckScope(resource);
+    return CheckVisibleAndScope(resource, [&] {
+      return policy_.RefuseInvisibleResult(caller_, resource);
+    });
   }
 
   absl::StatusOr<bool> Visible(const T& resource) const override {
@@ -83,7 +78,13 @@ class CallerAccess final : public AccessCheck<T> {
   }
 
  private:
-  absl::Status CheckScope(const T& resource) const {
+  // `refusal()` if the caller may not see `resource`; else the scope check.
+  template <typename Refusal>
+  absl::Status CheckVisibleAndScope(const T& resource, Refusal refusal) const {
+    if (policy_.restricts_visibility()) {
+      ACCORD_ASSIGN_OR_RETURN(bool visible, policy_.Visible(caller_, resource));
+      if (!visible) return refusal();
+    }
     if (!policy_.scoped()) return absl::OkStatus();
     ACCORD_ASSIGN_OR_RETURN(std::vector<std::string> scope,
                             policy_.Scope(resource));
@@ -463,6 +464,9 @@ class Registered : private PolicyHolder<Policy>,
       : PolicyHolder<Policy>{Policy(std::forward<Args>(args)...)},
         ResourceAdapter<typename Policy::Resource>(
             wiring, PolicyHolder<Policy>::policy) {}
+
+  // The policy itself, for what a custom method shares with it.
+  const Policy& own_policy() const { return PolicyHolder<Policy>::policy; }
 };
 
 template <typename T>

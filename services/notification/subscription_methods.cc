@@ -58,12 +58,11 @@ absl::Status NotificationServiceImpl::IndexSubscriptionOwners() {
 absl::StatusOr<Subscription> NotificationServiceImpl::LoadOwned(
     const Principal& caller, absl::string_view name, absl::string_view field) {
   ACCORD_RETURN_IF_ERROR(subscriptions_.CheckName(name, field));
-  ACCORD_ASSIGN_OR_RETURN(std::optional<StoredRecord> record, store_.Get(name));
-  if (!record.has_value()) return NotFound(name, field);
-  ACCORD_ASSIGN_OR_RETURN(Subscription subscription,
-                          ParseRecord<Subscription>(*record));
-  if (!OwnsSubscription(caller, subscription)) return NotFound(name, field);
-  return subscription;
+  ACCORD_ASSIGN_OR_RETURN(
+      std::optional<Subscription> subscription,
+      subscriptions_.own_policy().LoadVisible(caller, name));
+  if (!subscription.has_value()) return NotFound(name, field);
+  return *std::move(subscription);
 }
 
 absl::StatusOr<Subscription> NotificationServiceImpl::SetState(

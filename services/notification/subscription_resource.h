@@ -85,13 +85,15 @@ class SubscriptionPolicy final : public ResourcePolicy<v1::Subscription> {
     return {"name", "create_time", "update_time", "owner"};
   }
 
+  // The stored subscription `name`, if `caller` may see it; none if the
+  // name is malformed, absent or another owner's.
+  absl::StatusOr<std::optional<v1::Subscription>> LoadVisible(
+      const Principal& caller, absl::string_view name) const;
+
  private:
   // RESOURCE_EXHAUSTED if `owner` already has the most live subscriptions
   // (`name` aside, when it is one of them).
   absl::Status CheckCap(absl::string_view owner, absl::string_view name) const;
-  // The stored subscription `name`, if `caller` may see it.
-  absl::StatusOr<std::optional<v1::Subscription>> LoadVisible(
-      const Principal& caller, absl::string_view name) const;
   absl::StatusOr<WriteHold> BeginCreate(
       PendingWrite<v1::Subscription>& write) const;
   absl::StatusOr<WriteHold> BeginUpdate(
