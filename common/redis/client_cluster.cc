@@ -29,23 +29,17 @@ void RedisClient::DetectTopology() {
     topology_ = Topology::kSingle;
     return;
   }
-  static const std::vector<std::string> kClusterSlots = {"CLUSTER", "SLOTS"};
-  std::vector<absl::StatusOr<RedisValue>> reply = SendTo("", {&kClusterSlots});
-  if (reply.front().ok()) {
-    absl::StatusOr<SlotMap> map = SlotMap::FromClusterSlots(*reply.front());
-    if (!map.ok()) return;  // a cluster still being set up: ask again later
-    {
-      std::lock_guard<std::mutex> lock(mutex_);
-      slot_map_ = std::make_shared<const SlotMap>(*std::move(map));
-    }
+  const absl::Status mapped = RefreshSlotMap("");
+  if (mapped.ok()) {
     topology_ = Topology::kCluster;
     LogInfo("redis is a cluster",
             {{"primaries", absl::StrCat(slot_map()->primaries().size())}});
     return;
   }
-  // Unreachable: not known yet. Any error reply (cluster support disabled,
+  // Unreachable, or a cluster still being set up: not known yet, asked
+  // again by the next command. Any error reply (cluster support disabled,
   // a user not allowed CLUSTER): one server.
-  if (reply.front().status().code() != absl::StatusCode::kUnavailable) {
+  if (mapped.code() != absl::StatusCode::kUnavailable) {
     topology_ = Topology::kSingle;
   }
 }
