@@ -35,6 +35,8 @@
 // Limits: 4096 bytes of text, 32 levels of parentheses, 200 comparisons.
 
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -46,6 +48,22 @@ namespace accord {
 namespace filter_internal {
 struct Node;
 }  // namespace filter_internal
+
+// A comparison every match of a filter must satisfy: a conjunct at the
+// filter's top level (not under OR or NOT), on a string, enum, integer or
+// bool field of the filtered message itself, with `=` and no wildcard, or
+// with `<`, `<=`, `>`, `>=` on a string. What a secondary index can
+// answer (common/secondary_index.h); the filter is still evaluated in full
+// over every record the index yields.
+struct RequiredComparison {
+  enum class Op { kEqual, kLess, kLessOrEqual, kGreater, kGreaterOrEqual };
+  const google::protobuf::FieldDescriptor* field = nullptr;
+  Op op = Op::kEqual;
+  // The value spelled as an index stores it (ScalarText): a string as is,
+  // an enum by its number and an integer in decimal, a bool as
+  // "true"/"false".
+  std::string value;
+};
 
 // A parsed filter. Immutable, cheap to copy (copies share the parsed tree) and
 // safe to use from several threads at once.
@@ -74,6 +92,10 @@ class Filter {
 
   // True for the filter that matches everything.
   bool empty() const { return root_ == nullptr; }
+
+  // The comparisons every match must satisfy, in the filter's order (see
+  // RequiredComparison); empty when there are none an index could use.
+  std::vector<RequiredComparison> RequiredComparisons() const;
 
  private:
   Filter(std::shared_ptr<const filter_internal::Node> root,

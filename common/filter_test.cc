@@ -607,5 +607,47 @@ TEST(FilterTest, SurvivesRandomInput) {
   EXPECT_GT(parsed, 0);
 }
 
+// What an index may answer: top-level conjuncts only, never under OR or
+// NOT, never negated, wildcards or substring tests.
+TEST(FilterTest, RequiredComparisonsAreTheTopLevelConjuncts) {
+  using Op = RequiredComparison::Op;
+  const auto required = [](absl::string_view text) {
+    absl::StatusOr<Filter> filter =
+        Filter::Parse(text, *Institution::descriptor());
+    EXPECT_TRUE(filter.ok()) << filter.status();
+    std::vector<std::string> spelled;
+    for (const RequiredComparison& term : filter->RequiredComparisons()) {
+      spelled.push_back(absl::StrCat(
+          term.field->name(), " ", static_cast<int>(term.op), " ", term.value));
+    }
+    return spelled;
+  };
+  EXPECT_EQ(
+      required("kind = KIND_UNIVERSITY AND country_code = \"IR\""),
+      (std::vector<std::string>{
+          absl::StrCat("kind ", static_cast<int>(Op::kEqual), " ",
+                       static_cast<int>(Institution::KIND_UNIVERSITY)),
+          absl::StrCat("country_code ", static_cast<int>(Op::kEqual), " IR")}));
+  // Juxtaposition is AND too; nested ANDs are flattened.
+  EXPECT_EQ(required("(country_code >= \"A\" website_uri < \"h\")").size(), 2u);
+  EXPECT_EQ(
+      required("country_code > \"M\"").front(),
+      absl::StrCat("country_code ", static_cast<int>(Op::kGreater), " M"));
+  EXPECT_TRUE(required("").empty());
+  EXPECT_TRUE(
+      required("kind = KIND_UNIVERSITY OR country_code = \"IR\"").empty());
+  EXPECT_TRUE(required("NOT country_code = \"IR\"").empty());
+  EXPECT_TRUE(required("country_code != \"IR\"").empty());
+  EXPECT_TRUE(required("country_code = \"I*\"").empty());
+  EXPECT_TRUE(required("website_uri: \"example\"").empty());
+  EXPECT_TRUE(required("website_uri:*").empty());
+  EXPECT_TRUE(required("names.text = \"Tehran\"").empty());
+  // One indexable conjunct beside others that are not.
+  EXPECT_EQ(required("names.text: \"x\" AND country_code = \"IR\" AND (kind = "
+                     "KIND_UNIVERSITY OR kind = KIND_UNIVERSITY)")
+                .size(),
+            1u);
+}
+
 }  // namespace
 }  // namespace accord

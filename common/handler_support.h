@@ -21,6 +21,7 @@
 #include "common/errors.h"
 #include "common/events.h"
 #include "common/list.h"
+#include "common/list_resources.h"
 #include "common/record_store.h"
 #include "common/redis/client.h"
 #include "common/rpc_observation.h"
@@ -91,13 +92,15 @@ absl::StatusOr<ListPage<T>> ListCollection(
     SharedPageTokenCodec& codec, RecordStore& store,
     absl::string_view collection, const ListRequestFields& request,
     const std::vector<std::string>& allowed_order,
+    const SecondaryIndexes* indexes = nullptr,
     const std::function<bool(absl::string_view)>& include = nullptr,
     const std::function<bool(const T&)>& visible = nullptr) {
   ACCORD_ASSIGN_OR_RETURN(const PageTokenCodec* tokens, codec.Get());
   ACCORD_ASSIGN_OR_RETURN(
       ListQuery query,
       ParseListQuery(*tokens, *T::descriptor(), request, allowed_order));
-  return ListResources<T>(store, *tokens, collection, query, include, visible);
+  return ListResources<T>(store, *tokens, collection, query, indexes, include,
+                          visible);
 }
 
 // The `read_time` of an as-of read, checked: INVALID_ARGUMENT on

@@ -87,6 +87,8 @@ class RecordStore {
   absl::StatusOr<std::vector<std::optional<StoredRevision>>> RevisionsAt(
       const std::vector<std::string>& names, int64_t micros);
 
+  RedisClient& redis() { return redis_; }
+
   // Visits the records of `collection` in name order, strictly after
   // `after` ("" for the start), until `visit` returns false.
   absl::Status Scan(absl::string_view collection, absl::string_view after,
@@ -115,62 +117,10 @@ template <typename T>
 struct ListPage {
   std::vector<T> items;
   std::string next_page_token;
+  // What the listing read (ListCandidates::plan); empty for listings
+  // without a plan, such as revisions.
+  std::string plan;
 };
-
-// Runs a List query over a collection: filter, order, keyset pagination.
-// Ordered by name, it reads only as far as the page needs; other orders
-// read the whole collection.
-// `include`, when set, limits the listing to names it accepts (e.g. the
-// milestones under agreements only, when walking the index of all
-// milestones).
-template <typename T>
-absl::StatusOr<ListPage<T>> ListResources(
-    RecordStore& store, const PageTokenCodec& codec,
-    absl::string_view collection, const ListQuery& query,
-    const std::function<bool(absl::string_view)>& include = nullptr,
-    const std::function<bool(const T&)>& visible = nullptr) {
-  std::vector<std::pair<std::vector<std::string>, T>> matches;
-  absl::Status parse_status;
-  const std::string after = query.ordered_by_name() && !query.cursor.empty()
-                                ? query.cursor.back()
-                                : "";
-  ACCORD_RETURN_IF_ERROR(
-      store.Scan(collection, after, [&](const StoredRecord& record) {
-        if (record.deleted && !query.show_deleted) return true;
-        if (include && !include(record.name)) return true;
-        absl::StatusOr<T> message = ParseRecord<T>(record);
-        if (!message.ok()) {
-          parse_status = message.status();
-          return false;
-        }
-        if (!query.filter.Matches(*message)) return true;
-        if (visible && !visible(*message)) return true;
-        std::vector<std::string> key = query.CursorOf(*message, record.name);
-        if (!query.cursor.empty() && !query.Before(query.cursor, key)) {
-          return true;
-        }
-        matches.emplace_back(std::move(key), *std::move(message));
-        // In name order one extra match tells whether another page exists.
-        return !query.ordered_by_name() ||
-               matches.size() <= static_cast<size_t>(query.page_size);
-      }));
-  ACCORD_RETURN_IF_ERROR(parse_status);
-  if (!query.ordered_by_name()) {
-    std::sort(matches.begin(), matches.end(),
-              [&query](const auto& a, const auto& b) {
-                return query.Before(a.first, b.first);
-              });
-  }
-  ListPage<T> page;
-  const size_t take =
-      std::min(matches.size(), static_cast<size_t>(query.page_size));
-  for (size_t i = 0; i < take; ++i) page.items.push_back(matches[i].second);
-  if (matches.size() > take) {
-    page.next_page_token =
-        codec.Encode(query.fingerprint, matches[take - 1].first);
-  }
-  return page;
-}
 
 }  // namespace accord
 

@@ -215,6 +215,8 @@ class ResourceAdapter {
     ACCORD_AUTHORIZE(caller, wiring_.auth, context, policy_.read_access());
     absl::StatusOr<ListPage<T>> page = ListFor(caller, *request);
     if (!page.ok()) return ToGrpcStatus(page.status());
+    // Which index the listing used, or "scan" (common/secondary_index.h).
+    context->AddInitialMetadata("accord-list-plan", page->plan);
     std::vector<T*> items;
     for (T& item : page->items) items.push_back(&item);
     if (absl::Status computed = policy_.AddComputedFields(std::move(items));
@@ -337,6 +339,12 @@ class ResourceAdapter {
   absl::StatusOr<int> UpgradeRecordsWithoutRevisions(
       absl::string_view index, const std::function<void(T&)>& refresh) {
     return ops_.UpgradeRecordsWithoutRevisions(index, refresh);
+  }
+  absl::StatusOr<int> BackfillIndexes() { return ops_.BackfillIndexes(); }
+  // Differences between the secondary indexes and the records (none when
+  // consistent); see SecondaryIndexes::Verify.
+  absl::StatusOr<std::vector<std::string>> VerifyIndexes() {
+    return ops_.indexes().Verify(ops_.store(), T::default_instance());
   }
   // A Create on behalf of `caller` (the policy's parent check, defaults
   // and retry included), for handlers that add their own steps.
@@ -582,7 +590,7 @@ absl::StatusOr<ListPage<T>> ResourceAdapter<T>::ListFor(
       wiring_.codec, wiring_.store, source.collection,
       {request.page_size(), request.page_token(), request.filter(),
        request.order_by(), request.show_deleted(), parent},
-      policy_.ListOrder(), source.include, visible);
+      policy_.ListOrder(), &ops_.indexes(), source.include, visible);
 }
 
 // Forwards the generated overrides of Create, List, Update, Delete and

@@ -21,6 +21,7 @@
 #include "common/events.h"
 #include "common/ids.h"
 #include "common/resource_schema.h"
+#include "common/secondary_index.h"
 #include "common/write_path.h"
 
 namespace accord {
@@ -193,6 +194,9 @@ class StoreHooks {
   // Fills the event's other routing attributes (agreements, committees,
   // cooperation areas, restricted_to). `institutions` and `country_codes`
   // are replaced afterwards from Concerns.
+  // Fields of the records kept in secondary indexes for List's filters
+  // and order_by (common/secondary_index.h).
+  virtual std::vector<IndexedField> indexed_fields() const { return {}; }
   virtual void AnnotateEvent(const T&, events::v1::Event&) const {}
 };
 

@@ -48,6 +48,7 @@
 #include "common/resource_hooks.h"
 #include "common/resource_revisions.h"
 #include "common/resource_schema.h"
+#include "common/secondary_index.h"
 #include "common/status_macros.h"
 #include "common/write_path.h"
 #include "google/protobuf/field_mask.pb.h"
@@ -68,11 +69,19 @@ class ResourceOps {
       : store_(store),
         write_path_(write_path),
         hooks_(hooks),
-        schema_(SchemaOf<T>()) {
+        schema_(SchemaOf<T>()),
+        indexes_(schema_.collection, *T::descriptor(), hooks.indexed_fields()) {
     CheckHooksOrDie();
   }
 
   const ResourceSchema& schema() const { return schema_; }
+  const SecondaryIndexes& indexes() const { return indexes_; }
+
+  // Adds the records written before an index existed to it (a start-up
+  // task); see SecondaryIndexes::Backfill.
+  absl::StatusOr<int> BackfillIndexes() {
+    return indexes_.Backfill(store_, write_path_, T::default_instance());
+  }
   RecordStore& store() { return store_; }
 
   // The event of `type` about `resource`, with every routing attribute
@@ -144,7 +153,7 @@ class ResourceOps {
     ACCORD_RETURN_IF_ERROR(hooks_.PlanChange(nullptr, &resource, plan));
     hooks_.PlanCompleted(resource, plan);
     plan.Write({"ZADD", IndexKey(collection), "0", name});
-    return CommitChange(resource, "created", context, plan, access);
+    return CommitChange(resource, nullptr, "created", context, plan, access);
   }
 
   // `access` null reads without visibility checks (internal use).
@@ -347,8 +356,9 @@ class ResourceOps {
           [this, name = patch.name()] { return EtagMismatch(name); });
       ACCORD_RETURN_IF_ERROR(hooks_.PlanChange(&current, &updated, plan));
       hooks_.PlanCompleted(updated, plan);
-      absl::StatusOr<T> result = CommitChange(updated, "updated", context, plan,
-                                              access, false, record.etag);
+      absl::StatusOr<T> result =
+          CommitChange(updated, &current, "updated", context, plan, access,
+                       false, record.etag);
       if (!result.ok() && ReasonOf(result.status()) == "ETAG_MISMATCH" &&
           patch.etag().empty()) {
         continue;
@@ -417,7 +427,7 @@ class ResourceOps {
         [this, name = resource.name()] { return EtagMismatch(name); });
     ACCORD_RETURN_IF_ERROR(hooks_.PlanChange(&before, &resource, plan));
     if (plan_extra) plan_extra(plan);
-    return CommitChange(resource, verb, context, plan, access, false,
+    return CommitChange(resource, &before, verb, context, plan, access, false,
                         std::string(expected_etag));
   }
 
@@ -577,8 +587,9 @@ class ResourceOps {
         [this, name = std::string(name)] { return EtagMismatch(name); });
     ACCORD_RETURN_IF_ERROR(hooks_.PlanChange(
         delete_it ? &current : nullptr, delete_it ? nullptr : &changed, plan));
-    return CommitChange(changed, delete_it ? "deleted" : "undeleted", context,
-                        plan, access, /*deleted=*/delete_it, record.etag);
+    return CommitChange(changed, &current, delete_it ? "deleted" : "undeleted",
+                        context, plan, access, /*deleted=*/delete_it,
+                        record.etag);
   }
 
   std::string EventTypeOf(absl::string_view verb) const {
@@ -622,7 +633,9 @@ class ResourceOps {
     return absl::OkStatus();
   }
 
-  absl::StatusOr<T> CommitChange(T resource, absl::string_view verb,
+  // `before` is the stored record the change replaces (null on create).
+  absl::StatusOr<T> CommitChange(T resource, const T* before,
+                                 absl::string_view verb,
                                  const ChangeContext& context, WritePlan& plan,
                                  const AccessCheck<T>* access,
                                  bool deleted = false,
@@ -641,6 +654,8 @@ class ResourceOps {
     PlanRevision(resource, revision_micros, serialized, plan);
     plan.PutRecord(RecordKey(resource.name()), serialized, resource.etag(),
                    deleted);
+    // So are the secondary indexes.
+    indexes_.PlanChange(before, &resource, plan);
     // The audit trail is written in the same atomic step as the change.
     redis_keys::AuditEntry audit;
     audit.principal = context.principal;
@@ -668,6 +683,7 @@ class ResourceOps {
   WritePath& write_path_;
   const StoreHooks<T>& hooks_;
   const ResourceSchema& schema_;
+  const SecondaryIndexes indexes_;
 };
 
 }  // namespace accord

@@ -75,6 +75,33 @@ inline std::string RevisionDataKey(absl::string_view name) {
 inline std::string RevisionIndexKey(absl::string_view name) {
   return absl::StrCat("accord:revs:", name);
 }
+// Sorted set (score 0, members names): the records of `collection` whose
+// `field` has `value` (any element, for a repeated field), soft-deleted
+// ones included; written in each record's plan (common/secondary_index.h).
+inline std::string FieldIndexKey(absl::string_view collection,
+                                 absl::string_view field,
+                                 absl::string_view value) {
+  return absl::StrCat("accord:idx:", collection, ":", field, "=", value);
+}
+// The SCAN pattern of every FieldIndexKey of a field (collection and field
+// names hold no glob characters).
+inline std::string FieldIndexPattern(absl::string_view collection,
+                                     absl::string_view field) {
+  return absl::StrCat("accord:idx:", collection, ":", field, "=*");
+}
+// Sorted set (score 0, members `<sort key>\0<name>`): the records of
+// `collection` in the order of `field`; written like FieldIndexKey.
+inline std::string OrderedIndexKey(absl::string_view collection,
+                                   absl::string_view field) {
+  return absl::StrCat("accord:ord:", collection, ":", field);
+}
+// String "1": the index of `field` holds every record of `collection`;
+// set by the index backfill (a start-up task), read before an index is
+// used.
+inline std::string IndexReadyKey(absl::string_view collection,
+                                 absl::string_view field) {
+  return absl::StrCat("accord:idx-ready:", collection, ":", field);
+}
 // String: the page token signing secret shared by every replica (SET NX by
 // the first replica that needs it, common/handler_support).
 inline constexpr char kPageTokenSecret[] = "accord:secret:page_tokens";

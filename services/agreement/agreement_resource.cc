@@ -7,6 +7,17 @@ namespace accord::agreement {
 
 using v1::Agreement;
 
+std::vector<IndexedField> AgreementIndexedFields() {
+  return {{"kind"},
+          {"state"},
+          {"parties"},
+          {"party_country_codes"},
+          {"cooperation_areas"},
+          {"parent_agreement"},
+          {"occasion"},
+          {"signing_date", /*ordered=*/true}};
+}
+
 void StampActions(Agreement& agreement, absl::Time now) {
   for (auto& action : *agreement.mutable_actions()) {
     if (!action.has_record_time()) {

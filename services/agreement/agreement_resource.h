@@ -14,6 +14,11 @@
 
 namespace accord::agreement {
 
+// The agreement fields kept in secondary indexes: the filters people use
+// (kind, state, party, country, cooperation area, parent, occasion), and
+// signing_date for ranges and order_by.
+std::vector<IndexedField> AgreementIndexedFields();
+
 class AgreementPolicy final : public AgreementServicePolicy<v1::Agreement> {
  public:
   using AgreementServicePolicy::AgreementServicePolicy;
@@ -40,6 +45,9 @@ class AgreementPolicy final : public AgreementServicePolicy<v1::Agreement> {
                      events::v1::Event& event) const override;
   void PrepareCreate(v1::Agreement& agreement,
                      const ChangeContext& change) const override;
+  std::vector<IndexedField> indexed_fields() const override {
+    return AgreementIndexedFields();
+  }
   std::vector<std::string> ListOrder() const override {
     return {"name",         "create_time", "update_time",
             "signing_date", "kind",        "state"};

@@ -112,6 +112,15 @@ absl::Status AgreementServiceImpl::UpgradeRecordsWithoutRevisions() {
   return absl::OkStatus();
 }
 
+absl::Status AgreementServiceImpl::BackfillIndexes() {
+  ACCORD_ASSIGN_OR_RETURN(int read, agreements_.BackfillIndexes());
+  if (read > 0) {
+    LogInfo("added the agreements to their secondary indexes",
+            {{"agreements", read}});
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<events::v1::Event> AgreementServiceImpl::AgreementEvent(
     const Agreement& agreement, absl::string_view type) {
   ChangeContext context = ContextFor("");

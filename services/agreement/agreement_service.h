@@ -49,6 +49,11 @@ class AgreementServiceImpl final
   // ResourceOps::UpgradeRecordsWithoutRevisions). Run once at start.
   absl::Status UpgradeRecordsWithoutRevisions();
 
+  // Adds agreements written before their secondary indexes existed to
+  // them (SecondaryIndexes::Backfill). Run at start, after the upgrade
+  // above (which may change indexed fields).
+  absl::Status BackfillIndexes();
+
   // The standard methods, served by each resource's adapter.
   ACCORD_STANDARD_METHODS(v1, Agreement, Agreements, agreements_)
   ACCORD_CALLBACK_GET(v1, Agreement, agreements_)

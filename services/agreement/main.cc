@@ -146,9 +146,12 @@ int main(int argc, char** argv) {
       },
       clock, parsed.announcer_options);
   announcer.Start();
-  // Records written before revisions were kept get their first one.
-  accord::StartupTask upgrade("revision upgrade", [&service] {
-    return service.UpgradeRecordsWithoutRevisions();
+  // Records written before revisions were kept get their first one, then
+  // records written before an index existed are added to it.
+  accord::StartupTask upgrade("record upgrade", [&service] {
+    absl::Status status = service.UpgradeRecordsWithoutRevisions();
+    if (status.ok()) status = service.BackfillIndexes();
+    return status;
   });
   return accord::RunServer(flags, {&service, &audit},
                            {.readiness =

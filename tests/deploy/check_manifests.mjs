@@ -642,12 +642,19 @@ function aclMatrix(user, library, notifications) {
     ['INCR', `${k}:version`], ['SISMEMBER', `${k}:s`, 'a'],
     // Deliveries: due set, per-subscription index, expiry.
     ['ZRANGEBYSCORE', `${k}:due`, '-inf', '+inf', 'LIMIT', '0', '1'], ['ZSCORE', `${k}:due`, 'a'],
-    ['ZREVRANGEBYLEX', `${k}:z`, '+', '-', 'LIMIT', '0', '1'], ['PEXPIRE', `${k}:h`, '60000'], ['PERSIST', `${k}:h`],
+    ['PEXPIRE', `${k}:h`, '60000'], ['PERSIST', `${k}:h`],
     // The notification functions (FCALL, never EVAL).
     ['FCALL', notifications.fn('accord_record_delivery'), '3', `${k}:delivery`, `${k}:deliveries`, `${k}:due`,
       'delivery', 'event', '60000', '1-1', '0', 'subscriptions/x/deliveries/1-1'],
     ['FCALL', notifications.fn('accord_claim_delivery'), '1', `${k}:due`, 'subscriptions/x/deliveries/1-1', '1', '2'],
     ['FCALL', notifications.fn('accord_trim_events'), '2', `${k}:stream`, `${k}:trimmed`, '1-2'],
+  ];
+  // Lists: secondary index sizes, walks both ways, membership checks
+  // (common/secondary_index.h); the notification service walks its
+  // delivery index backwards.
+  const lister = [
+    ['ZREVRANGEBYLEX', `${k}:z`, '+', '-', 'LIMIT', '0', '1'], ['ZCARD', `${k}:z`],
+    ['ZLEXCOUNT', `${k}:z`, '-', '+'], ['ZMSCORE', `${k}:z`, 'a', 'b'],
   ];
   const denied = [
     ['FLUSHALL'], ['FLUSHDB'], ['CONFIG', 'GET', 'maxmemory'], ['KEYS', '*'], ['SCAN', '0'], ['SWAPDB', '0', '1'],
@@ -660,16 +667,19 @@ function aclMatrix(user, library, notifications) {
   ].map((cmd) => [...cmd, 'denied']);
   if (user === 'accord-notification') {
     return [...writer, ...consumer.map((c) => [...c, 'ok']), ...denied,
+      [...lister[0], 'ok'], [...lister[1], 'ok'],
       ['SUBSCRIBE', 'other-channel', 'denied'], ['PSUBSCRIBE', '*', 'denied']];
   }
   if (user === 'accord-agreement') {
     // Its institution cache follows institution and official events
     // (PSUBSCRIBE, checked on fresh connections below), nothing else.
     return [...writer, ...denied, ...consumer.map((c) => [...c, 'denied']),
+      ...lister.map((c) => [...c, 'ok']),
       ['SUBSCRIBE', 'accord:events:x', 'denied'], ['PSUBSCRIBE', 'accord:other*', 'denied'],
       ['PSUBSCRIBE', 'accord:events:accord.agreement.v1.*', 'denied']];
   }
   return [...writer, ...denied, ...consumer.map((c) => [...c, 'denied']),
+    ...lister.map((c) => [...c, 'ok']),
     ['SUBSCRIBE', 'accord:events:x', 'denied'], ['PSUBSCRIBE', 'accord:events:*', 'denied']];
 }
 
