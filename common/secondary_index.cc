@@ -88,13 +88,6 @@ std::string ScalarText(const Message& message, const FieldDescriptor& field,
   }
 }
 
-std::string NameOf(const Message& message) {
-  const FieldDescriptor* name =
-      message.GetDescriptor()->FindFieldByName("name");
-  return name == nullptr ? ""
-                         : message.GetReflection()->GetString(message, name);
-}
-
 // An ordered index member `<sort key>\0<name>` split at its last NUL
 // (names hold none).
 std::pair<std::string, std::string> SplitMember(const std::string& member) {
@@ -122,7 +115,15 @@ void CountPlan(absl::string_view collection, absl::string_view plan) {
 SecondaryIndexes::SecondaryIndexes(std::string collection,
                                    const Descriptor& descriptor,
                                    std::vector<IndexedField> fields)
-    : collection_(std::move(collection)) {
+    : collection_(std::move(collection)),
+      name_field_(descriptor.FindFieldByName("name")) {
+  if (!fields.empty() &&
+      (name_field_ == nullptr ||
+       name_field_->cpp_type() != FieldDescriptor::CPPTYPE_STRING)) {
+    std::fprintf(stderr, "%s: %s has no string name to index\n",
+                 collection_.c_str(), descriptor.full_name().c_str());
+    std::abort();
+  }
   for (IndexedField& spec : fields) {
     const FieldDescriptor* field = descriptor.FindFieldByName(spec.field);
     if (field == nullptr || !Indexable(*field, spec.ordered)) {
@@ -155,45 +156,49 @@ std::string SecondaryIndexes::ReadyKey(const FieldDescriptor& field) const {
   return redis_keys::IndexReadyKey(collection_, field.name());
 }
 
-std::vector<SecondaryIndexes::Entry> SecondaryIndexes::EntriesOf(
-    const Message& record, const Indexed& indexed) const {
-  std::vector<Entry> entries;
-  const std::string name = NameOf(record);
+void SecondaryIndexes::AppendEntries(const Message& record,
+                                     const Indexed& indexed,
+                                     const std::string& name,
+                                     std::vector<Entry>& entries) const {
   const FieldDescriptor& field = *indexed.field;
   if (indexed.spec.ordered) {
     entries.emplace_back(
         OrderedKey(field),
         absl::StrCat(SortKey(record, OrderField{&field, false}),
                      absl::string_view("\0", 1), name));
-    return entries;
+    return;
   }
-  const Reflection& reflection = *record.GetReflection();
   if (!field.is_repeated()) {
     std::string value = ScalarText(record, field, 0);
     // An empty string is "not set": nobody filters on it.
     if (field.cpp_type() == FieldDescriptor::CPPTYPE_STRING && value.empty()) {
-      return entries;
+      return;
     }
     entries.emplace_back(EqualityKey(field, value), name);
-    return entries;
+    return;
   }
-  absl::flat_hash_set<std::string> seen;
-  const int size = reflection.FieldSize(record, &field);
+  const size_t first = entries.size();
+  const int size = record.GetReflection()->FieldSize(record, &field);
   for (int i = 0; i < size; ++i) {
-    std::string value = ScalarText(record, field, i);
-    if (!seen.insert(value).second) continue;
-    entries.emplace_back(EqualityKey(field, value), name);
+    std::string key = EqualityKey(field, ScalarText(record, field, i));
+    // Repeated values are indexed once (a handful per record: linear).
+    if (std::any_of(
+            entries.begin() + static_cast<std::ptrdiff_t>(first), entries.end(),
+            [&key](const Entry& entry) { return entry.first == key; })) {
+      continue;
+    }
+    entries.emplace_back(std::move(key), name);
   }
-  return entries;
 }
 
 std::vector<SecondaryIndexes::Entry> SecondaryIndexes::EntriesOf(
     const Message& record) const {
   std::vector<Entry> entries;
+  entries.reserve(fields_.size() + 4);
+  const std::string name =
+      record.GetReflection()->GetString(record, name_field_);
   for (const Indexed& indexed : fields_) {
-    std::vector<Entry> of_field = EntriesOf(record, indexed);
-    entries.insert(entries.end(), std::make_move_iterator(of_field.begin()),
-                   std::make_move_iterator(of_field.end()));
+    AppendEntries(record, indexed, name, entries);
   }
   return entries;
 }
@@ -201,22 +206,26 @@ std::vector<SecondaryIndexes::Entry> SecondaryIndexes::EntriesOf(
 void SecondaryIndexes::PlanChange(const Message* before, const Message* after,
                                   WritePlan& plan) const {
   if (fields_.empty()) return;
-  const std::vector<Entry> old_entries =
-      before == nullptr ? std::vector<Entry>{} : EntriesOf(*before);
-  const std::vector<Entry> new_entries =
-      after == nullptr ? std::vector<Entry>{} : EntriesOf(*after);
-  const absl::flat_hash_set<Entry> old_set(old_entries.begin(),
-                                           old_entries.end());
-  const absl::flat_hash_set<Entry> new_set(new_entries.begin(),
-                                           new_entries.end());
-  for (const Entry& entry : old_entries) {
-    if (!new_set.contains(entry)) {
-      plan.Write({"ZREM", entry.first, entry.second});
+  std::vector<Entry> new_entries;
+  if (after != nullptr) new_entries = EntriesOf(*after);
+  // A record's entries are a dozen or so: linear look-ups beat hashing.
+  const auto contains = [](const std::vector<Entry>& entries,
+                           const Entry& entry) {
+    return std::find(entries.begin(), entries.end(), entry) != entries.end();
+  };
+  std::vector<Entry> old_entries;
+  if (before != nullptr) {
+    old_entries = EntriesOf(*before);
+    for (Entry& entry : old_entries) {
+      if (!contains(new_entries, entry)) {
+        plan.Write({"ZREM", std::move(entry.first), std::move(entry.second)});
+      }
     }
   }
-  for (const Entry& entry : new_entries) {
-    if (!old_set.contains(entry)) {
-      plan.Write({"ZADD", entry.first, "0", entry.second});
+  for (Entry& entry : new_entries) {
+    if (before == nullptr || !contains(old_entries, entry)) {
+      plan.Write(
+          {"ZADD", std::move(entry.first), "0", std::move(entry.second)});
     }
   }
 }
@@ -246,10 +255,13 @@ absl::StatusOr<int> SecondaryIndexes::Backfill(RecordStore& store,
         WritePlan plan;
         plan.ExpectEtag(RecordKey(stored.name), stored.etag,
                         absl::AbortedError("changed meanwhile"));
+        std::vector<Entry> entries;
         for (const Indexed* indexed : missing) {
-          for (const Entry& entry : EntriesOf(*record, *indexed)) {
-            plan.Write({"ZADD", entry.first, "0", entry.second});
-          }
+          AppendEntries(*record, *indexed, stored.name, entries);
+        }
+        for (Entry& entry : entries) {
+          plan.Write(
+              {"ZADD", std::move(entry.first), "0", std::move(entry.second)});
         }
         const absl::StatusOr<WriteOutcome> outcome = write_path.Commit(plan);
         // Changed meanwhile: that write kept its own entries.

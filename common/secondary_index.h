@@ -119,10 +119,13 @@ class SecondaryIndexes {
     IndexedField spec;
     const google::protobuf::FieldDescriptor* field = nullptr;
   };
-  std::vector<Entry> EntriesOf(const google::protobuf::Message& record,
-                               const Indexed& indexed) const;
+  // Appends `record`'s entries in the index of `indexed`.
+  void AppendEntries(const google::protobuf::Message& record,
+                     const Indexed& indexed, const std::string& name,
+                     std::vector<Entry>& entries) const;
 
   std::string collection_;
+  const google::protobuf::FieldDescriptor* name_field_ = nullptr;
   std::vector<Indexed> fields_;
 };
 

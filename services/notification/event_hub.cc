@@ -1,8 +1,10 @@
 #include "services/notification/event_hub.h"
 
+#include <algorithm>
 #include <optional>
 #include <utility>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "common/errors.h"
@@ -44,6 +46,10 @@ void DescribeHubMetrics() {
     metrics.Describe("accord_notification_watcher_fallbacks_total", "counter",
                      "Watchers that fell behind by --watcher_queue events "
                      "and went back to reading the stream.");
+    metrics.Describe("accord_notification_replay_reads_total", "counter",
+                     "Batches read by watchers catching up, by source: "
+                     "`memory` (the recent events, --recent_events) or "
+                     "`stream` (Redis).");
     return true;
   }();
   (void)described;
@@ -296,18 +302,38 @@ class Watcher : public grpc::ServerWriteReactor<WatchEventsResponse>,
       from = cursor_;
     }
     const int batch = hub_->options_.replay_batch;
-    absl::StatusOr<EventStream::Range> range =
-        hub_->stream_.ReadAfter(from, batch);
-    if (!range.ok()) {
-      End(ToGrpcStatus(absl::UnavailableError(absl::StrCat(
-          "cannot read the event stream (", range.status().message(),
-          "); resume after position ", from))));
-      return;
-    }
-    if (range->expired) {
-      End(ToGrpcStatus(PositionExpired(from, range->info.first_position,
-                                       range->info.max_deleted)));
-      return;
+    // From memory when the hub still holds every event after `from`
+    // (shared with every other watcher there), else from the stream.
+    std::vector<EventHub::Recent> recent;
+    std::string last_read;
+    int entries = 0;
+    const bool from_memory = hub_->ReadRecent(from, batch, recent, last_read);
+    Metrics::Global().Increment(
+        "accord_notification_replay_reads_total",
+        {{"source", from_memory ? "memory" : "stream"}});
+    if (from_memory) {
+      entries = static_cast<int>(recent.size());
+    } else {
+      absl::StatusOr<EventStream::Range> range =
+          hub_->stream_.ReadAfter(from, batch);
+      if (!range.ok()) {
+        End(ToGrpcStatus(absl::UnavailableError(absl::StrCat(
+            "cannot read the event stream (", range.status().message(),
+            "); resume after position ", from))));
+        return;
+      }
+      if (range->expired) {
+        End(ToGrpcStatus(PositionExpired(from, range->info.first_position,
+                                         range->info.max_deleted)));
+        return;
+      }
+      for (events::v1::Event& event : range->events) {
+        auto shared =
+            std::make_shared<const events::v1::Event>(std::move(event));
+        recent.push_back({shared, EventMessage(*shared)});
+      }
+      entries = range->entries;
+      last_read = range->last_position;
     }
     Action action;
     bool again = false;
@@ -325,16 +351,14 @@ class Watcher : public grpc::ServerWriteReactor<WatchEventsResponse>,
                 absl::ToUnixNanos(absl::Now()));
         queue_.push_back(std::move(started));
       }
-      for (const events::v1::Event& event : range->events) {
-        if (ComparePositions(event.position(), cursor_) > 0 &&
-            selector_.Matches(event)) {
-          queue_.push_back(EventMessage(event));
+      for (const EventHub::Recent& read : recent) {
+        if (ComparePositions(read.event->position(), cursor_) > 0 &&
+            selector_.Matches(*read.event)) {
+          queue_.push_back(read.message);
         }
       }
-      if (ComparePositions(range->last_position, cursor_) > 0) {
-        cursor_ = range->last_position;
-      }
-      if (range->entries >= batch) {
+      if (ComparePositions(last_read, cursor_) > 0) cursor_ = last_read;
+      if (entries >= batch) {
         if (queue_.size() >=
             static_cast<size_t>(hub_->options_.max_queue / 2)) {
           replay_waiting_ = true;
@@ -430,6 +454,7 @@ absl::Status EventHub::Start() {
   {
     absl::MutexLock lock(&mutex_);
     last_position_ = *head;
+    recent_after_ = *head;
     started_ = true;
   }
   subscriber_ = std::make_unique<RedisSubscriber>(
@@ -511,15 +536,26 @@ std::string EventHub::last_position() {
 void EventHub::Dispatch(const events::v1::Event& event) {
   const absl::Time start = absl::Now();
   std::vector<std::shared_ptr<Watcher>> watchers;
+  auto shared_event = std::make_shared<const events::v1::Event>(event);
+  MessagePtr message = EventMessage(event);
   {
     absl::MutexLock lock(&mutex_);
     if (ComparePositions(event.position(), last_position_) <= 0) return;
     last_position_ = event.position();
+    if (recent_restart_) {
+      recent_restart_ = false;
+      recent_.clear();
+      recent_after_ = event.position();
+    } else if (options_.recent_events > 0) {
+      recent_.push_back({shared_event, message});
+      if (recent_.size() > static_cast<size_t>(options_.recent_events)) {
+        recent_after_ = recent_.front().event->position();
+        recent_.pop_front();
+      }
+    }
     watchers.reserve(watchers_.size());
     for (auto& [key, watcher] : watchers_) watchers.push_back(watcher);
   }
-  auto shared_event = std::make_shared<const events::v1::Event>(event);
-  MessagePtr message = EventMessage(event);
   int handed = 0;
   for (const auto& watcher : watchers) {
     watcher->OnLive(shared_event, message);
@@ -540,6 +576,15 @@ absl::Status EventHub::CatchUp() {
         stream_.ReadAfter(from, options_.replay_batch);
     if (!range.ok()) return range.status();
     for (const events::v1::Event& event : range->events) Dispatch(event);
+    if (range->entries != static_cast<int>(range->events.size())) {
+      // An entry that does not decode: the recent events restart after it.
+      absl::MutexLock lock(&mutex_);
+      if (ComparePositions(range->last_position, last_position_) > 0) {
+        last_position_ = range->last_position;
+      }
+      recent_.clear();
+      recent_after_ = last_position_;
+    }
     if (range->entries < options_.replay_batch) break;
     // Entries that do not decode still move the hub forward.
     absl::MutexLock lock(&mutex_);
@@ -570,7 +615,47 @@ void EventHub::OnMessage(absl::string_view message) {
     Dispatch(event);
   } else {
     LogError("undecodable pub/sub message");
+    ForgetRecent();
   }
+}
+
+bool EventHub::ReadRecent(absl::string_view from, int count,
+                          std::vector<Recent>& out,
+                          std::string& last_position) {
+  // The trimmer removes entries older than the retention: after a position
+  // younger than that nothing was trimmed, so memory may answer for it;
+  // an older one goes to the stream, which can tell it expired.
+  int64_t from_millis = 0;
+  const size_t dash = from.find('-');
+  if (!absl::SimpleAtoi(from.substr(0, dash), &from_millis) ||
+      from_millis <
+          absl::ToUnixMillis(absl::Now() - options_.event_retention)) {
+    return false;
+  }
+  absl::MutexLock lock(&mutex_);
+  if (recent_restart_ || recent_after_.empty() ||
+      ComparePositions(from, recent_after_) < 0 ||
+      ComparePositions(from, last_position_) > 0) {
+    return false;
+  }
+  auto next = std::upper_bound(
+      recent_.begin(), recent_.end(), from,
+      [](absl::string_view position, const Recent& recent) {
+        return ComparePositions(position, recent.event->position()) < 0;
+      });
+  for (; next != recent_.end() && static_cast<int>(out.size()) < count;
+       ++next) {
+    out.push_back(*next);
+  }
+  last_position =
+      out.empty() ? std::string(from) : out.back().event->position();
+  return true;
+}
+
+void EventHub::ForgetRecent() {
+  absl::MutexLock lock(&mutex_);
+  recent_.clear();
+  recent_restart_ = true;
 }
 
 void EventHub::HeartbeatLoop() {

@@ -48,6 +48,7 @@ struct NotificationFlags {
   int64_t replay_threads = 2;
   int64_t fanout_batch = 256;
   int64_t watcher_queue = 1024;
+  int64_t recent_events = accord::notification::EventHubOptions().recent_events;
   accord::notification::WebhookOptions webhook;
   accord::notification::EventHubOptions hub_options;
   accord::notification::NotificationLimits limits;
@@ -113,6 +114,10 @@ void AddWatchFlags(accord::FlagSet& flag_set, NotificationFlags& f) {
                   "events queued for one watcher that is not reading before "
                   "it falls back to reading the stream: what bounds a stuck "
                   "client's memory");
+  flag_set.AddInt("recent_events", &f.recent_events, 0, 10000000,
+                  "newest events kept decoded in memory (about 1.2 KB each) "
+                  "for watchers catching up, shared instead of each reading "
+                  "Redis; 0 keeps none");
   flag_set.AddInt("fanout_batch", &f.fanout_batch, 1, 100000,
                   "watchers handed an event before the fan-out pauses");
   flag_set.AddDuration("fanout_pause", &f.hub_options.fanout_pause,
@@ -159,6 +164,8 @@ absl::Status Finish(NotificationFlags& f,
   f.hub_options.replay_threads = static_cast<int>(f.replay_threads);
   f.hub_options.fanout_batch = static_cast<int>(f.fanout_batch);
   f.hub_options.max_queue = static_cast<int>(f.watcher_queue);
+  f.hub_options.recent_events = static_cast<int>(f.recent_events);
+  f.hub_options.event_retention = f.webhook.event_retention;
 
   return absl::OkStatus();
 }

@@ -494,14 +494,71 @@ TEST_F(NotificationServiceTest, SeamHasNoGapOrDuplicateUnderConcurrentWrites) {
 }
 
 // accord_notification_watcher_fallbacks_total from the service's /metrics.
-double WatcherFallbacks(int metrics_port) {
+// The value of one series (name with its labels) on /metrics; 0 if absent.
+double MetricSeries(int metrics_port, const std::string& series) {
   httplib::Client client("127.0.0.1", metrics_port);
   auto response = client.Get("/metrics");
   if (!response || response->status != 200) return -1;
-  const std::string prefix = "\naccord_notification_watcher_fallbacks_total ";
+  const std::string prefix = absl::StrCat("\n", series, " ");
   const size_t at = response->body.find(prefix);
   if (at == std::string::npos) return 0;
   return std::stod(response->body.substr(at + prefix.size()));
+}
+
+double WatcherFallbacks(int metrics_port) {
+  return MetricSeries(metrics_port,
+                      "accord_notification_watcher_fallbacks_total");
+}
+
+// Watchers resuming from a recent position read the hub's recent events
+// (shared, no Redis read); behind an entry that does not decode, the hub
+// forgets them and the stream answers, with every event still in order.
+TEST_F(NotificationServiceTest,
+       RecentEventsServeResumesUntilAnUndecodableEntry) {
+  RecordInstitution("before");
+  std::string resume_at;
+  {
+    Watch watch(*stub_, InlineWatch("", "earliest"));
+    std::optional<events::v1::Event> first = watch.NextEvent(absl::Seconds(5));
+    ASSERT_TRUE(first.has_value());
+    resume_at = first->position();
+  }
+  std::vector<std::string> recorded;
+  for (int i = 0; i < 5; ++i) {
+    recorded.push_back(RecordInstitution(absl::StrCat("recent-", i)));
+  }
+  const auto replay = [&](size_t count) {
+    Watch resumed(*stub_, InlineWatch("", resume_at));
+    std::vector<std::string> subjects;
+    for (const auto& event : resumed.NextEvents(count, absl::Seconds(10))) {
+      subjects.push_back(event.subject());
+    }
+    return subjects;
+  };
+  const std::string memory =
+      "accord_notification_replay_reads_total{source=\"memory\"}";
+  const std::string stream =
+      "accord_notification_replay_reads_total{source=\"stream\"}";
+  const double memory_before =
+      MetricSeries(notification_->metrics_port(), memory);
+  EXPECT_THAT(replay(recorded.size()), ElementsAreArray(recorded));
+  EXPECT_GT(MetricSeries(notification_->metrics_port(), memory), memory_before);
+
+  // An entry no service wrote, appended and published like an event.
+  ASSERT_TRUE(events_->redis()
+                  .Command({"XADD", "accord:events", "*", "type", "x.y",
+                            "event", "\xff\xff not a protobuf"})
+                  .ok());
+  ASSERT_TRUE(
+      events_->redis()
+          .Command({"PUBLISH", "accord:events:x.y", "\xff\xff not a protobuf"})
+          .ok());
+  recorded.push_back(RecordInstitution("after-garbage"));
+  absl::SleepFor(absl::Milliseconds(200));  // the hub has seen both
+  const double stream_before =
+      MetricSeries(notification_->metrics_port(), stream);
+  EXPECT_THAT(replay(recorded.size()), ElementsAreArray(recorded));
+  EXPECT_GT(MetricSeries(notification_->metrics_port(), stream), stream_before);
 }
 
 TEST_F(NotificationServiceTest, StuckWatcherFallsBackWithoutDelayingOthers) {
