@@ -294,6 +294,47 @@ class Watcher : public grpc::ServerWriteReactor<WatchEventsResponse>,
     return absl::OkStatus();
   }
 
+  struct ReplayBatch {
+    std::vector<EventHub::Recent> events;
+    std::string last_position;  // of the last entry read
+    int entries = 0;            // entries read (some may not decode)
+  };
+
+  // The next batch after `from`: from memory when the hub still holds
+  // every event after it (shared with every other watcher there), else
+  // from the stream. False when the stream ended the watch.
+  bool ReadBatch(const std::string& from, int batch, ReplayBatch& read) {
+    const bool from_memory =
+        hub_->ReadRecent(from, batch, read.events, read.last_position);
+    Metrics::Global().Increment(
+        "accord_notification_replay_reads_total",
+        {{"source", from_memory ? "memory" : "stream"}});
+    if (from_memory) {
+      read.entries = static_cast<int>(read.events.size());
+      return true;
+    }
+    absl::StatusOr<EventStream::Range> range =
+        hub_->stream_.ReadAfter(from, batch);
+    if (!range.ok()) {
+      End(ToGrpcStatus(absl::UnavailableError(absl::StrCat(
+          "cannot read the event stream (", range.status().message(),
+          "); resume after position ", from))));
+      return false;
+    }
+    if (range->expired) {
+      End(ToGrpcStatus(PositionExpired(from, range->info.first_position,
+                                       range->info.max_deleted)));
+      return false;
+    }
+    for (events::v1::Event& event : range->events) {
+      auto shared = std::make_shared<const events::v1::Event>(std::move(event));
+      read.events.push_back({shared, EventMessage(*shared)});
+    }
+    read.entries = range->entries;
+    read.last_position = range->last_position;
+    return true;
+  }
+
   void ReplayStep() {
     std::string from;
     {
@@ -302,39 +343,11 @@ class Watcher : public grpc::ServerWriteReactor<WatchEventsResponse>,
       from = cursor_;
     }
     const int batch = hub_->options_.replay_batch;
-    // From memory when the hub still holds every event after `from`
-    // (shared with every other watcher there), else from the stream.
-    std::vector<EventHub::Recent> recent;
-    std::string last_read;
-    int entries = 0;
-    const bool from_memory = hub_->ReadRecent(from, batch, recent, last_read);
-    Metrics::Global().Increment(
-        "accord_notification_replay_reads_total",
-        {{"source", from_memory ? "memory" : "stream"}});
-    if (from_memory) {
-      entries = static_cast<int>(recent.size());
-    } else {
-      absl::StatusOr<EventStream::Range> range =
-          hub_->stream_.ReadAfter(from, batch);
-      if (!range.ok()) {
-        End(ToGrpcStatus(absl::UnavailableError(absl::StrCat(
-            "cannot read the event stream (", range.status().message(),
-            "); resume after position ", from))));
-        return;
-      }
-      if (range->expired) {
-        End(ToGrpcStatus(PositionExpired(from, range->info.first_position,
-                                         range->info.max_deleted)));
-        return;
-      }
-      for (events::v1::Event& event : range->events) {
-        auto shared =
-            std::make_shared<const events::v1::Event>(std::move(event));
-        recent.push_back({shared, EventMessage(*shared)});
-      }
-      entries = range->entries;
-      last_read = range->last_position;
-    }
+    ReplayBatch batch_read;
+    if (!ReadBatch(from, batch, batch_read)) return;
+    const std::vector<EventHub::Recent>& recent = batch_read.events;
+    const std::string& last_read = batch_read.last_position;
+    const int entries = batch_read.entries;
     Action action;
     bool again = false;
     {
