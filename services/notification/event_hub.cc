@@ -42,7 +42,8 @@ void DescribeHubMetrics() {
     metrics.Describe("accord_notification_pubsub_reconnects_total", "counter",
                      "Pub/sub (re)connections, each followed by a catch-up.");
     metrics.Describe("accord_notification_fanout_seconds", "histogram",
-                     "Time to hand one live event to every watcher.");
+                     "Time from a live event's arrival to its hand-off to the "
+                     "last watcher of one fan-out thread.");
     metrics.Describe("accord_notification_watcher_fallbacks_total", "counter",
                      "Watchers that fell behind by --watcher_queue events "
                      "and went back to reading the stream.");
@@ -59,45 +60,6 @@ void DescribeHubMetrics() {
 
 // ---------------------------------------------------------------------------
 // WorkerPool
-
-WorkerPool::WorkerPool(int threads) {
-  for (int i = 0; i < threads; ++i) {
-    threads_.emplace_back([this] {
-      while (true) {
-        std::function<void()> task;
-        {
-          std::unique_lock<std::mutex> lock(mutex_);
-          wake_.wait(lock, [this] { return stopping_ || !tasks_.empty(); });
-          if (tasks_.empty()) return;
-          task = std::move(tasks_.front());
-          tasks_.pop_front();
-        }
-        task();
-      }
-    });
-  }
-}
-
-WorkerPool::~WorkerPool() { Stop(); }
-
-void WorkerPool::Schedule(std::function<void()> task) {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    tasks_.push_back(std::move(task));
-  }
-  wake_.notify_one();
-}
-
-void WorkerPool::Stop() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    if (stopping_ && threads_.empty()) return;
-    stopping_ = true;
-  }
-  wake_.notify_all();
-  for (std::thread& thread : threads_) thread.join();
-  threads_.clear();
-}
 
 // ---------------------------------------------------------------------------
 // Watcher: one WatchEvents stream.
@@ -121,6 +83,9 @@ class Watcher : public grpc::ServerWriteReactor<WatchEventsResponse>,
     }
     hub_->pool_.Schedule([self = shared_from_this()] { self->ReplayStep(); });
   }
+
+  // The fan-out thread serving it; set when it registers.
+  size_t shard = 0;
 
   void OnLive(const EventPtr& event, const MessagePtr& message) {
     Action action;
@@ -454,6 +419,13 @@ EventHub::EventHub(RedisClient& redis, EventHubOptions options)
       options_(std::move(options)),
       pool_(options_.replay_threads) {
   DescribeHubMetrics();
+  // One thread each, so a watcher's events stay in order. A fan-out
+  // thread this far behind makes the pub/sub thread wait: Redis buffers,
+  // and a subscriber connection it drops is caught up from the stream.
+  constexpr size_t kMaxFanoutBacklog = 4096;
+  for (int i = 0; i < std::max(1, options_.fanout_threads); ++i) {
+    shards_.push_back(std::make_unique<WorkerPool>(1, kMaxFanoutBacklog));
+  }
 }
 
 EventHub::~EventHub() {
@@ -496,6 +468,7 @@ void EventHub::Shutdown() {
   for (const auto& watcher : watchers) watcher->EndForShutdown();
   threads_stop_ = true;
   if (subscriber_ != nullptr) subscriber_->Stop();
+  for (const auto& shard : shards_) shard->Stop();
   if (heartbeat_thread_.joinable()) heartbeat_thread_.join();
 }
 
@@ -507,6 +480,7 @@ grpc::ServerWriteReactor<WatchEventsResponse>* EventHub::Watch(
   {
     // Registered before the first stream read: see the header.
     absl::MutexLock lock(&mutex_);
+    watcher->shard = next_shard_++ % shards_.size();
     watchers_[watcher.get()] = watcher;
     stopping = stopping_;
     count = watchers_.size();
@@ -548,7 +522,7 @@ std::string EventHub::last_position() {
 
 void EventHub::Dispatch(const events::v1::Event& event) {
   const absl::Time start = absl::Now();
-  std::vector<std::shared_ptr<Watcher>> watchers;
+  std::vector<std::vector<std::shared_ptr<Watcher>>> by_shard(shards_.size());
   auto shared_event = std::make_shared<const events::v1::Event>(event);
   MessagePtr message = EventMessage(event);
   {
@@ -566,20 +540,27 @@ void EventHub::Dispatch(const events::v1::Event& event) {
         recent_.pop_front();
       }
     }
-    watchers.reserve(watchers_.size());
-    for (auto& [key, watcher] : watchers_) watchers.push_back(watcher);
-  }
-  int handed = 0;
-  for (const auto& watcher : watchers) {
-    watcher->OnLive(shared_event, message);
-    if (++handed % options_.fanout_batch == 0) {
-      absl::SleepFor(options_.fanout_pause);
+    for (auto& [key, watcher] : watchers_) {
+      by_shard[watcher->shard].push_back(watcher);
     }
+  }
+  for (size_t i = 0; i < shards_.size(); ++i) {
+    if (by_shard[i].empty()) continue;
+    shards_[i]->Schedule([this, shared_event, message, start,
+                          watchers = std::move(by_shard[i])] {
+      int handed = 0;
+      for (const auto& watcher : watchers) {
+        watcher->OnLive(shared_event, message);
+        if (++handed % options_.fanout_batch == 0) {
+          absl::SleepFor(options_.fanout_pause);
+        }
+      }
+      Metrics::Global().Observe("accord_notification_fanout_seconds", {},
+                                absl::ToDoubleSeconds(absl::Now() - start));
+    });
   }
   Metrics::Global().Increment("accord_notification_events_dispatched_total",
                               {});
-  Metrics::Global().Observe("accord_notification_fanout_seconds", {},
-                            absl::ToDoubleSeconds(absl::Now() - start));
 }
 
 absl::Status EventHub::CatchUp() {

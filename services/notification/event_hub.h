@@ -4,9 +4,10 @@
 // Serves WatchEvents streams with the gRPC callback API, so an idle watcher
 // costs memory but no thread.
 //
-// One thread reads Redis pub/sub (PSUBSCRIBE accord:events:*) and fans each
-// event out to every watcher, pausing between batches of watchers so unary
-// calls are not starved. After any (re)connection it first reads the stream
+// One thread reads Redis pub/sub (PSUBSCRIBE accord:events:*) and hands each
+// event to the fan-out threads, each serving its share of the watchers in
+// order, pausing between batches of watchers so unary calls are not
+// starved. After any (re)connection it first reads the stream
 // from the last event it dispatched, so a dropped pub/sub connection leaves
 // no gap.
 //
@@ -49,12 +50,18 @@
 #include "common/redis/subscriber.h"
 #include "services/notification/event_selector.h"
 #include "services/notification/event_stream.h"
+#include "services/notification/worker_pool.h"
 
 namespace accord::notification {
 
 struct EventHubOptions {
   RedisUrl redis;  // for the dedicated pub/sub connection
-  // Watchers handed an event before the fan-out pauses.
+  // Threads handing live events to watchers; each watcher is served by
+  // one of them (so its events stay in order) and the watchers are spread
+  // over them. Two: the fan-out uses both cores of the manifests' pods
+  // while the pub/sub thread reads on.
+  int fanout_threads = 2;
+  // Watchers handed an event before a fan-out thread pauses.
   int fanout_batch = 256;
   absl::Duration fanout_pause = absl::Microseconds(100);
   int replay_threads = 2;
@@ -71,22 +78,6 @@ struct EventHubOptions {
   // than that is read from the stream, which tells whether it expired.
   absl::Duration event_retention = absl::Hours(168);
   absl::Duration default_heartbeat = absl::Seconds(15);
-};
-
-// A fixed pool of threads running queued tasks in order of submission.
-class WorkerPool {
- public:
-  explicit WorkerPool(int threads);
-  ~WorkerPool();
-  void Schedule(std::function<void()> task);
-  void Stop();  // runs what is queued, then joins
-
- private:
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::deque<std::function<void()>> tasks_;
-  bool stopping_ = false;
-  std::vector<std::thread> threads_;
 };
 
 class Watcher;
@@ -162,6 +153,10 @@ class EventHub {
   // Live fan-out runs; before that a watcher could miss the events
   // between its replay and the hub's first position.
   bool started_ ABSL_GUARDED_BY(mutex_) = false;
+
+  // The fan-out threads, and the next one a new watcher joins.
+  std::vector<std::unique_ptr<WorkerPool>> shards_;
+  size_t next_shard_ ABSL_GUARDED_BY(mutex_) = 0;
 
   std::atomic<bool> threads_stop_{false};
   std::unique_ptr<RedisSubscriber> subscriber_;

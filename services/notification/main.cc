@@ -47,6 +47,8 @@ struct NotificationFlags {
   std::string retry_schedule = "5s,5m,30m,2h,5h,10h,10h";
   int64_t replay_threads = 2;
   int64_t fanout_batch = 256;
+  int64_t fanout_threads =
+      accord::notification::EventHubOptions().fanout_threads;
   int64_t watcher_queue = 1024;
   int64_t recent_events = accord::notification::EventHubOptions().recent_events;
   accord::notification::WebhookOptions webhook;
@@ -118,8 +120,11 @@ void AddWatchFlags(accord::FlagSet& flag_set, NotificationFlags& f) {
                   "newest events kept decoded in memory (about 1.2 KB each) "
                   "for watchers catching up, shared instead of each reading "
                   "Redis; 0 keeps none");
+  flag_set.AddInt("fanout_threads", &f.fanout_threads, 1, 64,
+                  "threads handing live events to watchers (each watcher is "
+                  "served by one, in order)");
   flag_set.AddInt("fanout_batch", &f.fanout_batch, 1, 100000,
-                  "watchers handed an event before the fan-out pauses");
+                  "watchers handed an event before a fan-out thread pauses");
   flag_set.AddDuration("fanout_pause", &f.hub_options.fanout_pause,
                        "pause between fan-out batches, so unary calls are "
                        "not starved");
@@ -163,6 +168,7 @@ absl::Status Finish(NotificationFlags& f,
   f.hub_options.redis = flags.redis;
   f.hub_options.replay_threads = static_cast<int>(f.replay_threads);
   f.hub_options.fanout_batch = static_cast<int>(f.fanout_batch);
+  f.hub_options.fanout_threads = static_cast<int>(f.fanout_threads);
   f.hub_options.max_queue = static_cast<int>(f.watcher_queue);
   f.hub_options.recent_events = static_cast<int>(f.recent_events);
   f.hub_options.event_retention = f.webhook.event_retention;
