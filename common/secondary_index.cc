@@ -28,9 +28,6 @@ constexpr int kWalkBatch = 256;
 // name by name (ZMSCORE) while walking the ordered index, which stops
 // once the page is full.
 constexpr long long kMaterializeLimit = 500;
-// A walk checked against other indexes starts at kWalkBatch names per step
-// and doubles up to this.
-constexpr int kMaxJoinBatch = 4096;
 
 bool Indexable(const FieldDescriptor& field, bool ordered) {
   switch (field.cpp_type()) {
@@ -361,7 +358,7 @@ absl::StatusOr<ListCandidates::Batch> ListCandidates::Next() {
     ACCORD_RETURN_IF_ERROR(SemiJoin(batch.names));
     return batch;
   }
-  const int size = semi_join_.empty() ? kWalkBatch : join_batch_;
+  const int size = kWalkBatch;
   const std::string limit = absl::StrCat(size);
   ACCORD_ASSIGN_OR_RETURN(
       RedisValue reply, reverse_ ? redis_->Command({"ZREVRANGEBYLEX", key_, to_,
@@ -384,11 +381,6 @@ absl::StatusOr<ListCandidates::Batch> ListCandidates::Next() {
     batch.names.push_back(std::move(name));
   }
   ACCORD_RETURN_IF_ERROR(SemiJoin(batch.names));
-  // Checked against other indexes before any record is read, a walk where
-  // few names pass takes larger steps: fewer round trips.
-  if (batch.names.size() * 4 < members.size()) {
-    join_batch_ = std::min(join_batch_ * 2, kMaxJoinBatch);
-  }
   return batch;
 }
 

@@ -182,7 +182,6 @@ class ListCandidates {
   size_t next_ = 0;
   bool done_ = false;
   std::vector<std::string> semi_join_;
-  int join_batch_ = 256;  // names per step of a walk with semi_join_
 };
 
 // Where the List `query` over `collection` finds its candidates: an index
