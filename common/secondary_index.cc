@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <iterator>
 #include <memory>
 #include <optional>
 
@@ -208,26 +209,25 @@ void SecondaryIndexes::PlanChange(const Message* before, const Message* after,
   if (fields_.empty()) return;
   std::vector<Entry> new_entries;
   if (after != nullptr) new_entries = EntriesOf(*after);
+  if (before == nullptr) {
+    plan.AddToSortedSets(new_entries);
+    return;
+  }
   // A record's entries are a dozen or so: linear look-ups beat hashing.
-  const auto contains = [](const std::vector<Entry>& entries,
-                           const Entry& entry) {
-    return std::find(entries.begin(), entries.end(), entry) != entries.end();
+  const auto absent_from = [](const std::vector<Entry>& entries) {
+    return [&entries](const Entry& entry) {
+      return std::find(entries.begin(), entries.end(), entry) == entries.end();
+    };
   };
-  std::vector<Entry> old_entries;
-  if (before != nullptr) {
-    old_entries = EntriesOf(*before);
-    for (Entry& entry : old_entries) {
-      if (!contains(new_entries, entry)) {
-        plan.Write({"ZREM", std::move(entry.first), std::move(entry.second)});
-      }
-    }
-  }
-  for (Entry& entry : new_entries) {
-    if (before == nullptr || !contains(old_entries, entry)) {
-      plan.Write(
-          {"ZADD", std::move(entry.first), "0", std::move(entry.second)});
-    }
-  }
+  std::vector<Entry> old_entries = EntriesOf(*before);
+  std::vector<Entry> removed;
+  std::copy_if(old_entries.begin(), old_entries.end(),
+               std::back_inserter(removed), absent_from(new_entries));
+  std::vector<Entry> added;
+  std::copy_if(new_entries.begin(), new_entries.end(),
+               std::back_inserter(added), absent_from(old_entries));
+  plan.RemoveFromSortedSets(removed);
+  plan.AddToSortedSets(added);
 }
 
 absl::StatusOr<int> SecondaryIndexes::Backfill(RecordStore& store,
@@ -259,10 +259,7 @@ absl::StatusOr<int> SecondaryIndexes::Backfill(RecordStore& store,
         for (const Indexed* indexed : missing) {
           AppendEntries(*record, *indexed, stored.name, entries);
         }
-        for (Entry& entry : entries) {
-          plan.Write(
-              {"ZADD", std::move(entry.first), "0", std::move(entry.second)});
-        }
+        plan.AddToSortedSets(entries);
         const absl::StatusOr<WriteOutcome> outcome = write_path.Commit(plan);
         // Changed meanwhile: that write kept its own entries.
         if (!outcome.ok() &&

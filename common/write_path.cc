@@ -73,6 +73,36 @@ void WritePlan::Write(std::vector<std::string> command, int key_count) {
   writes_.push_back({std::move(command), key_count});
 }
 
+namespace {
+
+// The packed form write.lua expands: `op`, the keys, then the members.
+std::vector<std::string> PackedSortedSetWrite(
+    const char* op,
+    const std::vector<std::pair<std::string, std::string>>& entries) {
+  std::vector<std::string> command;
+  command.reserve(1 + 2 * entries.size());
+  command.emplace_back(op);
+  for (const auto& entry : entries) command.push_back(entry.first);
+  for (const auto& entry : entries) command.push_back(entry.second);
+  return command;
+}
+
+}  // namespace
+
+void WritePlan::AddToSortedSets(
+    const std::vector<std::pair<std::string, std::string>>& entries) {
+  if (entries.empty()) return;
+  writes_.push_back({PackedSortedSetWrite("ZADD*", entries),
+                     static_cast<int>(entries.size())});
+}
+
+void WritePlan::RemoveFromSortedSets(
+    const std::vector<std::pair<std::string, std::string>>& entries) {
+  if (entries.empty()) return;
+  writes_.push_back({PackedSortedSetWrite("ZREM*", entries),
+                     static_cast<int>(entries.size())});
+}
+
 void WritePlan::Emit(const events::v1::Event& event) {
   event_type_ = event.type();
   event_data_ = event.SerializeAsString();

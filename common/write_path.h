@@ -28,6 +28,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -80,6 +81,12 @@ class WritePlan {
   // Any other write command (ZADD, SADD, SREM, HSET, HDEL, ...) whose
   // `key_count` keys follow the command name (one for all of those).
   void Write(std::vector<std::string> command, int key_count = 1);
+  // Sorted-set members to add (score 0) and to remove, as (key, member),
+  // sent packed: one write command each, two arguments per member.
+  void AddToSortedSets(
+      const std::vector<std::pair<std::string, std::string>>& entries);
+  void RemoveFromSortedSets(
+      const std::vector<std::pair<std::string, std::string>>& entries);
   // The event of this change; its position is filled in by Redis.
   void Emit(const events::v1::Event& event);
   // What a replay of this request returns (usually the stored resource).

@@ -12,7 +12,9 @@
 -- ARGV, all positional so every value stays binary-safe:
 --   has idempotency key '1'|'0', ttl seconds,
 --   number of checks, then (kind, argument) per check,
---   number of writes, then (command, key count, argc, args...) per write,
+--   number of writes, then (command, key count, argc, args...) per write;
+--             the command `ZADD*` (`ZREM*`) with n keys and n args adds
+--             (removes) the j-th arg to (from) the j-th sorted set, score 0,
 --   event type, event bytes (type '' for none), result bytes.
 -- Returns {'ok', position} | {'replay', result, position} | {'fail', index}.
 --
@@ -51,16 +53,30 @@ local function apply(keys, args)
   end
   local write_count = tonumber(args[i]); i = i + 1
   for w = 1, write_count do
-    local command = {args[i]}
+    local name = args[i]
     local key_count, argc = tonumber(args[i + 1]), tonumber(args[i + 2])
     i = i + 3
-    for _ = 1, key_count do
-      command[#command + 1] = keys[k]
-      k = k + 1
+    if name == 'ZADD*' or name == 'ZREM*' then
+      -- Packed sorted-set writes (secondary indexes): the j-th member
+      -- goes to (ZADD with score 0) or leaves (ZREM) the j-th key.
+      for j = 0, key_count - 1 do
+        if name == 'ZADD*' then
+          redis.call('ZADD', keys[k + j], 0, args[i + j])
+        else
+          redis.call('ZREM', keys[k + j], args[i + j])
+        end
+      end
+      k = k + key_count
+    else
+      local command = {name}
+      for _ = 1, key_count do
+        command[#command + 1] = keys[k]
+        k = k + 1
+      end
+      for a = i, i + argc - 1 do command[#command + 1] = args[a] end
+      redis.call(unpack(command))
     end
-    for a = i, i + argc - 1 do command[#command + 1] = args[a] end
     i = i + argc
-    redis.call(unpack(command))
   end
   local event_type, event_data = args[i], args[i + 1]
   local result = args[i + 2]
