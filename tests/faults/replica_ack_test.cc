@@ -3,7 +3,8 @@
 // not confirm is answered UNAVAILABLE and confirmed by a retry with the
 // same request_id, and a failover to the replica loses no acknowledged
 // write. The same failover without the flag is measured, not judged: how
-// much it loses depends on timing.
+// much it loses depends on timing. The services run as shipped, with
+// authentication on; the writers call as an admin.
 
 #include <gtest/gtest.h>
 
@@ -23,6 +24,7 @@
 #include "common/errors.h"
 #include "common/events.h"
 #include "common/redis/keys.h"
+#include "tests/harness/credentials.h"
 #include "tests/harness/event_log.h"
 #include "tests/harness/processes.h"
 
@@ -105,20 +107,38 @@ bool PrimaryHolds(const RedisServer& primary, const std::string& name) {
   return exists.ok() && exists->integer == 1;
 }
 
+// The credentials every service of these tests is started with, and the
+// admin's bearer token.
+struct Auth {
+  std::string flag;  // --credentials_file=...
+  std::string token;
+};
+const Auth& TestAuth() {
+  static const Auth* auth = [] {
+    testing::TestCredentials credentials;
+    auto* made = new Auth;
+    made->token = credentials.Add("admin", auth::v1::ROLE_ADMIN);
+    made->flag = credentials.Write(testing::MakeTempDir("replica-ack-auth"));
+    return made;
+  }();
+  return *auth;
+}
+
 grpc::Status Create(InstitutionService::Stub& stub,
                     const institution::v1::CreateInstitutionRequest& request,
                     Institution* created) {
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() +
-                       std::chrono::seconds(5));
-  return stub.CreateInstitution(&context, request, created);
+  std::unique_ptr<grpc::ClientContext> context =
+      testing::AuthorizedContext(TestAuth().token);
+  context->set_deadline(std::chrono::system_clock::now() +
+                        std::chrono::seconds(5));
+  return stub.CreateInstitution(context.get(), request, created);
 }
 
 TEST(ReplicaAckTest, AWriteIsAcknowledgedOnlyOnceTheReplicaHasIt) {
   RedisServer primary;
   Replica replica(primary);
   ServiceProcess service("accord-institution", primary.url(),
-                         {"--redis_min_replicas_acked=1"});
+                         {TestAuth().flag, "--redis_min_replicas_acked=1"});
   auto stub = InstitutionService::NewStub(service.Channel());
 
   // Each acknowledged write is on the replica the moment it is answered.
@@ -169,7 +189,7 @@ TEST(ReplicaAckTest, AnAckTimeoutNotBelowTheRedisTimeoutIsRefusedAtStart) {
       {testing::BinaryPath("accord-institution"),
        absl::StrCat("--redis=", primary.url()), "--listen=127.0.0.1:0",
        "--redis_min_replicas_acked=1", "--redis_timeout=1s",
-       "--redis_replica_ack_timeout=1s", "--insecure_no_auth"},
+       "--redis_replica_ack_timeout=1s", TestAuth().flag},
       log);
   EXPECT_EQ(service.Wait(absl::Seconds(10)), 2);
   EXPECT_NE(service.ReadLog().find("--redis_replica_ack_timeout"),
@@ -243,6 +263,7 @@ FailoverOutcome RunFailover(int min_replicas_acked) {
   auto service = std::make_unique<ServiceProcess>(
       "accord-institution", primary.url(),
       std::vector<std::string>{
+          TestAuth().flag,
           absl::StrCat("--redis_min_replicas_acked=", min_replicas_acked),
           "--redis_timeout=1s", "--redis_replica_ack_timeout=500ms"});
   std::mutex mutex;
@@ -262,7 +283,7 @@ FailoverOutcome RunFailover(int min_replicas_acked) {
   service->Kill();
   service = std::make_unique<ServiceProcess>(
       "accord-institution", replica.server().url(),
-      std::vector<std::string>{"--redis_timeout=1s"});
+      std::vector<std::string>{TestAuth().flag, "--redis_timeout=1s"});
   {
     std::lock_guard<std::mutex> lock(mutex);
     channel = service->Channel();
@@ -314,11 +335,12 @@ TEST(ReplicaAckTest, SentinelFailoverLosesNoAcknowledgedWrite) {
     }
     ASSERT_EQ(sentinel->KnownReplicas(), 2);
   }
-  ServiceProcess service("accord-institution",
-                         absl::StrCat("redis+sentinel://",
-                                      absl::StrJoin(addresses, ","), "/accord"),
-                         {"--redis_min_replicas_acked=1", "--redis_timeout=1s",
-                          "--redis_replica_ack_timeout=500ms"});
+  ServiceProcess service(
+      "accord-institution",
+      absl::StrCat("redis+sentinel://", absl::StrJoin(addresses, ","),
+                   "/accord"),
+      {TestAuth().flag, "--redis_min_replicas_acked=1", "--redis_timeout=1s",
+       "--redis_replica_ack_timeout=500ms"});
   const std::shared_ptr<grpc::Channel> channel = service.Channel();
   Writers writers(4, [&] { return channel; });
   absl::SleepFor(absl::Seconds(1));
