@@ -1974,8 +1974,8 @@ int Run(const Options& options) {
         {"cooperation_areas: \"health\" (40% match)",
          "cooperation_areas: \"health\"", "", 5},
         {"signing_date in January 2021 (1.5% match)",
-         "signing_date >= \"2021-01-01\" AND signing_date < \"2021-02-01\"",
-         "", 5},
+         "signing_date >= \"2021-01-01\" AND signing_date < \"2021-02-01\"", "",
+         5},
         {"parent_agreement = <absent> (no match)",
          "parent_agreement = \"agreements/none\"", "", 5},
         {"occasion = <absent> (no match)",
@@ -1984,8 +1984,8 @@ int Run(const Options& options) {
          "kind = KIND_TREATY AND party_country_codes: \"ZA\"", "", 5},
         {"kind = KIND_CONTRACT, order_by signing_date desc (no match)",
          "kind = KIND_CONTRACT", "signing_date desc", 10},
-        {"kind = KIND_TREATY, order_by signing_date desc",
-         "kind = KIND_TREATY", "signing_date desc", 10},
+        {"kind = KIND_TREATY, order_by signing_date desc", "kind = KIND_TREATY",
+         "signing_date desc", 10},
         {"party_country_codes: \"ZA\", order_by signing_date",
          "party_country_codes: \"ZA\"", "signing_date", 10},
         {"order_by signing_date desc (no filter)", "", "signing_date desc", 10},
@@ -2032,9 +2032,9 @@ int Run(const Options& options) {
                          : "failed: " + error,
            has_target ? absl::StrFormat("p50 <= %.0f ms", list_case.target_ms)
                       : "report",
-           has_target ? Verdict(error.empty() &&
-                                spread.median <= list_case.target_ms)
-                      : ""});
+           has_target
+               ? Verdict(error.empty() && spread.median <= list_case.target_ms)
+               : ""});
     }
   }
 
