@@ -464,11 +464,9 @@ struct Bounds {
 class ListPlanner {
  public:
   ListPlanner(RedisClient& redis, const SecondaryIndexes& indexes,
-              absl::string_view collection, const ListQuery& query,
-              ListCandidates& candidates)
+              const ListQuery& query, ListCandidates& candidates)
       : redis_(redis),
         indexes_(indexes),
-        collection_(collection),
         query_(query),
         candidates_(candidates) {}
 
@@ -642,7 +640,6 @@ class ListPlanner {
 
   RedisClient& redis_;
   const SecondaryIndexes& indexes_;
-  absl::string_view collection_;
   const ListQuery& query_;
   ListCandidates& candidates_;
   std::vector<Candidate> equalities_;
@@ -662,8 +659,7 @@ absl::StatusOr<ListCandidates> PlanList(RedisClient& redis,
   bool indexed = false;
   if (indexes != nullptr && !indexes->empty() &&
       indexes->collection() == collection) {
-    index_internal::ListPlanner planner(redis, *indexes, collection, query,
-                                        candidates);
+    index_internal::ListPlanner planner(redis, *indexes, query, candidates);
     ACCORD_ASSIGN_OR_RETURN(indexed, planner.Plan());
   }
   if (!indexed) {

@@ -5,7 +5,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <hiredis/hiredis.h>
-#include <httplib.h>
 
 #include <atomic>
 #include <map>
@@ -40,27 +39,6 @@ using v1::Milestone;
 constexpr char kTreaty[] =
     "agreements/iran-russia-comprehensive-strategic-partnership";
 constexpr char kMou[] = "agreements/tums-pcgtrc-nmrc-hematology-mou-2025";
-
-// The sum of a service's /metrics series called `name` whose labels
-// contain `filter`.
-double Metric(int port, absl::string_view name, absl::string_view filter = "") {
-  httplib::Client client("127.0.0.1", port);
-  auto response = client.Get("/metrics");
-  if (!response || response->status != 200) return -1;
-  double total = 0;
-  for (absl::string_view line : absl::StrSplit(response->body, '\n')) {
-    if (line.empty() || line[0] == '#') continue;
-    const size_t space = line.rfind(' ');
-    const absl::string_view series = line.substr(0, space);
-    double value = 0;
-    if ((series == name || absl::StartsWith(series, absl::StrCat(name, "{"))) &&
-        absl::StrContains(series, filter) &&
-        absl::SimpleAtod(line.substr(space + 1), &value)) {
-      total += value;
-    }
-  }
-  return total;
-}
 
 // Polls `done` for up to `timeout`.
 template <typename Done>
@@ -183,12 +161,13 @@ class AgreementServiceTest : public ::testing::Test {
   // Institution-service batch calls so far (BatchGetInstitutions and
   // BatchGetOfficials).
   double BatchGets() {
-    return Metric(institution_->metrics_port(), "accord_rpc_requests_total",
-                  "BatchGet");
+    return ::accord::testing::MetricSum(
+        institution_->metrics_port(), "accord_rpc_requests_total", "BatchGet");
   }
   double AgreementMetric(absl::string_view name,
                          absl::string_view filter = "") {
-    return Metric(agreement_->metrics_port(), name, filter);
+    return ::accord::testing::MetricSum(agreement_->metrics_port(), name,
+                                        filter);
   }
   // Waits until the agreement service's cache has subscribed `times` times
   // since it started (and so serves).

@@ -9,7 +9,6 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
-#include <httplib.h>
 
 #include <condition_variable>
 #include <deque>
@@ -72,25 +71,6 @@ struct Concern {
   std::set<std::string> institutions;
   std::set<std::string> country_codes;
 };
-
-// The sum of a service's /metrics series called `name`.
-double Metric(int port, absl::string_view name) {
-  httplib::Client client("127.0.0.1", port);
-  auto response = client.Get("/metrics");
-  if (!response || response->status != 200) return -1;
-  double total = 0;
-  for (absl::string_view line : absl::StrSplit(response->body, '\n')) {
-    if (line.empty() || line[0] == '#') continue;
-    const size_t space = line.rfind(' ');
-    const absl::string_view series = line.substr(0, space);
-    double value = 0;
-    if ((series == name || absl::StartsWith(series, absl::StrCat(name, "{"))) &&
-        absl::SimpleAtod(line.substr(space + 1), &value)) {
-      total += value;
-    }
-  }
-  return total;
-}
 
 // The events of a WatchEvents call, read on their own thread.
 class EventWatch {
@@ -857,8 +837,9 @@ TEST_F(EventConcernTest, AMemberOnlyCountryHearsOfEverythingItsCommitteeDoes) {
 TEST_F(EventConcernTest, ADeletedInstitutionIsStillNamedWithoutItsCountry) {
   // The agreement service's cache serves (so it will hear of the deletion).
   const absl::Time subscribed_by = absl::Now() + absl::Seconds(15);
-  while (Metric(agreement_->metrics_port(),
-                "accord_institution_cache_resyncs_total") < 1 &&
+  while (::accord::testing::MetricSum(
+             agreement_->metrics_port(),
+             "accord_institution_cache_resyncs_total") < 1 &&
          absl::Now() < subscribed_by) {
     absl::SleepFor(absl::Milliseconds(50));
   }
@@ -875,13 +856,14 @@ TEST_F(EventConcernTest, ADeletedInstitutionIsStillNamedWithoutItsCountry) {
 
   // Once the agreement service has heard of the deletion (its cache drops
   // the entry), no country can be found for the closed university.
-  const double cached =
-      Metric(agreement_->metrics_port(), "accord_institution_cache_entries");
+  const double cached = ::accord::testing::MetricSum(
+      agreement_->metrics_port(), "accord_institution_cache_entries");
   Liveness(*institutions_, &InstitutionStub::DeleteInstitution,
            std::string("institutions/closed"));
   const absl::Time give_up = absl::Now() + absl::Seconds(15);
-  while (Metric(agreement_->metrics_port(),
-                "accord_institution_cache_entries") >= cached &&
+  while (::accord::testing::MetricSum(agreement_->metrics_port(),
+                                      "accord_institution_cache_entries") >=
+             cached &&
          absl::Now() < give_up) {
     absl::SleepFor(absl::Milliseconds(50));
   }

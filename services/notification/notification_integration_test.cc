@@ -12,7 +12,6 @@
 #include <gmock/gmock.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
-#include <httplib.h>
 #include <openssl/sha.h>
 
 #include <atomic>
@@ -494,20 +493,9 @@ TEST_F(NotificationServiceTest, SeamHasNoGapOrDuplicateUnderConcurrentWrites) {
 }
 
 // accord_notification_watcher_fallbacks_total from the service's /metrics.
-// The value of one series (name with its labels) on /metrics; 0 if absent.
-double MetricSeries(int metrics_port, const std::string& series) {
-  httplib::Client client("127.0.0.1", metrics_port);
-  auto response = client.Get("/metrics");
-  if (!response || response->status != 200) return -1;
-  const std::string prefix = absl::StrCat("\n", series, " ");
-  const size_t at = response->body.find(prefix);
-  if (at == std::string::npos) return 0;
-  return std::stod(response->body.substr(at + prefix.size()));
-}
-
 double WatcherFallbacks(int metrics_port) {
-  return MetricSeries(metrics_port,
-                      "accord_notification_watcher_fallbacks_total");
+  return ::accord::testing::MetricSum(
+      metrics_port, "accord_notification_watcher_fallbacks_total");
 }
 
 // Watchers resuming from a recent position read the hub's recent events
@@ -535,14 +523,14 @@ TEST_F(NotificationServiceTest,
     }
     return subjects;
   };
-  const std::string memory =
-      "accord_notification_replay_reads_total{source=\"memory\"}";
-  const std::string stream =
-      "accord_notification_replay_reads_total{source=\"stream\"}";
-  const double memory_before =
-      MetricSeries(notification_->metrics_port(), memory);
+  const auto reads = [this](absl::string_view source) {
+    return ::accord::testing::MetricSum(
+        notification_->metrics_port(), "accord_notification_replay_reads_total",
+        absl::StrCat("source=\"", source, "\""));
+  };
+  const double memory_before = reads("memory");
   EXPECT_THAT(replay(recorded.size()), ElementsAreArray(recorded));
-  EXPECT_GT(MetricSeries(notification_->metrics_port(), memory), memory_before);
+  EXPECT_GT(reads("memory"), memory_before);
 
   // An entry no service wrote, appended and published like an event.
   ASSERT_TRUE(events_->redis()
@@ -555,10 +543,9 @@ TEST_F(NotificationServiceTest,
           .ok());
   recorded.push_back(RecordInstitution("after-garbage"));
   absl::SleepFor(absl::Milliseconds(200));  // the hub has seen both
-  const double stream_before =
-      MetricSeries(notification_->metrics_port(), stream);
+  const double stream_before = reads("stream");
   EXPECT_THAT(replay(recorded.size()), ElementsAreArray(recorded));
-  EXPECT_GT(MetricSeries(notification_->metrics_port(), stream), stream_before);
+  EXPECT_GT(reads("stream"), stream_before);
 }
 
 TEST_F(NotificationServiceTest, StuckWatcherFallsBackWithoutDelayingOthers) {

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <grpcpp/generic/generic_stub.h>
 #include <hiredis/hiredis.h>
+#include <httplib.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/file.h>
@@ -26,6 +27,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 
 namespace accord::testing {
@@ -486,6 +488,25 @@ absl::Status WaitForHealth(const std::shared_ptr<grpc::Channel>& channel,
     absl::SleepFor(absl::Milliseconds(50));
   }
   return absl::DeadlineExceededError(last);
+}
+
+double MetricSum(int port, absl::string_view name, absl::string_view filter) {
+  httplib::Client client("127.0.0.1", port);
+  auto response = client.Get("/metrics");
+  if (!response || response->status != 200) return -1;
+  double total = 0;
+  for (absl::string_view line : absl::StrSplit(response->body, '\n')) {
+    if (line.empty() || line[0] == '#') continue;
+    const size_t space = line.rfind(' ');
+    const absl::string_view series = line.substr(0, space);
+    double value = 0;
+    if ((series == name || absl::StartsWith(series, absl::StrCat(name, "{"))) &&
+        absl::StrContains(series, filter) &&
+        absl::SimpleAtod(line.substr(space + 1), &value)) {
+      total += value;
+    }
+  }
+  return total;
 }
 
 }  // namespace accord::testing

@@ -18,6 +18,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "common/redis/client.h"
 
@@ -166,6 +167,12 @@ absl::Status WaitForHealth(const std::shared_ptr<grpc::Channel>& channel,
 
 // The path of a binary in the build's bin directory.
 std::string BinaryPath(const std::string& name);
+
+// The sum of the /metrics series on loopback `port` called `name` whose
+// labels contain `filter`; 0 when there are none, -1 when /metrics does
+// not answer.
+double MetricSum(int port, absl::string_view name,
+                 absl::string_view filter = "");
 
 }  // namespace accord::testing
 
